@@ -1,0 +1,156 @@
+"""Squared distances between rank-one gradient embeddings.
+
+A gradient embedding is the outer product ``g_i = delta_i (x) h_i``. For two
+such embeddings
+
+    |g_i - g_j|^2 = |delta_i|^2 |h_i|^2 + |delta_j|^2 |h_j|^2
+                    - 2 (delta_i . delta_j) (h_i . h_j),
+
+so every distance needs only the factors (``O(C + D)`` per pair) and the
+``n x (C * D)`` embedding matrix never has to exist.
+"""
+
+import numpy as np
+
+# Rows processed at once when updating distances to one new centre. The
+# temporaries of a chunk (a few vectors of this length) stay in the CPU
+# cache; the factors themselves are read once per centre.
+DEFAULT_CHUNK_SIZE = 16384
+
+
+def roundoff_tolerance(dtype, n_terms: int) -> float:
+    """Relative size below which a factored squared distance is round-off.
+
+    The factored formula subtracts two terms of size ``|g_i|^2 + |g_j|^2``;
+    when the true distance is zero, what is left is accumulated rounding of
+    the dot products (about ``sqrt(n_terms)`` units in the last place) and
+    of the subtraction. Values below ``tol * (|g_i|^2 + |g_j|^2)`` cannot be
+    told apart from zero and are set to zero, so that duplicates of a chosen
+    embedding get exactly zero weight, as they do in exact arithmetic.
+
+    Parameters
+    ----------
+    dtype : numpy dtype
+        The floating-point type of the computation.
+    n_terms : int
+        Length of the longer dot product (``max(C, D)``).
+
+    Returns
+    -------
+    tol : float
+        The relative tolerance.
+    """
+    return 4.0 * np.finfo(dtype).eps * np.sqrt(max(int(n_terms), 1))
+
+
+def sq_norms(delta, h):
+    """Squared norms ``|delta_i (x) h_i|^2 = |delta_i|^2 |h_i|^2``.
+
+    Parameters
+    ----------
+    delta : ndarray of shape (n_samples, n_classes)
+        Loss gradients with respect to the logits.
+    h : ndarray of shape (n_samples, n_features)
+        Inputs of the last linear layer.
+
+    Returns
+    -------
+    norms : ndarray of shape (n_samples,)
+        Squared norms of the gradient embeddings, in the dtype of ``h``.
+    """
+    dn = np.einsum("ij,ij->i", delta, delta)
+    hn = np.einsum("ij,ij->i", h, h)
+    return dn * hn
+
+
+def pairwise_sq_distances(delta_a, h_a, delta_b, h_b):
+    """All squared distances between two sets of rank-one embeddings.
+
+    Parameters
+    ----------
+    delta_a, h_a : ndarray of shape (n_a, n_classes), (n_a, n_features)
+        Factors of the first set.
+    delta_b, h_b : ndarray of shape (n_b, n_classes), (n_b, n_features)
+        Factors of the second set.
+
+    Returns
+    -------
+    dist : ndarray of shape (n_a, n_b)
+        ``|g_a - g_b|^2``, non-negative.
+    """
+    na = sq_norms(delta_a, h_a)
+    nb = sq_norms(delta_b, h_b)
+    dist = (delta_a @ delta_b.T) * (h_a @ h_b.T)
+    dist *= -2.0
+    dist += na[:, None]
+    dist += nb[None, :]
+    # Round-off can make the difference slightly negative.
+    np.maximum(dist, 0.0, out=dist)
+    return dist
+
+
+class NearestCentreDistances:
+    """Running squared distance of every sample to its nearest centre.
+
+    The state of both seeding rules: ``min_sq_dist[i]`` is the squared
+    distance of embedding ``i`` to the nearest centre added so far
+    (``inf`` before the first), and exactly zero for the centres
+    themselves. Adding a centre costs one pass over the factors, in chunks
+    of ``chunk_size`` rows, with ``O(chunk_size)`` extra memory.
+
+    Parameters
+    ----------
+    delta : ndarray of shape (n_samples, n_classes)
+        Loss gradients with respect to the logits, C-contiguous.
+    h : ndarray of shape (n_samples, n_features)
+        Inputs of the last linear layer, C-contiguous, same dtype.
+    chunk_size : int, default=DEFAULT_CHUNK_SIZE
+        Rows per chunk.
+    """
+
+    def __init__(self, delta, h, chunk_size=DEFAULT_CHUNK_SIZE):
+        self.delta = delta
+        self.h = h
+        self.chunk_size = int(chunk_size)
+        self.sq_norms = sq_norms(delta, h)
+        n = delta.shape[0]
+        self.min_sq_dist = np.full(n, np.inf, dtype=h.dtype)
+        self.is_centre = np.zeros(n, dtype=bool)
+        self._tol = roundoff_tolerance(
+            h.dtype, max(delta.shape[1], h.shape[1])
+        )
+        size = min(self.chunk_size, n)
+        self._hh = np.empty(size, dtype=h.dtype)
+        self._dd = np.empty(size, dtype=h.dtype)
+        self._tmp = np.empty(size, dtype=h.dtype)
+        self._mask = np.empty(size, dtype=bool)
+
+    def add_centre(self, idx: int) -> None:
+        """Make embedding ``idx`` a centre and update all distances."""
+        d_c, h_c = self.delta[idx], self.h[idx]
+        a_c = self.sq_norms[idx]
+        n = self.delta.shape[0]
+        for start in range(0, n, self.chunk_size):
+            stop = min(start + self.chunk_size, n)
+            self._update_chunk(start, stop, d_c, h_c, a_c)
+        self.min_sq_dist[idx] = 0.0
+        self.is_centre[idx] = True
+
+    def _update_chunk(self, start, stop, d_c, h_c, a_c):
+        m = stop - start
+        hh, dd, tmp = self._hh[:m], self._dd[:m], self._tmp[:m]
+        mask = self._mask[:m]
+        np.dot(self.h[start:stop], h_c, out=hh)
+        np.dot(self.delta[start:stop], d_c, out=dd)
+        np.multiply(dd, hh, out=dd)
+        # dist = a_i + a_c - 2 (delta_i . delta_c)(h_i . h_c)
+        np.add(self.sq_norms[start:stop], a_c, out=tmp)
+        np.multiply(dd, -2.0, out=hh)
+        np.add(hh, tmp, out=hh)
+        # Round-off: what is below the formula's resolution is zero (this
+        # also clips negative values).
+        np.multiply(tmp, self._tol, out=tmp)
+        np.less_equal(hh, tmp, out=mask)
+        np.copyto(hh, 0.0, where=mask)
+        current = self.min_sq_dist[start:stop]
+        np.minimum(current, hh, out=current)

@@ -1,0 +1,88 @@
+"""Input checks shared by the public selection kernels."""
+
+import numbers
+
+import numpy as np
+
+from ._distances import DEFAULT_CHUNK_SIZE
+
+_DTYPES = {np.dtype(np.float32), np.dtype(np.float64)}
+
+
+def check_dtype(dtype, name="dtype"):
+    """Return ``dtype`` as a numpy float32/float64 dtype or raise."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(
+            f"`{name}` must be np.float32 or np.float64, got {dtype!r}."
+        ) from exc
+    if dt not in _DTYPES:
+        raise ValueError(
+            f"`{name}` must be np.float32 or np.float64, got {dtype!r}."
+        )
+    return dt
+
+
+def check_positive_int(value, name, allow_none=False):
+    """Return ``value`` as an int >= 1 (or None if allowed) or raise."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(
+        value, (numbers.Integral, np.integer)
+    ):
+        raise TypeError(f"`{name}` must be an int, got {value!r}.")
+    if value < 1:
+        raise ValueError(f"`{name}` must be >= 1, got {value}.")
+    return int(value)
+
+
+def check_factors(delta, h, dtype):
+    """Validate the rank-one factors and bring them to ``dtype``.
+
+    Parameters
+    ----------
+    delta : array-like of shape (n_samples, n_classes)
+    h : array-like of shape (n_samples, n_features)
+    dtype : numpy dtype
+
+    Returns
+    -------
+    delta, h : C-contiguous ndarrays of ``dtype`` (copies only if needed).
+    """
+    out = []
+    for name, arr in (("delta", delta), ("h", h)):
+        arr = np.asarray(arr)
+        if arr.ndim != 2:
+            raise ValueError(
+                f"`{name}` must be a 2-D array of shape (n_samples, ...), "
+                f"got shape {arr.shape}."
+            )
+        if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+            raise TypeError(f"`{name}` must be real-valued, got {arr.dtype}.")
+        arr = np.ascontiguousarray(arr, dtype=dtype)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"`{name}` contains NaN or infinite values.")
+        out.append(arr)
+    if out[0].shape[0] != out[1].shape[0]:
+        raise ValueError(
+            "`delta` and `h` must have the same number of rows, got "
+            f"{out[0].shape[0]} and {out[1].shape[0]}."
+        )
+    if out[0].shape[0] == 0:
+        raise ValueError("`delta` and `h` must have at least one row.")
+    return out[0], out[1]
+
+
+def check_kernel_args(delta, h, n_picks, dtype, chunk_size):
+    """Validate everything a seeding kernel receives."""
+    dtype = check_dtype(dtype)
+    delta, h = check_factors(delta, h, dtype)
+    n_picks = check_positive_int(n_picks, "n_picks")
+    if n_picks > delta.shape[0]:
+        raise ValueError(
+            f"`n_picks={n_picks}` exceeds the number of samples "
+            f"({delta.shape[0]})."
+        )
+    chunk_size = check_positive_int(chunk_size, "chunk_size", allow_none=True)
+    return delta, h, n_picks, chunk_size or DEFAULT_CHUNK_SIZE

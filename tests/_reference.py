@@ -1,0 +1,70 @@
+"""Brute-force references on materialised gradient embeddings.
+
+Deliberately naive: these build the n x (C * D) matrix that the package
+never forms, and follow the written rules line by line.
+"""
+
+import numpy as np
+
+
+def explicit_embeddings(delta, h):
+    """The n x (C * D) gradient embeddings ``delta_i (x) h_i``."""
+    delta = np.asarray(delta, dtype=np.float64)
+    h = np.asarray(h, dtype=np.float64)
+    return (delta[:, :, None] * h[:, None, :]).reshape(len(delta), -1)
+
+
+def nearest_sq_dist(G, centres):
+    """Squared distance of every row of G to its nearest row in centres."""
+    diff = G[:, None, :] - G[np.asarray(centres)][None, :, :]
+    return (diff**2).sum(-1).min(axis=1)
+
+
+def paper_rows(G, picks):
+    """BADGE's selection probabilities for each pick, given the picks.
+
+    Row 0: ``|g|^2 / sum |g|^2``; row k: ``D^2 / sum D^2`` with D the
+    distance to the nearest of ``picks[:k]``; uniform over the samples not
+    yet picked when every D^2 is zero. Earlier picks are NaN.
+    """
+    rows = np.full((len(picks), len(G)), np.nan)
+    for k in range(len(picks)):
+        if k == 0:
+            w = (G**2).sum(1)
+        else:
+            w = nearest_sq_dist(G, picks[:k])
+        w[list(picks[:k])] = 0.0
+        if w.sum() == 0:
+            w = np.ones(len(G))
+            w[list(picks[:k])] = 0.0
+        rows[k] = w / w.sum()
+        rows[k, list(picks[:k])] = np.nan
+    return rows
+
+
+def hidden_origin_rows(G, picks):
+    """scikit-activeml 1.0.1's rows: the zero vector stays a centre.
+
+    Its running D^2 starts at ``|g|^2`` (distance to the origin) and takes
+    the minimum with each new pick, so row k >= 1 is proportional to
+    ``min(|g|^2, D^2)``. Earlier picks: NaN.
+    """
+    rows = np.full((len(picks), len(G)), np.nan)
+    d2 = (G**2).sum(1)
+    for k in range(len(picks)):
+        if k > 0:
+            d2 = np.minimum(d2, nearest_sq_dist(G, [picks[k - 1]]))
+        rows[k] = d2 / d2.sum()
+        rows[k, list(picks[:k])] = np.nan
+    return rows
+
+
+def random_factors(rng, n, n_classes, n_features, dtype=np.float64):
+    """Softmax-like gradient factors: delta = p - onehot(argmax p), h."""
+    logits = rng.randn(n, n_classes) * 2.0
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    delta = p.copy()
+    delta[np.arange(n), p.argmax(1)] -= 1.0
+    h = np.abs(rng.randn(n, n_features))
+    return p.astype(dtype), delta.astype(dtype), h.astype(dtype)

@@ -1,0 +1,229 @@
+"""Badge: the query contract, parity with scikit-activeml, select_batch."""
+
+import warnings
+
+import numpy as np
+import pytest
+from skactiveml.classifier import SklearnClassifier
+from skactiveml.pool import Badge as SkactivemlBadge
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+
+from skactiveml_badge import Badge
+
+from ._conformance import QueryStrategyContract, make_pool
+from ._reference import (
+    explicit_embeddings,
+    hidden_origin_rows,
+    paper_rows,
+    random_factors,
+)
+from .conftest import LookupClassifier
+
+
+class BadgeParamTests:
+    """One test per constructor parameter (required by the contract)."""
+
+    def test_param_clf_embedding_flag_name(self, lookup_problem):
+        X, proba, delta, h, clf = lookup_problem
+        y = np.full(len(X), np.nan)
+        G = explicit_embeddings(delta, h)
+        for flag in ["return_embeddings", {"return_embeddings": True}]:
+            idx = self.make(clf_embedding_flag_name=flag).query(
+                X, y, clf, fit_clf=False
+            )
+            assert idx[0] == np.argmax((G**2).sum(1))
+        # Without a flag the strategy embeds X itself (here: 1-D indices).
+        G_x = explicit_embeddings(delta, X)
+        idx = self.make().query(X, y, clf, fit_clf=False)
+        assert idx[0] == np.argmax((G_x**2).sum(1))
+        with pytest.raises(TypeError, match="clf_embedding_flag_name"):
+            self.make(clf_embedding_flag_name=3).query(X, y, clf)
+        with pytest.raises(ValueError, match="return_embeddings"):
+            self.make(
+                clf_embedding_flag_name={"return_embeddings": False}
+            ).query(X, y, clf, fit_clf=False)
+
+    def test_param_missing_label(self):
+        # The classifier marks unlabeled samples with -1, the strategy
+        # with NaN: a mismatch scikit-activeml reports.
+        X, y, _, clf = make_pool(-1)
+        y = y.astype(float)
+        y[y == -1] = np.nan
+        with pytest.raises(ValueError, match="missing_label"):
+            self.make(missing_label=np.nan).query(X, y, clf)
+
+    def test_param_random_state(self):
+        X, y, _, clf = make_pool()
+        with pytest.raises(ValueError):
+            self.make(random_state="seed").query(X, y, clf)
+
+    def test_param_selection(self):
+        X, y, _, clf = make_pool()
+        with pytest.raises(ValueError, match="selection"):
+            self.make(selection="kmeans").query(X, y, clf)
+
+    def test_param_dtype(self):
+        X, y, _, clf = make_pool()
+        a = self.make(dtype=np.float64, random_state=0).query(
+            X, y, clf, batch_size=5, return_utilities=True
+        )
+        b = self.make(dtype=np.float32, random_state=0).query(
+            X, y, clf, batch_size=5, return_utilities=True
+        )
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_allclose(a[1], b[1], rtol=1e-4, atol=1e-7)
+        with pytest.raises(ValueError, match="dtype"):
+            self.make(dtype=np.int64).query(X, y, clf)
+
+    def test_param_chunk_size(self):
+        X, y, _, clf = make_pool()
+        ref = self.make(random_state=0).query(X, y, clf, batch_size=6)
+        got = self.make(random_state=0, chunk_size=7).query(
+            X, y, clf, batch_size=6
+        )
+        np.testing.assert_array_equal(ref, got)
+        with pytest.raises(TypeError, match="chunk_size"):
+            self.make(chunk_size=2.0).query(X, y, clf)
+
+
+class TestBadgeKMeansPP(BadgeParamTests, QueryStrategyContract):
+    strategy_class = Badge
+    default_params = {"selection": "kmeans++"}
+
+
+class TestBadgeFarthestFirst(BadgeParamTests, QueryStrategyContract):
+    strategy_class = Badge
+    default_params = {"selection": "farthest_first"}
+
+
+def _lookup_query(qs, lookup_problem, batch_size):
+    X, *_, clf = lookup_problem
+    y = np.full(len(X), np.nan)
+    return qs.query(
+        X,
+        y,
+        clf,
+        fit_clf=False,
+        batch_size=batch_size,
+        return_utilities=True,
+    )
+
+
+def test_rows_follow_paper_rule_on_classifier_outputs(lookup_problem):
+    _, _, delta, h, _ = lookup_problem
+    qs = Badge(
+        clf_embedding_flag_name="return_embeddings",
+        random_state=0,
+        dtype=np.float64,
+    )
+    idx, util = _lookup_query(qs, lookup_problem, 10)
+    expected = paper_rows(explicit_embeddings(delta, h), idx)
+    np.testing.assert_allclose(util, expected, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_first_pick_equals_skactiveml_badge(lookup_problem, seed):
+    flag = "return_embeddings"
+    ours = _lookup_query(Badge(flag, random_state=seed), lookup_problem, 4)
+    theirs = _lookup_query(
+        SkactivemlBadge(flag, random_state=seed), lookup_problem, 4
+    )
+    assert ours[0][0] == theirs[0][0]
+    np.testing.assert_allclose(ours[1][0], theirs[1][0], rtol=1e-5)
+
+
+def test_documented_difference_hidden_origin_in_skactiveml(lookup_problem):
+    """scikit-activeml 1.0.1 keeps the zero vector as a hidden centre.
+
+    Its rows after the first follow min(|g|^2, D^2), not the paper's D^2:
+    checked on its own picks, against both brute-force rules.
+    """
+    _, _, delta, h, _ = lookup_problem
+    G = explicit_embeddings(delta, h)
+    theirs_idx, theirs_util = _lookup_query(
+        SkactivemlBadge("return_embeddings", random_state=0),
+        lookup_problem,
+        8,
+    )
+    theirs_idx = np.asarray(theirs_idx)
+    np.testing.assert_allclose(
+        theirs_util, hidden_origin_rows(G, theirs_idx), atol=1e-12
+    )
+    paper = paper_rows(G, theirs_idx)
+    np.testing.assert_allclose(theirs_util[0], paper[0], atol=1e-12)
+    for k in range(1, 8):
+        assert np.nanmax(np.abs(theirs_util[k] - paper[k])) > 1e-3
+
+
+def test_select_batch_matches_query_on_a_fitted_model():
+    X, y_true = load_digits(return_X_y=True)
+    labeled = np.arange(40)
+    model = LogisticRegression(max_iter=500).fit(X[labeled], y_true[labeled])
+    pool = X[40:400]
+    qs = Badge(random_state=0)
+    idx = qs.select_batch(model, pool, batch_size=6)
+    assert idx.shape == (6,) and len(set(idx.tolist())) == 6
+    assert idx.max() < len(pool)
+    np.testing.assert_array_equal(
+        idx, qs.select_batch(model, pool, None, None, 6)
+    )
+    # The same selection as query on the pool with a wrapped, fitted model.
+    y = np.full(400, np.nan)
+    y[labeled] = y_true[labeled]
+    clf = SklearnClassifier(
+        LogisticRegression(max_iter=500), classes=np.arange(10)
+    ).fit(X[:400], y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        q_idx = Badge(selection="farthest_first").query(
+            X[:400], y, clf, fit_clf=False, batch_size=6
+        )
+    s_idx = Badge(selection="farthest_first").select_batch(
+        clf, pool, batch_size=6
+    )
+    np.testing.assert_array_equal(q_idx, s_idx + 40)
+
+
+def test_select_batch_fits_an_unfitted_model_and_validates():
+    X, y = load_digits(return_X_y=True)
+    qs = Badge(random_state=0)
+    idx = qs.select_batch(
+        LogisticRegression(max_iter=300), X[50:], X[:50], y[:50], 3
+    )
+    assert idx.shape == (3,)
+    with pytest.raises(ValueError, match="not fitted"):
+        qs.select_batch(LogisticRegression(), X[50:])
+    with pytest.raises(TypeError, match="predict_proba"):
+        qs.select_batch(object(), X[50:])
+    with pytest.raises(TypeError, match="batch_size"):
+        qs.select_batch(LogisticRegression(), X[50:], batch_size=1.5)
+    model = LogisticRegression(max_iter=300).fit(X[:50], y[:50])
+    with pytest.warns(UserWarning, match="batch_size"):
+        assert qs.select_batch(model, X[:5], batch_size=9).shape == (5,)
+    with pytest.raises(ValueError, match="NaN"):
+        qs.select_batch(model, np.full((4, 64), np.nan))
+
+
+def test_distinct_picks_on_duplicates_where_skactiveml_repeats():
+    """On a pool of 3 distinct embeddings x 10 copies, a batch of 10.
+
+    scikit-activeml 1.0.1 returns repeated indices for most seeds
+    (upstream #586); this package never does.
+    """
+
+    repeated_theirs = 0
+    for seed in range(20):
+        proba, _, h = random_factors(np.random.RandomState(seed), 3, 4, 6)
+        proba, h = np.tile(proba, (10, 1)), np.tile(h, (10, 1))
+        X, y = np.arange(30.0)[:, None], np.full(30, np.nan)
+        clf = LookupClassifier(proba, h, classes=np.arange(4)).fit(X, y)
+        for cls in (Badge, SkactivemlBadge):
+            qs = cls("return_embeddings", random_state=seed)
+            idx = qs.query(X, y, clf, fit_clf=False, batch_size=10)
+            n_distinct = len(set(np.asarray(idx).tolist()))
+            if cls is Badge:
+                assert n_distinct == 10
+            else:
+                repeated_theirs += n_distinct < 10
+    assert repeated_theirs >= 10

@@ -1,0 +1,22 @@
+"""Every gallery example executes top to bottom."""
+
+import pathlib
+import runpy
+
+import pytest
+
+GALLERY = pathlib.Path(__file__).resolve().parents[1] / "gallery"
+EXAMPLES = sorted(GALLERY.glob("plot_*.py"))
+
+
+def test_gallery_has_examples():
+    assert EXAMPLES
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_runs(path, monkeypatch):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    plt.switch_backend("Agg")
+    monkeypatch.setattr(plt, "show", lambda *a, **k: None)
+    runpy.run_path(str(path), run_name="__main__")
+    plt.close("all")
