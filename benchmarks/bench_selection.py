@@ -1,0 +1,465 @@
+"""Benchmark the BADGE selection step against scikit-activeml's Badge.
+
+What is measured
+----------------
+For each synthetic pool (``N`` samples, ``C = 10`` classes, ``D``-dim
+embeddings) and batch size, both ``skactiveml_badge.Badge`` ("ours") and
+``skactiveml.pool.Badge`` (scikit-activeml 1.0.1, "skactiveml") are called
+through their real ``query`` method on identical inputs::
+
+    qs.query(X, y, clf, fit_clf=False, batch_size=batch)
+
+with every sample unlabeled (``y`` all NaN), ``random_state=0`` and
+``clf_embedding_flag_name="return_embeddings"``. ``clf`` is a tiny fake,
+already "fitted" classifier: ``X`` is a column of sample indices and
+``predict_proba(X, return_embeddings=True)`` looks up fixed probabilities
+``P`` (rows drawn from a Dirichlet, float32) and embeddings ``H``
+(non-negative, ReLU-like, float32). No model is trained, so the timings
+are the selection step alone (plus one row lookup of ``P`` and ``H``,
+paid equally by both).
+
+Columns of the table:
+
+- ``ours (s)``: median wall time of ``--repeats`` calls (default 3),
+  after ``--warmup`` untimed calls (default 1).
+- ``skactiveml (s)``: median of ``--ref-repeats`` calls (default 1); it
+  materialises the ``N x (C * D)`` float64 gradient matrix, so it is slow
+  and memory-hungry at large ``N * D``. ``n/a`` where skipped
+  (``--no-ref`` or ``--no-ref-for``).
+- ``speed-up``: skactiveml time / ours time.
+- ``peak MiB``: peak traced bytes during one extra call made under
+  ``tracemalloc`` (numpy reports its buffers to it), in MiB. Timing calls
+  run without ``tracemalloc``, which slows Python-level code.
+- ``memory ratio``: skactiveml peak / ours peak.
+- ``floor (s)``: median time of ``batch`` passes of the two matrix-vector
+  products any exact rank-one update needs, ``H @ h_k`` (``N x D``) and
+  ``delta @ d_k`` (``N x C``), float32, with ``h_k``, ``d_k`` row ``k`` of
+  ``H`` and ``delta = P - onehot(argmax P)``.
+- ``ours/floor``: how far ours is from that floor. Timings on a shared
+  or virtual machine are noisy; raise ``--repeats`` if this ratio is.
+- ``same first pick``: whether both picked the same first sample (the
+  largest gradient norm; the later picks are random draws and the two
+  implementations sample from different distributions, see the Notes of
+  ``skactiveml_badge.Badge``).
+
+How to run
+----------
+::
+
+    python benchmarks/bench_selection.py --quick        # seconds
+    python benchmarks/bench_selection.py                # full grid
+    python benchmarks/bench_selection.py --no-ref       # ours only
+    python benchmarks/bench_selection.py --out benchmarks/_results/sel.md
+
+The full grid (``N`` in {10000, 50000}, ``D`` in {64, 512}, batch in
+{100, 1000}) takes tens of minutes, almost all of it in scikit-activeml's
+Badge at ``N = 50000``, which also needs several GiB of memory.
+Progress goes to stderr; the table goes to stdout (and to ``--out``,
+which is rewritten after every configuration).
+"""
+
+import argparse
+import gc
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+import skactiveml
+from skactiveml.base import SkactivemlClassifier
+from skactiveml.pool import Badge as RefBadge
+from skactiveml.utils import MISSING_LABEL
+
+import skactiveml_badge
+from skactiveml_badge import Badge
+
+N_CLASSES = 10
+FULL_GRID = {"n": (10_000, 50_000), "d": (64, 512), "batch": (100, 1000)}
+QUICK_GRID = {"n": (2_000,), "d": (64,), "batch": (10, 100)}
+FLAG = "return_embeddings"
+MIB = 2.0**20
+
+COLUMNS = (
+    "N",
+    "D",
+    "batch",
+    "ours (s)",
+    "skactiveml (s)",
+    "speed-up (skactiveml/ours)",
+    "ours peak MiB",
+    "skactiveml peak MiB",
+    "memory ratio",
+    "floor (s)",
+    "ours/floor",
+    "same first pick",
+)
+
+
+class LookupClassifier(SkactivemlClassifier):
+    """Fitted stand-in classifier that looks up fixed outputs by index.
+
+    A sample of ``X`` is a single column holding its row index into
+    ``proba`` and ``embeddings``.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, n_classes)
+    embeddings : ndarray of shape (n_samples, n_features)
+    classes : array-like of shape (n_classes,), default=None
+        Defaults to ``0, ..., n_classes - 1``.
+    missing_label : scalar, str or np.nan, default=np.nan
+    """
+
+    def __init__(
+        self,
+        proba=None,
+        embeddings=None,
+        classes=None,
+        missing_label=MISSING_LABEL,
+        cost_matrix=None,
+        random_state=None,
+    ):
+        super().__init__(
+            classes=classes,
+            missing_label=missing_label,
+            cost_matrix=cost_matrix,
+            random_state=random_state,
+        )
+        self.proba = proba
+        self.embeddings = embeddings
+
+    def fit(self, X, y, sample_weight=None):
+        """Record the classes; nothing is learned."""
+        n_classes = np.shape(self.proba)[1]
+        if self.classes is None:
+            self.classes_ = np.arange(n_classes)
+        else:
+            self.classes_ = np.asarray(self.classes)
+        self.n_features_in_ = np.shape(X)[1]
+        self.cost_matrix_ = 1.0 - np.eye(n_classes)
+        return self
+
+    def predict_proba(self, X, return_embeddings=False):
+        """Return ``proba[idx]`` (and ``embeddings[idx]``), idx = X[:, 0]."""
+        idx = np.asarray(X)[:, 0].astype(np.intp)
+        if return_embeddings:
+            return self.proba[idx], self.embeddings[idx]
+        return self.proba[idx]
+
+
+def make_pool(n, d, seed):
+    """Fixed probabilities and embeddings for a pool of ``n`` samples."""
+    rng = np.random.default_rng([seed, n, d])
+    proba = rng.dirichlet(np.full(N_CLASSES, 0.5), size=n)
+    proba = proba.astype(np.float32)
+    emb = np.maximum(rng.standard_normal((n, d), dtype=np.float32), 0.0)
+    return proba, emb
+
+
+def median_time(fn, repeats):
+    """Median wall time of ``repeats`` calls and the first call's result."""
+    times, first = [], None
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+        if first is None:
+            first = out
+        del out
+    gc.collect()
+    return statistics.median(times), first
+
+
+def peak_mib(fn):
+    """Peak traced memory, in MiB, allocated during one call of ``fn``."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        out = fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del out
+    gc.collect()
+    return (peak - base) / MIB
+
+
+def floor_passes(proba, emb, batch):
+    """Return a function doing ``batch`` rank-one update mat-vecs."""
+    delta = proba.copy()
+    delta[np.arange(len(delta)), delta.argmax(axis=1)] -= 1.0
+    n_pass = min(batch, len(emb))
+
+    def run():
+        for k in range(n_pass):
+            emb @ emb[k]
+            delta @ delta[k]
+
+    return run
+
+
+def query_fn(qs, X, y, clf, batch):
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return np.asarray(
+                qs.query(X, y, clf, fit_clf=False, batch_size=batch)
+            )
+
+    return run
+
+
+def bench_config(n, d, batch, pool, args, run_ref, log):
+    """Measure one configuration; return a dict of raw figures."""
+    proba, emb = pool
+    X = np.arange(n, dtype=float)[:, None]
+    y = np.full(n, np.nan)
+    clf = LookupClassifier(proba, emb).fit(X, y)
+    ours = Badge(clf_embedding_flag_name=FLAG, random_state=0)
+    ref = RefBadge(clf_embedding_flag_name=FLAG, random_state=0)
+    res = {"n": n, "d": d, "batch": batch}
+
+    fn = query_fn(ours, X, y, clf, batch)
+    floor = floor_passes(proba, emb, batch)
+    for _ in range(args.warmup):
+        fn()
+        floor()
+    res["ours_s"], ours_idx = median_time(fn, args.repeats)
+    res["ours_mib"] = peak_mib(fn)
+    log(f"  ours: {res['ours_s']:.3g} s, {res['ours_mib']:.1f} MiB")
+
+    res["floor_s"], _ = median_time(floor, args.repeats)
+    log(f"  floor: {res['floor_s']:.3g} s")
+
+    res["ref_s"] = res["ref_mib"] = res["same_first"] = None
+    if run_ref:
+        fn = query_fn(ref, X, y, clf, batch)
+        res["ref_s"], ref_idx = median_time(fn, args.ref_repeats)
+        log(f"  skactiveml: {res['ref_s']:.3g} s")
+        res["ref_mib"] = peak_mib(fn)
+        log(f"  skactiveml peak: {res['ref_mib']:.1f} MiB")
+        res["same_first"] = bool(ours_idx[0] == ref_idx[0])
+    return res
+
+
+def _fmt(value, spec, suffix=""):
+    return "n/a" if value is None else f"{value:{spec}}{suffix}"
+
+
+def table_row(res):
+    ratio = floor_ratio = speed = None
+    if res["ref_s"] is not None:
+        speed = res["ref_s"] / res["ours_s"]
+        ratio = res["ref_mib"] / res["ours_mib"]
+    if res["floor_s"] > 0:
+        floor_ratio = res["ours_s"] / res["floor_s"]
+    same = res["same_first"]
+    return (
+        str(res["n"]),
+        str(res["d"]),
+        str(res["batch"]),
+        _fmt(res["ours_s"], ".3g"),
+        _fmt(res["ref_s"], ".3g"),
+        _fmt(speed, ".0f", "x"),
+        _fmt(res["ours_mib"], ".1f"),
+        _fmt(res["ref_mib"], ".0f"),
+        _fmt(ratio, ".0f", "x"),
+        _fmt(res["floor_s"], ".3g"),
+        _fmt(floor_ratio, ".2f", "x"),
+        "n/a" if same is None else ("yes" if same else "no"),
+    )
+
+
+def markdown_table(rows):
+    lines = ["| " + " | ".join(COLUMNS) + " |"]
+    lines.append("|" + "|".join("---:" for _ in COLUMNS) + "|")
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine_info():
+    """Lines describing the machine and the library versions."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    blas = "unknown"
+    try:
+        from threadpoolctl import threadpool_info
+
+        libs = [
+            info
+            for info in threadpool_info()
+            if info.get("user_api") == "blas"
+            and "numpy" in info.get("filepath", "")
+        ] or [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        if libs:
+            lib = libs[0]
+            blas = (
+                f"{lib.get('internal_api')} {lib.get('version')} "
+                f"({lib.get('architecture')}, "
+                f"{lib.get('num_threads')} threads)"
+            )
+    except ImportError:
+        pass
+    return [
+        f"- machine: {platform.system()} {platform.machine()}, {cpu}, "
+        f"{os.cpu_count()} logical CPUs",
+        f"- Python {platform.python_version()}, numpy {np.__version__}, "
+        f"BLAS: {blas}",
+        f"- load average at the start: {_load()}",
+        f"- skactiveml {skactiveml.__version__}, "
+        f"skactiveml_badge {skactiveml_badge.__version__}",
+    ]
+
+
+def _load():
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def parse_config(text):
+    try:
+        n, d, batch = (int(part) for part in text.split(":"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected N:D:batch, got {text!r}"
+        ) from exc
+    return n, d, batch
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n", 1)[0],
+        epilog="Configurations are written N:D:batch, e.g. 50000:512:1000.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small grid for a smoke test"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="timing runs of ours/floor"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="untimed calls of ours and of the floor before timing",
+    )
+    parser.add_argument(
+        "--ref-repeats",
+        type=int,
+        default=1,
+        help="timing runs of skactiveml's Badge",
+    )
+    parser.add_argument(
+        "--no-ref", action="store_true", help="skip skactiveml's Badge"
+    )
+    parser.add_argument(
+        "--no-ref-for",
+        type=parse_config,
+        action="append",
+        default=[],
+        metavar="N:D:batch",
+        help="skip skactiveml's Badge for this configuration (repeatable)",
+    )
+    parser.add_argument(
+        "--only",
+        type=parse_config,
+        action="append",
+        default=[],
+        metavar="N:D:batch",
+        help="run these configurations, in this order, instead of the grid "
+        "(repeatable)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="data seed")
+    parser.add_argument("--out", help="also write the markdown table here")
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or args.ref_repeats < 1:
+        parser.error("--repeats and --ref-repeats must be >= 1")
+    if args.warmup < 0:
+        parser.error("--warmup must be >= 0")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    grid = QUICK_GRID if args.quick else FULL_GRID
+    configs = [
+        (n, d, b) for n in grid["n"] for d in grid["d"] for b in grid["batch"]
+    ]
+    if args.only:
+        configs = list(dict.fromkeys(args.only))
+    no_ref = set(args.no_ref_for)
+    command = "python " + " ".join(
+        shlex.quote(a) for a in [sys.argv[0], *sys.argv[1:]]
+    )
+    header = [
+        "# BADGE selection: skactiveml_badge.Badge vs skactiveml.pool.Badge",
+        "",
+        f"Command: `{command}`",
+        "",
+        *machine_info(),
+        f"- C = {N_CLASSES} classes, float32 inputs, seed {args.seed}, "
+        f"repeats {args.repeats} (ours, floor; after {args.warmup} "
+        "untimed), "
+        f"{args.ref_repeats} (skactiveml)",
+        "",
+        "",
+    ]
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    def write(rows, final, footer=""):
+        text = "\n".join(header) + markdown_table(rows) + "\n" + footer
+        if not final:
+            text += "\n(partial: run in progress)\n"
+        if args.out:
+            out_dir = os.path.dirname(os.path.abspath(args.out))
+            os.makedirs(out_dir, exist_ok=True)
+            with open(args.out, "w") as fh:
+                fh.write(text)
+        return text
+
+    start = time.perf_counter()
+    rows, pools = [], {}
+    for n, d, batch in configs:
+        if (n, d) not in pools:
+            pools.clear()
+            gc.collect()
+            pools[(n, d)] = make_pool(n, d, args.seed)
+        run_ref = not args.no_ref and (n, d, batch) not in no_ref
+        log(f"N={n} D={d} batch={batch} (ref: {'yes' if run_ref else 'no'})")
+        res = bench_config(n, d, batch, pools[(n, d)], args, run_ref, log)
+        rows.append(table_row(res))
+        write(rows, final=False)
+        log(
+            f"  elapsed {time.perf_counter() - start:.0f} s, "
+            f"load average {_load()}"
+        )
+    pools.clear()
+    elapsed = time.perf_counter() - start
+    footer = (
+        f"\nTotal run time: {elapsed:.0f} s; load average at the end: "
+        f"{_load()} (other processes on the machine disturb the timings)\n"
+    )
+    print(write(rows, final=True, footer=footer), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
