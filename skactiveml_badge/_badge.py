@@ -189,7 +189,6 @@ array-like of shape (n_candidates, ...), default=None
         X_cand, mapping = self._transform_candidates(
             candidates, X, y, allow_only_unlabeled=True
         )
-        n_cols = X.shape[0] if mapping is not None else X_cand.shape[0]
         dtype, chunk_size = self._check_params()
         clf = fit_or_check_classifier(
             clf, X, y, sample_weight, fit_clf, self.missing_label_
@@ -206,9 +205,10 @@ array-like of shape (n_candidates, ...), default=None
         query_indices = idx if mapping is None else np.asarray(mapping)[idx]
         if not return_utilities:
             return query_indices
-        utilities = np.full((batch_size, n_cols), np.nan)
-        cols = slice(None) if mapping is None else mapping
-        utilities[:, cols] = util
+        if mapping is None:
+            return query_indices, util
+        utilities = np.full((batch_size, X.shape[0]), np.nan)
+        utilities[:, mapping] = util
         return query_indices, utilities
 
     def select_batch(
