@@ -157,6 +157,8 @@ class QueryStrategyContract:
         assert idx.shape == (2,)
         with pytest.raises(ValueError, match="sample_weight"):
             qs.query(X, y, clf, sample_weight=w[:-1])
+        with pytest.raises(ValueError, match="sample_weight"):
+            qs.query(X, y, clf, sample_weight=-w)
         fitted = clf.fit(X, y)
         assert qs.query(X, y, fitted, fit_clf=False).shape == (1,)
 

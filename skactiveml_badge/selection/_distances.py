@@ -126,8 +126,15 @@ class NearestCentreDistances:
         self._tmp = np.empty(size, dtype=h.dtype)
         self._mask = np.empty(size, dtype=bool)
 
-    def add_centre(self, idx: int) -> None:
-        """Make embedding ``idx`` a centre and update all distances."""
+    def add_centre(self, idx: int, update: bool = True) -> None:
+        """Make embedding ``idx`` a centre.
+
+        With ``update=False`` (the last pick of a batch) the pass over the
+        pool that updates the distances is skipped.
+        """
+        self.is_centre[idx] = True
+        if not update:
+            return
         d_c, h_c = self.delta[idx], self.h[idx]
         a_c = self.sq_norms[idx]
         n = self.delta.shape[0]
@@ -135,7 +142,6 @@ class NearestCentreDistances:
             stop = min(start + self.chunk_size, n)
             self._update_chunk(start, stop, d_c, h_c, a_c)
         self.min_sq_dist[idx] = 0.0
-        self.is_centre[idx] = True
 
     def _update_chunk(self, start, stop, d_c, h_c, a_c):
         m = stop - start

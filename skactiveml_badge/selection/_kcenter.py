@@ -83,8 +83,5 @@ def _farthest_first(delta, h, n_picks, chunk_size, return_utils):
             utilities[k] = np.sqrt(sq)
             utilities[k, indices[:k]] = np.nan
         indices[k] = idx
-        if k + 1 < n_picks:
-            state.add_centre(idx)
-        else:
-            state.is_centre[idx] = True
+        state.add_centre(idx, update=k + 1 < n_picks)
     return indices, utilities

@@ -109,10 +109,7 @@ def _kmeans_plusplus(
         if return_utils:
             utilities[k, indices[:k]] = np.nan
         indices[k] = idx
-        if k + 1 < n_picks:
-            state.add_centre(idx)
-        else:
-            state.is_centre[idx] = True
+        state.add_centre(idx, update=k + 1 < n_picks)
     return indices, utilities
 
 
