@@ -268,7 +268,10 @@ array-like of shape (n_candidates, ...), default=None
         proba, h = proba_and_embedding(
             clf, X_cand, self.clf_embedding_flag_name
         )
-        delta, h = check_factors(logit_gradients(proba), h, dtype)
+        # proba_and_embedding has checked both for NaN and infinity.
+        delta, h = check_factors(
+            logit_gradients(proba), h, dtype, check_finite=False
+        )
         chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
         if self.selection == "kmeans++":
             return _kmeans_plusplus(

@@ -37,7 +37,7 @@ def check_positive_int(value, name, allow_none=False):
     return int(value)
 
 
-def check_factors(delta, h, dtype):
+def check_factors(delta, h, dtype, check_finite=True):
     """Validate the rank-one factors and bring them to ``dtype``.
 
     Parameters
@@ -45,6 +45,9 @@ def check_factors(delta, h, dtype):
     delta : array-like of shape (n_samples, n_classes)
     h : array-like of shape (n_samples, n_features)
     dtype : numpy dtype
+    check_finite : bool, default=True
+        Whether to scan for NaN and infinity (skipped by callers that
+        checked the classifier's outputs already: a pass over ``h``).
 
     Returns
     -------
@@ -61,7 +64,7 @@ def check_factors(delta, h, dtype):
         if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
             raise TypeError(f"`{name}` must be real-valued, got {arr.dtype}.")
         arr = np.ascontiguousarray(arr, dtype=dtype)
-        if not np.isfinite(arr).all():
+        if check_finite and not np.isfinite(arr).all():
             raise ValueError(f"`{name}` contains NaN or infinite values.")
         out.append(arr)
     if out[0].shape[0] != out[1].shape[0]:
