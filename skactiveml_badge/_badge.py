@@ -11,19 +11,17 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import (
+    check_bool,
     check_choice,
     check_query_inputs,
     fit_or_check_classifier,
 )
 from .embeddings import logit_gradients, proba_and_embedding
+from .selection._backend import BACKENDS, make_state, resolve_backend
 from .selection._distances import DEFAULT_CHUNK_SIZE
 from .selection._kcenter import _farthest_first
 from .selection._kmeanspp import _kmeans_plusplus
-from .selection._validation import (
-    check_dtype,
-    check_factors,
-    check_positive_int,
-)
+from .selection._validation import check_dtype, check_positive_int
 
 _SELECTIONS = ("kmeans++", "farthest_first")
 
@@ -75,9 +73,33 @@ class Badge(SingleAnnotatorPoolQueryStrategy):
     chunk_size : int or None, default=None
         Rows processed at once in each distance update; the extra memory
         is a few vectors of this length. ``None`` uses 65536.
+    embedding_layer : str or None, default=None
+        Torch nets: name (in ``module.named_modules()``) of the
+        ``torch.nn.Linear`` layer whose input is the embedding. ``None``
+        takes the last ``Linear`` layer with one output per class.
+    include_bias : bool, default=False
+        Append a constant 1 to the embedding, i.e. include the gradient of
+        the last layer's bias. The paper does not.
+    dl_batch_size : int, default=1024
+        Torch nets: samples per forward pass of the embedding pass.
+    backend : {"auto", "numpy", "torch"}, default="auto"
+        Where the selection runs. ``"auto"``: torch (on the net's device)
+        for a net on a GPU, numpy otherwise. The random numbers come from
+        ``random_state`` on the host, so both backends make the same picks
+        up to floating-point round-off.
 
     Notes
     -----
+    Where the embedding ``h`` comes from, when ``clf_embedding_flag_name``
+    is None: for scikit-activeml's ``SkorchClassifier`` and for skorch nets
+    inside ``SklearnClassifier``, a forward hook records the input of the
+    last ``Linear`` layer (one pass, evaluation mode, ``torch.no_grad()``,
+    on the net's device; the net's train/eval state is restored); for
+    scikit-learn's ``MLPClassifier`` the last hidden activation is computed
+    from its fitted weights; for any other model, as in scikit-activeml,
+    a ``(proba, embedding)`` tuple from ``predict_proba`` or else ``X``.
+    scikit-activeml's own ``Badge`` uses ``X`` for nets, which is not BADGE.
+
     Where scikit-activeml 1.0.1's ``Badge`` differs from the paper:
 
     - After the first pick it keeps the zero vector as a hidden centre (its
@@ -122,6 +144,10 @@ class Badge(SingleAnnotatorPoolQueryStrategy):
         selection="kmeans++",
         dtype=np.float32,
         chunk_size=None,
+        embedding_layer=None,
+        include_bias=False,
+        dl_batch_size=1024,
+        backend="auto",
     ):
         super().__init__(
             missing_label=missing_label, random_state=random_state
@@ -130,6 +156,10 @@ class Badge(SingleAnnotatorPoolQueryStrategy):
         self.selection = selection
         self.dtype = dtype
         self.chunk_size = chunk_size
+        self.embedding_layer = embedding_layer
+        self.include_bias = include_bias
+        self.dl_batch_size = dl_batch_size
+        self.backend = backend
 
     def query(
         self,
@@ -258,26 +288,41 @@ array-like of shape (n_candidates, ...), default=None
 
     def _check_params(self):
         check_choice(self.selection, "selection", _SELECTIONS)
+        check_choice(self.backend, "backend", BACKENDS)
+        check_bool(self.include_bias, "include_bias")
+        check_positive_int(self.dl_batch_size, "dl_batch_size")
+        if self.embedding_layer is not None and not isinstance(
+            self.embedding_layer, str
+        ):
+            raise TypeError(
+                "`embedding_layer` must be None or a layer name (str), got "
+                f"{self.embedding_layer!r}."
+            )
         dtype = check_dtype(self.dtype)
         chunk_size = check_positive_int(
             self.chunk_size, "chunk_size", allow_none=True
         )
-        return dtype, chunk_size
+        return dtype, chunk_size or DEFAULT_CHUNK_SIZE
 
     def _select(self, clf, X_cand, n_picks, dtype, chunk_size, return_util):
         proba, h = proba_and_embedding(
-            clf, X_cand, self.clf_embedding_flag_name
+            clf,
+            X_cand,
+            self.clf_embedding_flag_name,
+            embedding_layer=self.embedding_layer,
+            include_bias=self.include_bias,
+            dl_batch_size=self.dl_batch_size,
+            as_tensor=self.backend != "numpy",
         )
-        # proba_and_embedding has checked both for NaN and infinity.
-        delta, h = check_factors(
-            logit_gradients(proba), h, dtype, check_finite=False
-        )
-        chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
+        # The embedding sources have checked both for NaN and infinity.
+        delta = logit_gradients(proba)
+        backend = resolve_backend(self.backend, h)
+        state = make_state(delta, h, backend, dtype, chunk_size)
         if self.selection == "kmeans++":
             return _kmeans_plusplus(
-                delta, h, n_picks, self.random_state_, chunk_size, return_util
+                state, n_picks, self.random_state_, return_util
             )
-        return _farthest_first(delta, h, n_picks, chunk_size, return_util)
+        return _farthest_first(state, n_picks, return_util)
 
 
 def _fitted_model(model, labeled_x, labeled_y):

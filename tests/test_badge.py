@@ -86,6 +86,76 @@ class BadgeParamTests:
         with pytest.raises(TypeError, match="chunk_size"):
             self.make(chunk_size=2.0).query(X, y, clf)
 
+    def test_param_embedding_layer(self):
+        pytest.importorskip("torch")
+        from .test_torch import make_skorch_problem
+
+        X, y, clf = make_skorch_problem()
+        a = self.make(random_state=0).query(X, y, clf, False, batch_size=4)
+        b = self.make(random_state=0, embedding_layer="head").query(
+            X, y, clf, False, batch_size=4
+        )
+        np.testing.assert_array_equal(a, b)
+        with pytest.raises(ValueError, match="embedding_layer"):
+            self.make(embedding_layer="nope").query(X, y, clf, False)
+        with pytest.raises(TypeError, match="embedding_layer"):
+            self.make(embedding_layer=3).query(X, y, clf, False)
+
+    def test_param_include_bias(self, lookup_problem):
+        X, proba, delta, h, clf = lookup_problem
+        y = np.full(len(X), np.nan)
+        qs = self.make(
+            clf_embedding_flag_name="return_embeddings",
+            include_bias=True,
+            dtype=np.float64,
+            random_state=0,
+        )
+        idx, util = qs.query(
+            X, y, clf, False, batch_size=5, return_utilities=True
+        )
+        h1 = np.hstack([h, np.ones((len(h), 1))])
+        G = explicit_embeddings(delta, h1)
+        if self.default_params["selection"] == "kmeans++":
+            np.testing.assert_allclose(util, paper_rows(G, idx), atol=1e-6)
+        assert idx[0] == np.argmax((G**2).sum(1))
+        with pytest.raises(TypeError, match="include_bias"):
+            self.make(include_bias="yes").query(X, y, clf, False)
+
+    def test_param_dl_batch_size(self):
+        pytest.importorskip("torch")
+        from .test_torch import make_skorch_problem
+
+        X, y, clf = make_skorch_problem()
+        args = dict(batch_size=4, return_utilities=True)
+        a = self.make(random_state=0).query(X, y, clf, False, **args)
+        b = self.make(random_state=0, dl_batch_size=7).query(
+            X, y, clf, False, **args
+        )
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_allclose(a[1], b[1], rtol=1e-5)
+        with pytest.raises(ValueError, match="dl_batch_size"):
+            self.make(dl_batch_size=0).query(X, y, clf, False)
+
+    def test_param_backend(self):
+        X, y, _, clf = make_pool()
+        with pytest.raises(ValueError, match="backend"):
+            self.make(backend="cupy").query(X, y, clf)
+        ref = self.make(random_state=0, backend="numpy").query(
+            X, y, clf, batch_size=5
+        )
+        assert (
+            self.make(random_state=0).query(X, y, clf, batch_size=5).tolist()
+            == ref.tolist()
+        )
+        pytest.importorskip("torch")
+        got = self.make(
+            random_state=0, backend="torch", dtype=np.float64
+        ).query(X, y, clf, batch_size=5)
+        ref64 = self.make(random_state=0, dtype=np.float64).query(
+            X, y, clf, batch_size=5
+        )
+        np.testing.assert_array_equal(got, ref64)
+
 
 class TestBadgeKMeansPP(BadgeParamTests, QueryStrategyContract):
     strategy_class = Badge

@@ -236,7 +236,12 @@ class _FixedUniforms:
 
 @pytest.mark.parametrize("n", [1, 1023, 1024, 3000, 5 * 1024])
 def test_two_level_draw_equals_inverse_cdf_of_all_weights(rng, n):
-    from skactiveml_badge.selection._kmeanspp import _block_sums, _draw
+    from skactiveml_badge.selection._kmeanspp import _BLOCK, _draw
+
+    state = NearestCentreDistances(np.ones((1, 1)), np.ones((1, 1)))
+
+    def _block_sums(w):
+        return state.block_sums(w, _BLOCK)
 
     weights = rng.rand(n).astype(np.float32)
     weights[rng.rand(n) < 0.3] = 0.0  # picked / duplicate samples
@@ -245,7 +250,8 @@ def test_two_level_draw_equals_inverse_cdf_of_all_weights(rng, n):
     cum = np.cumsum(weights, dtype=np.float64)
     us = np.linspace(0.0, 1.0, 4001)[:-1]
     drawn = [
-        _draw(weights, _block_sums(weights), _FixedUniforms([u])) for u in us
+        _draw(state, weights, _block_sums(weights), _FixedUniforms([u]))
+        for u in us
     ]
     expected = np.searchsorted(cum, us * cum[-1], side="right")
     np.testing.assert_array_equal(drawn, expected)
@@ -255,20 +261,24 @@ def test_two_level_draw_equals_inverse_cdf_of_all_weights(rng, n):
     # u just below 1: round-off must not run past the last positive weight.
     weights[-1] = 0.0
     weights[-2] = 0.5
-    top = _draw(weights, _block_sums(weights), _FixedUniforms([1 - 1e-17]))
+    top = _draw(
+        state, weights, _block_sums(weights), _FixedUniforms([1 - 1e-17])
+    )
     assert top == np.flatnonzero(weights)[-1]
 
 
 def test_draw_frequencies_match_weights_across_blocks():
-    from skactiveml_badge.selection._kmeanspp import _block_sums, _draw
+    from skactiveml_badge.selection._kmeanspp import _BLOCK, _draw
 
+    state = NearestCentreDistances(np.ones((1, 1)), np.ones((1, 1)))
     rs = np.random.RandomState(5)
     weights = np.zeros(2500)
     support = [3, 1023, 1024, 2047, 2100, 2499]
     weights[support] = [1.0, 2.0, 3.0, 4.0, 5.0, 5.0]
-    sums = _block_sums(weights)
+    sums = state.block_sums(weights, _BLOCK)
     counts = np.bincount(
-        [_draw(weights, sums, rs) for _ in range(20_000)], minlength=2500
+        [_draw(state, weights, sums, rs) for _ in range(20_000)],
+        minlength=2500,
     )
     assert counts.sum() == counts[support].sum()
     expected = weights[support] / weights.sum() * 20_000

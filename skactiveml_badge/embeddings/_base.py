@@ -1,6 +1,10 @@
 """Class probabilities and last-layer inputs from a fitted classifier."""
 
+import warnings
+
 import numpy as np
+
+from ..selection._backend import is_torch_tensor
 
 
 def logit_gradients(proba):
@@ -13,14 +17,20 @@ def logit_gradients(proba):
 
     Parameters
     ----------
-    proba : ndarray of shape (n_samples, n_classes)
+    proba : ndarray or torch.Tensor of shape (n_samples, n_classes)
         Class probabilities.
 
     Returns
     -------
-    delta : ndarray of shape (n_samples, n_classes)
-        ``proba - onehot(argmax proba)``, in the dtype of ``proba``.
+    delta : ndarray or torch.Tensor of shape (n_samples, n_classes)
+        ``proba - onehot(argmax proba)``, in the dtype (and on the device)
+        of ``proba``; ties go to the lowest class index.
     """
+    if is_torch_tensor(proba):
+        delta = proba.clone()
+        rows = range(delta.shape[0])
+        delta[list(rows), delta.argmax(dim=1)] -= 1.0
+        return delta
     delta = np.array(proba, copy=True)
     delta[np.arange(delta.shape[0]), np.argmax(delta, axis=1)] -= 1.0
     return delta
@@ -39,27 +49,95 @@ def _predict_kwargs(flag_name):
     )
 
 
-def proba_and_embedding(clf, X, clf_embedding_flag_name=None):
-    """Class probabilities and embeddings, as scikit-activeml obtains them.
+def proba_and_embedding(
+    clf,
+    X,
+    clf_embedding_flag_name=None,
+    *,
+    embedding_layer=None,
+    include_bias=False,
+    dl_batch_size=1024,
+    as_tensor=False,
+):
+    """Class probabilities and the input of the last linear layer.
 
-    - ``clf_embedding_flag_name=None``: ``clf.predict_proba(X)``; if it
-      returns a ``(proba, embedding)`` tuple the embedding is used,
-      otherwise ``X`` itself (flattened per sample).
-    - a str ``s``: ``clf.predict_proba(X, s=True)`` must return a tuple.
-    - a dict ``d``: ``clf.predict_proba(X, **d)`` must return a tuple.
+    - ``clf_embedding_flag_name`` given: as scikit-activeml,
+      ``clf.predict_proba(X, **{name: True})`` (a str) or
+      ``clf.predict_proba(X, **flags)`` (a dict) must return
+      ``(proba, embedding)``.
+    - Otherwise the model is looked at: a torch net (scikit-activeml's
+      ``SkorchClassifier``, a skorch net, also inside ``SklearnClassifier``)
+      is run once with a forward hook on its last ``Linear`` layer with one
+      output per class (or ``embedding_layer``); a scikit-learn
+      ``MLPClassifier`` gives its last hidden activation.
+    - Any other model: ``clf.predict_proba(X)``; a ``(proba, embedding)``
+      tuple is used, otherwise ``X`` itself (flattened per sample), which is
+      the last linear layer's input of a linear model.
 
     Parameters
     ----------
     clf : fitted classifier with ``predict_proba``
     X : ndarray of shape (n_samples, ...)
     clf_embedding_flag_name : None, str or dict, default=None
+    embedding_layer : str or None, default=None
+        Torch nets: name of the layer (in ``module.named_modules()``) whose
+        input is the embedding.
+    include_bias : bool, default=False
+        Append a constant 1 to the embedding (the bias gradient).
+    dl_batch_size : int, default=1024
+        Torch nets: samples per forward pass.
+    as_tensor : bool, default=False
+        Torch nets: return tensors on the net's device.
 
     Returns
     -------
-    proba : ndarray of shape (n_samples, n_classes)
-    embedding : ndarray of shape (n_samples, n_features)
+    proba : ndarray (or Tensor) of shape (n_samples, n_classes)
+    embedding : ndarray (or Tensor) of shape (n_samples, n_features)
     """
+    from . import _models
+
     kwargs = _predict_kwargs(clf_embedding_flag_name)
+    n = _n(X)
+    parts = None if kwargs else _models.torch_parts(clf)
+    if parts is not None:
+        from ._torch import hooked_forward
+
+        module, proba_fn = parts
+        reason = _models.untrained_reason(clf)
+        if reason is not None:
+            warnings.warn(
+                f"The torch net of {type(clf).__name__} looks untrained: "
+                f"{reason}. Its gradient embeddings carry no information "
+                "from the labels. skactiveml.classifier.SkorchClassifier "
+                "trains skorch modules with any missing_label.",
+                _models.UntrainedModelWarning,
+                stacklevel=4,
+            )
+        out = hooked_forward(
+            module,
+            X,
+            proba_fn,
+            _models.n_classes_of(clf, None),
+            layer=embedding_layer,
+            dl_batch_size=dl_batch_size,
+            include_bias=include_bias,
+            as_tensor=as_tensor,
+        )
+        if as_tensor:
+            return _check_tensor_outputs(*out)
+        return _check_outputs(*out, n)
+    if not kwargs and _models.is_mlp(_models.inner_estimator(clf)):
+        proba = clf.predict_proba(X)
+        emb = _models.mlp_hidden(_models.inner_estimator(clf), X)
+    else:
+        proba, emb = _classifier_outputs(clf, X, kwargs)
+    proba, emb = _check_outputs(proba, emb, n)
+    if include_bias:
+        emb = np.hstack([emb, np.ones((n, 1), dtype=emb.dtype)])
+    return proba, emb
+
+
+def _classifier_outputs(clf, X, kwargs):
     out = clf.predict_proba(X, **kwargs)
     if isinstance(out, tuple):
         if len(out) != 2:
@@ -67,16 +145,25 @@ def proba_and_embedding(clf, X, clf_embedding_flag_name=None):
                 "`clf.predict_proba` returned a tuple of length "
                 f"{len(out)}; expected (proba, embedding)."
             )
-        proba, emb = out
-    elif kwargs:
+        return out
+    if kwargs:
         raise ValueError(
             f"`clf.predict_proba(X, **{kwargs!r})` returned a single array; "
             "with `clf_embedding_flag_name` set it must return "
             "(proba, embedding)."
         )
-    else:
-        proba, emb = out, X
-    return _check_outputs(proba, emb, _n(X))
+    return out, X
+
+
+def _check_tensor_outputs(proba, emb):
+    import torch
+
+    for name, t in (("probabilities", proba), ("embeddings", emb)):
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(
+                f"The net returned non-finite {name}; was it trained?"
+            )
+    return proba, emb
 
 
 def _n(X):

@@ -143,6 +143,43 @@ class NearestCentreDistances:
             self._update_chunk(start, stop, d_c, h_c, a_c)
         self.min_sq_dist[idx] = 0.0
 
+    # The seeding loops in _kmeanspp and _kcenter use only the methods
+    # below (and ``add_centre``), so that another backend (_torch.py) can
+    # hold its arrays elsewhere. Everything they return lives on the host.
+
+    @property
+    def n_samples(self) -> int:
+        return self.sq_norms.shape[0]
+
+    def weights(self, k: int):
+        """Pick ``k``'s squared distances: norms first, then ``D^2``."""
+        return self.sq_norms if k == 0 else self.min_sq_dist
+
+    def block_sums(self, weights, block: int):
+        """Float64 sums of consecutive blocks of ``block`` weights."""
+        n_full = weights.size // block * block
+        sums = weights[:n_full].reshape(-1, block).sum(1, dtype=np.float64)
+        if n_full < weights.size:
+            sums = np.append(sums, weights[n_full:].sum(dtype=np.float64))
+        return sums
+
+    def block(self, weights, start: int, stop: int):
+        """``weights[start:stop]`` on the host."""
+        return weights[start:stop]
+
+    def argmax(self, weights):
+        """Index and value of the largest weight (lowest index on ties)."""
+        idx = int(np.argmax(weights))
+        return idx, float(weights[idx])
+
+    def to_host(self, weights):
+        """All weights as a float64 numpy array."""
+        return np.asarray(weights, dtype=np.float64)
+
+    def remaining(self):
+        """Indices of the samples that are not centres."""
+        return np.flatnonzero(~self.is_centre)
+
     def _update_chunk(self, start, stop, d_c, h_c, a_c):
         m = stop - start
         hh, dd, tmp = self._hh[:m], self._dd[:m], self._tmp[:m]

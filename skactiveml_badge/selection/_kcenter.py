@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from ._distances import NearestCentreDistances
 from ._validation import check_kernel_args
 
 
@@ -14,6 +13,8 @@ def farthest_first(
     dtype=np.float32,
     chunk_size=None,
     return_utilities=False,
+    backend="auto",
+    device=None,
 ):
     """Pick a batch by farthest-first traversal on gradient embeddings.
 
@@ -37,6 +38,15 @@ def farthest_first(
         Precision of the distance computation.
     chunk_size : int or None, default=None
         Rows processed at once (``None``: 65536).
+    backend : {"auto", "numpy", "torch"}, default="auto"
+        Where the per-pick pass over the factors runs. ``"auto"`` uses
+        torch when ``h`` is a CUDA tensor, numpy otherwise; ``delta`` and
+        ``h`` may be numpy arrays or torch tensors for either backend.
+        The random numbers are drawn on the host, so both backends make
+        the same picks up to floating-point round-off.
+    device : str, torch.device or None, default=None
+        Torch backend only: where to compute (``None``: where the tensors
+        are, the CPU for numpy arrays).
     return_utilities : bool, default=False
         Whether to return each pick's distances.
 
@@ -60,27 +70,26 @@ def farthest_first(
     >>> bool(np.nanmax(util[1]) >= np.nanmax(util[2]))
     True
     """
-    delta, h, n_picks, chunk_size = check_kernel_args(
-        delta, h, n_picks, dtype, chunk_size
+    state, n_picks = check_kernel_args(
+        delta, h, n_picks, dtype, chunk_size, backend, device
     )
-    return _farthest_first(delta, h, n_picks, chunk_size, return_utilities)
+    return _farthest_first(state, n_picks, return_utilities)
 
 
-def _farthest_first(delta, h, n_picks, chunk_size, return_utils):
-    """Farthest-first on clean factors; see :func:`farthest_first`."""
-    state = NearestCentreDistances(delta, h, chunk_size=chunk_size)
-    n = delta.shape[0]
+def _farthest_first(state, n_picks, return_utils):
+    """Farthest-first on a distance state; see :func:`farthest_first`."""
     indices = np.empty(n_picks, dtype=np.intp)
+    n = state.n_samples
     utilities = np.full((n_picks, n), np.nan) if return_utils else None
     for k in range(n_picks):
-        sq = state.sq_norms if k == 0 else state.min_sq_dist
-        idx = int(np.argmax(sq))
-        if sq[idx] == 0.0:
+        sq = state.weights(k)
+        idx, value = state.argmax(sq)
+        if value == 0.0:
             # Every remaining distance is zero (earlier picks are exactly
             # zero): take the lowest index not picked yet.
-            idx = int(np.argmin(state.is_centre))
+            idx = int(state.remaining()[0])
         if return_utils:
-            utilities[k] = np.sqrt(sq)
+            utilities[k] = np.sqrt(state.to_host(sq))
             utilities[k, indices[:k]] = np.nan
         indices[k] = idx
         state.add_centre(idx, update=k + 1 < n_picks)

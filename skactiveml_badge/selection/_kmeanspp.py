@@ -3,7 +3,6 @@
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._distances import NearestCentreDistances
 from ._validation import check_kernel_args
 
 
@@ -16,6 +15,8 @@ def kmeans_plusplus(
     dtype=np.float32,
     chunk_size=None,
     return_utilities=False,
+    backend="auto",
+    device=None,
 ):
     """Pick a batch by k-means++ seeding on gradient embeddings.
 
@@ -44,6 +45,15 @@ def kmeans_plusplus(
     chunk_size : int or None, default=None
         Rows processed at once; bounds the extra memory to a few vectors of
         this length. ``None`` uses 65536.
+    backend : {"auto", "numpy", "torch"}, default="auto"
+        Where the per-pick pass over the factors runs. ``"auto"`` uses
+        torch when ``h`` is a CUDA tensor, numpy otherwise; ``delta`` and
+        ``h`` may be numpy arrays or torch tensors for either backend.
+        The random numbers are drawn on the host, so both backends make
+        the same picks up to floating-point round-off.
+    device : str, torch.device or None, default=None
+        Torch backend only: where to compute (``None``: where the tensors
+        are, the CPU for numpy arrays).
     return_utilities : bool, default=False
         Whether to return each pick's selection probabilities.
 
@@ -73,36 +83,31 @@ def kmeans_plusplus(
     >>> idx.shape
     (4,)
     """
-    delta, h, n_picks, chunk_size = check_kernel_args(
-        delta, h, n_picks, dtype, chunk_size
+    state, n_picks = check_kernel_args(
+        delta, h, n_picks, dtype, chunk_size, backend, device
     )
     random_state = check_random_state(random_state)
-    return _kmeans_plusplus(
-        delta, h, n_picks, random_state, chunk_size, return_utilities
-    )
+    return _kmeans_plusplus(state, n_picks, random_state, return_utilities)
 
 
-def _kmeans_plusplus(
-    delta, h, n_picks, random_state, chunk_size, return_utils
-):
-    """k-means++ on clean factors; see :func:`kmeans_plusplus`."""
-    state = NearestCentreDistances(delta, h, chunk_size=chunk_size)
-    n = delta.shape[0]
+def _kmeans_plusplus(state, n_picks, random_state, return_utils):
+    """k-means++ on a distance state; see :func:`kmeans_plusplus`."""
+    n = state.n_samples
     indices = np.empty(n_picks, dtype=np.intp)
     utilities = np.full((n_picks, n), np.nan) if return_utils else None
     for k in range(n_picks):
-        weights = state.sq_norms if k == 0 else state.min_sq_dist
-        block_sums = _block_sums(weights)
+        weights = state.weights(k)
+        block_sums = state.block_sums(weights, _BLOCK)
         total = block_sums.sum()
         if total > 0.0:
             if k == 0:
-                idx = int(np.argmax(weights))
+                idx = state.argmax(weights)[0]
             else:
-                idx = _draw(weights, block_sums, random_state)
+                idx = _draw(state, weights, block_sums, random_state)
             if return_utils:
-                utilities[k] = weights / total
+                utilities[k] = state.to_host(weights) / total
         else:
-            remaining = np.flatnonzero(~state.is_centre)
+            remaining = state.remaining()
             idx = int(remaining[random_state.randint(remaining.size)])
             if return_utils:
                 utilities[k, remaining] = 1.0 / remaining.size
@@ -116,23 +121,13 @@ def _kmeans_plusplus(
 _BLOCK = 1024
 
 
-def _block_sums(weights):
-    """Sums of consecutive blocks of ``_BLOCK`` weights, in float64."""
-    n_full = weights.size // _BLOCK * _BLOCK
-    sums = weights[:n_full].reshape(-1, _BLOCK).sum(axis=1, dtype=np.float64)
-    if n_full < weights.size:
-        tail = weights[n_full:].sum(dtype=np.float64)
-        sums = np.append(sums, tail)
-    return sums
-
-
-def _draw(weights, block_sums, random_state):
+def _draw(state, weights, block_sums, random_state):
     """Draw one index with probability ``weights / weights.sum()``.
 
     Inverse-CDF sampling with one uniform number, in two levels: the block
     first (cumulative sums of the block sums), then the index inside it.
     The same mapping as a cumulative sum over all weights, at a tenth of
-    its cost per pick.
+    its cost per pick; only one block of weights is read on the host.
     """
     cum_blocks = np.cumsum(block_sums)
     u = random_state.random_sample() * cum_blocks[-1]
@@ -140,7 +135,7 @@ def _draw(weights, block_sums, random_state):
     if b > 0:
         u -= cum_blocks[b - 1]
     start = b * _BLOCK
-    block = weights[start : start + _BLOCK]
+    block = state.block(weights, start, start + _BLOCK)
     return start + _search(np.cumsum(block, dtype=np.float64), u, block)
 
 

@@ -77,15 +77,43 @@ def check_factors(delta, h, dtype, check_finite=True):
     return out[0], out[1]
 
 
-def check_kernel_args(delta, h, n_picks, dtype, chunk_size):
-    """Validate everything a seeding kernel receives."""
+def check_kernel_args(
+    delta, h, n_picks, dtype, chunk_size, backend="auto", device=None
+):
+    """Validate what a seeding kernel receives; return its distance state.
+
+    Returns
+    -------
+    state : NearestCentreDistances or TorchNearestCentreDistances
+    n_picks : int
+    """
+    from ._backend import (
+        BACKENDS,
+        is_torch_tensor,
+        make_state,
+        resolve_backend,
+    )
+
     dtype = check_dtype(dtype)
-    delta, h = check_factors(delta, h, dtype)
     n_picks = check_positive_int(n_picks, "n_picks")
+    chunk_size = check_positive_int(chunk_size, "chunk_size", allow_none=True)
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"`backend` must be one of {list(BACKENDS)}, got {backend!r}."
+        )
+    backend = resolve_backend(backend, h)
+    if backend == "numpy":
+        if is_torch_tensor(delta) or is_torch_tensor(h):
+            delta, h = delta.cpu().numpy(), h.cpu().numpy()
+        delta, h = check_factors(delta, h, dtype)
+    if delta.shape[0] == 0:
+        raise ValueError("`delta` and `h` must have at least one row.")
     if n_picks > delta.shape[0]:
         raise ValueError(
             f"`n_picks={n_picks}` exceeds the number of samples "
             f"({delta.shape[0]})."
         )
-    chunk_size = check_positive_int(chunk_size, "chunk_size", allow_none=True)
-    return delta, h, n_picks, chunk_size or DEFAULT_CHUNK_SIZE
+    state = make_state(
+        delta, h, backend, dtype, chunk_size or DEFAULT_CHUNK_SIZE, device
+    )
+    return state, n_picks

@@ -1,0 +1,46 @@
+"""Choice of the array backend that holds the factors during selection."""
+
+import numpy as np
+
+from ._distances import NearestCentreDistances
+
+BACKENDS = ("auto", "numpy", "torch")
+
+
+def is_torch_tensor(x):
+    """Whether ``x`` is a torch tensor (without importing torch)."""
+    return type(x).__module__.startswith("torch") and hasattr(x, "device")
+
+
+def resolve_backend(backend, h):
+    """``"auto"``: torch for factors held in a CUDA tensor, else numpy."""
+    if backend != "auto":
+        return backend
+    if is_torch_tensor(h) and h.device.type != "cpu":
+        return "torch"
+    return "numpy"
+
+
+def make_state(delta, h, backend, dtype, chunk_size, device=None):
+    """The distance state of a seeding kernel on the chosen backend.
+
+    Parameters
+    ----------
+    delta, h : ndarray or torch.Tensor
+        Clean factors (numpy arrays for ``"numpy"``).
+    backend : {"numpy", "torch"}
+    dtype : np.float32 or np.float64
+    chunk_size : int
+    device : str, torch.device or None
+        Torch only; ``None`` keeps tensors where they are.
+    """
+    if backend == "numpy":
+        if is_torch_tensor(delta) or is_torch_tensor(h):
+            delta, h = delta.cpu().numpy(), h.cpu().numpy()
+        delta = np.ascontiguousarray(delta, dtype=dtype)
+        h = np.ascontiguousarray(h, dtype=dtype)
+        return NearestCentreDistances(delta, h, chunk_size=chunk_size)
+    from ._torch import TorchNearestCentreDistances, as_tensors
+
+    delta, h = as_tensors(delta, h, dtype, device)
+    return TorchNearestCentreDistances(delta, h, chunk_size=chunk_size)

@@ -1,0 +1,355 @@
+"""Torch nets: hooked embeddings, skorch wrappers, the torch backend."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("skorch")
+
+from skactiveml.classifier import SklearnClassifier, SkorchClassifier  # noqa: E402
+from skactiveml.pool import RandomSampling  # noqa: E402
+from skactiveml.utils import MISSING_LABEL, call_func  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.neural_network import MLPClassifier  # noqa: E402
+from skorch import NeuralNetClassifier  # noqa: E402
+from torch import nn  # noqa: E402
+
+from skactiveml_badge import Badge  # noqa: E402
+from skactiveml_badge.embeddings import (  # noqa: E402
+    UntrainedModelWarning,
+    logit_gradients,
+    proba_and_embedding,
+)
+from skactiveml_badge.embeddings._torch import hooked_forward  # noqa: E402
+from skactiveml_badge.selection import (  # noqa: E402
+    farthest_first,
+    kmeans_plusplus,
+)
+
+from ._reference import random_factors  # noqa: E402
+
+
+class MLP(nn.Module):
+    """64 -> 32 -> C, optionally also returning the hidden embedding."""
+
+    def __init__(self, n_in=64, n_classes=10, return_embedding=False):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Flatten(), nn.Linear(n_in, 32), nn.ReLU(), nn.Dropout(0.2)
+        )
+        self.head = nn.Linear(32, n_classes)
+        self.return_embedding = return_embedding
+
+    def forward(self, x):
+        emb = self.body(x)
+        logits = self.head(emb)
+        return (logits, emb) if self.return_embedding else logits
+
+
+class ConvNet(nn.Module):
+    """For image-shaped inputs (N, 1, 8, 8)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten()
+        )
+        self.fc = nn.Linear(4 * 8 * 8, 16)
+        self.out = nn.Linear(16, 10)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.fc(self.conv(x))))
+
+
+def _digits(n=300):
+    X, y_true = load_digits(return_X_y=True)
+    return (X[:n] / 16.0).astype(np.float32), y_true[:n]
+
+
+def make_skorch_problem(module=MLP, n=300, n_labeled=60, **module_params):
+    """A fitted SkorchClassifier on digits and its pool."""
+    X, y_true = _digits(n)
+    y = np.full(n, MISSING_LABEL)
+    y[:n_labeled] = y_true[:n_labeled]
+    torch.manual_seed(0)
+    params = {f"module__{k}": v for k, v in module_params.items()}
+    clf = SkorchClassifier(
+        module,
+        neural_net_param_dict=dict(
+            max_epochs=15, lr=0.1, train_split=None, verbose=0, **params
+        ),
+        classes=np.arange(10),
+    ).fit(X, y)
+    return X, y, clf
+
+
+def test_closed_form_embedding_equals_autograd_gradient():
+    X, _, clf = make_skorch_problem()
+    for include_bias in (False, True):
+        proba, h = proba_and_embedding(clf, X[:20], include_bias=include_bias)
+        delta = logit_gradients(proba)
+        module = clf.neural_net_.module_.eval()
+        for i in range(20):
+            module.zero_grad()
+            logits = module(torch.as_tensor(X[i : i + 1]))
+            pseudo = logits.argmax(dim=1)
+            nn.functional.cross_entropy(logits, pseudo).backward()
+            grad = module.head.weight.grad.numpy()
+            if include_bias:
+                bias = module.head.bias.grad.numpy()[:, None]
+                grad = np.hstack([grad, bias])
+            np.testing.assert_allclose(
+                np.outer(delta[i], h[i]), grad, rtol=1e-5, atol=1e-6
+            )
+
+
+def test_hooked_embedding_equals_explicit_embedding_output():
+    X, y, clf = make_skorch_problem(return_embedding=True)
+    clf.forward_outputs = {
+        "proba": (0, nn.Softmax(dim=-1)),
+        "emb": (1, None),
+    }
+    flag = {"extra_outputs": "emb"}
+    p_flag, h_flag = proba_and_embedding(clf, X, flag)
+    p_hook, h_hook = proba_and_embedding(clf, X)
+    np.testing.assert_allclose(p_hook, p_flag, rtol=1e-6)
+    np.testing.assert_allclose(h_hook, h_flag, rtol=1e-6)
+    a = Badge(flag, random_state=0).query(X, y, clf, False, batch_size=6)
+    b = Badge(random_state=0).query(X, y, clf, False, batch_size=6)
+    np.testing.assert_array_equal(a, b)
+
+
+def _snapshot(module):
+    return (
+        {k: v.clone() for k, v in module.state_dict().items()},
+        [m.training for m in module.modules()],
+    )
+
+
+@pytest.mark.parametrize("mode", ["train", "eval", "mixed"])
+def test_query_changes_neither_weights_nor_modes(mode):
+    X, y, clf = make_skorch_problem()
+    module = clf.neural_net_.module_
+    module.train(mode != "eval")
+    if mode == "mixed":
+        module.head.eval()
+    weights, modes = _snapshot(module)
+    Badge(random_state=0).query(X, y, clf, fit_clf=False, batch_size=5)
+    Badge(random_state=0).select_batch(clf, X[60:], batch_size=5)
+    after_weights, after_modes = _snapshot(module)
+    assert after_modes == modes
+    for k, v in weights.items():
+        assert torch.equal(v, after_weights[k])
+
+
+def test_failing_pass_restores_modes_and_removes_hook():
+    X, _, clf = make_skorch_problem()
+    module = clf.neural_net_.module_.train()
+    calls = []
+
+    def proba_fn(out):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("boom")
+        return torch.softmax(out, dim=-1)
+
+    with pytest.raises(RuntimeError, match="boom"):
+        hooked_forward(module, X, proba_fn, 10, dl_batch_size=100)
+    assert all(m.training for m in module.modules())
+    assert not module.head._forward_hooks
+
+
+def test_image_inputs_and_layer_choice():
+    X, y_true = _digits()
+    X = X.reshape(-1, 1, 8, 8)
+    y = np.full(len(X), MISSING_LABEL)
+    y[:50] = y_true[:50]
+    torch.manual_seed(0)
+    clf = SkorchClassifier(
+        ConvNet,
+        neural_net_param_dict=dict(max_epochs=3, train_split=None),
+        classes=np.arange(10),
+    ).fit(X, y)
+    _, h = proba_and_embedding(clf, X)
+    assert h.shape == (len(X), 16)  # the input of `out`, not of `fc`
+    _, h_fc = proba_and_embedding(clf, X, embedding_layer="fc")
+    assert h_fc.shape == (len(X), 256)
+    idx = Badge(random_state=0).query(X, y, clf, False, batch_size=4)
+    assert idx.shape == (4,) and (idx >= 50).all()
+    with pytest.raises(ValueError, match=r"Linear layers are \['fc', 'out'"):
+        proba_and_embedding(clf, X, embedding_layer="nope")
+    with pytest.raises(ValueError, match="not a torch.nn.Linear"):
+        proba_and_embedding(clf, X, embedding_layer="conv")
+
+
+def test_model_without_class_sized_linear_layer_says_how_to_name_one():
+    X, y, clf = make_skorch_problem(n_classes=12)  # 12 outputs, 10 classes
+    with pytest.raises(ValueError, match="embedding_layer=<name>"):
+        Badge().query(X, y, clf, fit_clf=False)
+    idx = Badge(embedding_layer="head").query(X, y, clf, False, batch_size=2)
+    assert idx.shape == (2,)
+
+
+def test_sklearn_mlp_hidden_activation():
+    X, y_true = _digits()
+    mlp = MLPClassifier((24, 16), max_iter=50, random_state=0)
+    clf = SklearnClassifier(mlp, classes=np.arange(10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 50 iterations do not converge
+        mlp.fit(X[:100], y_true[:100])
+        clf.fit(X[:100], y_true[:100].astype(float))
+    proba, h = proba_and_embedding(clf, X)
+    assert h.shape == (len(X), 16)
+    # The hidden activation reproduces the MLP's own output layer.
+    logits = h @ clf.estimator_.coefs_[-1] + clf.estimator_.intercepts_[-1]
+    soft = np.exp(logits - logits.max(1, keepdims=True))
+    soft /= soft.sum(1, keepdims=True)
+    np.testing.assert_allclose(soft, proba, rtol=1e-6, atol=1e-9)
+    y = np.full(len(X), np.nan)
+    y[:100] = y_true[:100]
+    idx = Badge(random_state=0).query(X, y, clf, False, batch_size=3)
+    assert (idx >= 100).all()
+    idx = Badge(random_state=0).select_batch(mlp, X[100:], batch_size=3)
+    assert idx.shape == (3,)
+
+
+def _net(**kw):
+    torch.manual_seed(0)
+    return NeuralNetClassifier(
+        MLP,
+        max_epochs=5,
+        lr=0.1,
+        criterion=nn.CrossEntropyLoss,
+        train_split=None,
+        verbose=0,
+        **kw,
+    )
+
+
+def test_skorch_net_in_sklearn_classifier_nan_labels_warns_untrained():
+    X, y_true = _digits()
+    y = np.full(len(X), np.nan)
+    y[:60] = y_true[:60]
+    clf = SklearnClassifier(_net(), classes=np.arange(10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SklearnClassifier's own warnings
+        clf.fit(X, y)
+    with pytest.warns(UntrainedModelWarning, match="float64"):
+        Badge(random_state=0).query(X, y, clf, fit_clf=False, batch_size=3)
+
+
+def test_skorch_net_in_sklearn_classifier_trains_with_int_labels():
+    X, y_true = _digits()
+    y = np.full(len(X), -1)
+    y[:60] = y_true[:60]
+    clf = SklearnClassifier(_net(), classes=np.arange(10), missing_label=-1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UntrainedModelWarning)
+        idx, util = Badge(missing_label=-1, random_state=0).query(
+            X, y, clf, batch_size=3, return_utilities=True
+        )
+        fitted = clf.fit(X, y)
+        sel = Badge(random_state=0).select_batch(fitted, X[60:], batch_size=3)
+    assert (idx >= 60).all() and sel.shape == (3,)
+    assert np.isnan(util[:, :60]).all()
+
+
+def test_skorch_classifier_without_labels_warns():
+    X, _ = _digits()
+    y = np.full(len(X), np.nan)
+    clf = SkorchClassifier(
+        MLP,
+        neural_net_param_dict=dict(max_epochs=2, train_split=None),
+        classes=np.arange(10),
+    )
+    with pytest.warns(UntrainedModelWarning, match="no training step"):
+        Badge(random_state=0).query(X, y, clf, batch_size=2)
+
+
+def test_active_learning_loop_with_skorch_mlp():
+    X, y_true = _digits(400)
+    y = np.full(len(X), MISSING_LABEL)
+    y[:20] = y_true[:20]
+    torch.manual_seed(0)
+    clf = SkorchClassifier(
+        MLP,
+        neural_net_param_dict=dict(max_epochs=10, lr=0.1, train_split=None),
+        classes=np.arange(10),
+    )
+    for qs in (Badge(random_state=0), RandomSampling(random_state=0)):
+        y_loop = y.copy()
+        for _ in range(3):
+            idx = call_func(
+                qs.query,
+                X=X,
+                y=y_loop,
+                clf=clf,
+                batch_size=10,
+                fit_clf=True,
+            )
+            assert np.isnan(y_loop[idx]).all()
+            assert len(set(idx.tolist())) == 10
+            y_loop[idx] = y_true[idx]
+        assert (~np.isnan(y_loop)).sum() == 50
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("seed", range(4))
+def test_torch_backend_matches_numpy_backend(dtype, seed):
+    rng = np.random.RandomState(seed)
+    _, delta, h = random_factors(rng, 3000, 10, 32, dtype=dtype)
+    kw = dict(dtype=dtype, return_utilities=True)
+    a = kmeans_plusplus(delta, h, 30, random_state=seed, **kw)
+    b = kmeans_plusplus(
+        torch.as_tensor(delta),
+        torch.as_tensor(h),
+        30,
+        random_state=seed,
+        backend="torch",
+        **kw,
+    )
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_allclose(a[1], b[1], rtol=1e-4, atol=1e-9)
+    c = farthest_first(delta, h, 30, **kw)
+    d = farthest_first(delta, h, 30, backend="torch", **kw)
+    np.testing.assert_array_equal(c[0], d[0])
+    np.testing.assert_allclose(c[1], d[1], rtol=1e-4)
+
+
+def test_torch_backend_on_degenerate_pools_and_errors():
+    zeros = torch.zeros(20, 3)
+    idx, _ = kmeans_plusplus(zeros, torch.ones(20, 4), 20, backend="torch")
+    assert sorted(idx.tolist()) == list(range(20))
+    idx, _ = farthest_first(zeros, torch.ones(20, 4), 20, backend="torch")
+    assert idx.tolist() == list(range(20))
+    with pytest.raises(ValueError, match="NaN"):
+        kmeans_plusplus(
+            torch.full((5, 2), float("nan")),
+            torch.ones(5, 2),
+            2,
+            backend="torch",
+        )
+    with pytest.raises(ValueError, match="2-D"):
+        kmeans_plusplus(torch.ones(5), torch.ones(5, 2), 2, backend="torch")
+    with pytest.raises(ValueError, match="same number of rows"):
+        kmeans_plusplus(torch.ones(5, 2), torch.ones(4, 2), 2, backend="torch")
+    with pytest.raises(ValueError, match="backend"):
+        kmeans_plusplus(torch.ones(5, 2), torch.ones(5, 2), 2, backend="jax")
+    # A CPU tensor with the numpy backend is converted.
+    idx, _ = kmeans_plusplus(torch.ones(5, 2), torch.rand(5, 2), 2)
+    assert idx.shape == (2,)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_cuda_net_selects_on_gpu_like_numpy():  # pragma: no cover
+    X, y, clf = make_skorch_problem()
+    clf.neural_net_.module_.cuda()
+    a = Badge(random_state=0, dtype=np.float64).query(
+        X, y, clf, False, batch_size=10
+    )
+    b = Badge(random_state=0, dtype=np.float64, backend="numpy").query(
+        X, y, clf, False, batch_size=10
+    )
+    np.testing.assert_array_equal(a, b)
