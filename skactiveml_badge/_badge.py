@@ -249,8 +249,11 @@ array-like of shape (n_candidates, ...), default=None
         Parameters
         ----------
         model : classifier with ``predict_proba``
-            A fitted classifier (any scikit-learn-style model). If it is not
-            fitted, a clone is fitted on ``(labeled_x, labeled_y)``.
+            A fitted classifier: a skorch net (bare or in a scikit-activeml
+            wrapper), a scikit-learn ``MLPClassifier`` or any
+            scikit-learn-style model; the embedding is found as in
+            ``query``. If it is not fitted, a clone is fitted on
+            ``(labeled_x, labeled_y)``.
         unlabeled_x : array-like of shape (n_unlabeled, ...)
             The pool to pick from.
         labeled_x : array-like of shape (n_labeled, ...), default=None
