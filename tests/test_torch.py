@@ -353,3 +353,19 @@ def test_cuda_net_selects_on_gpu_like_numpy():  # pragma: no cover
         X, y, clf, False, batch_size=10
     )
     np.testing.assert_array_equal(a, b)
+
+
+def test_select_batch_with_bare_skorch_net():
+    X, y_true = _digits()
+    net = _net()
+    with pytest.raises(ValueError, match="not fitted"):
+        Badge().select_batch(net, X[60:], batch_size=3)
+    unfitted_clone_idx = Badge(random_state=0).select_batch(
+        _net(), X[60:], X[:60], y_true[:60], batch_size=3
+    )
+    net.fit(X[:60], y_true[:60])
+    idx = Badge(random_state=0).select_batch(net, X[60:], batch_size=3)
+    assert idx.shape == unfitted_clone_idx.shape == (3,)
+    assert len(set(idx.tolist())) == 3 and idx.max() < len(X) - 60
+    # The net's own (eval) state is left as it was.
+    assert net.module_.training
