@@ -369,3 +369,20 @@ def test_select_batch_with_bare_skorch_net():
     assert len(set(idx.tolist())) == 3 and idx.max() < len(X) - 60
     # The net's own (eval) state is left as it was.
     assert net.module_.training
+
+
+def test_skorch_net_with_nan_training_loss_warns():
+    # skorch's default criterion is NLLLoss; on a module that returns
+    # logits the loss is NaN, yet SklearnClassifier reports success.
+    X, y_true = _digits()
+    y = np.full(len(X), -1)
+    y[:60] = y_true[:60]
+    torch.manual_seed(0)
+    net = NeuralNetClassifier(MLP, max_epochs=2, train_split=None, verbose=0)
+    clf = SklearnClassifier(net, classes=np.arange(10), missing_label=-1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    assert clf.is_fitted_
+    with pytest.warns(UntrainedModelWarning, match="not finite"):
+        Badge(missing_label=-1).query(X, y, clf, False, batch_size=2)
