@@ -386,3 +386,55 @@ def test_skorch_net_with_nan_training_loss_warns():
     assert clf.is_fitted_
     with pytest.warns(UntrainedModelWarning, match="not finite"):
         Badge(missing_label=-1).query(X, y, clf, False, batch_size=2)
+
+
+class TokenNet(nn.Module):
+    """Integer inputs (token ids): they must not be cast to float."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(20, 8)
+        self.head = nn.Linear(8, 3)
+        self.unused = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.head(self.emb(x).mean(dim=1))
+
+
+def test_integer_inputs_and_a_layer_that_never_runs():
+    torch.manual_seed(0)
+    module = TokenNet()
+    X = np.random.RandomState(0).randint(0, 20, size=(30, 5))
+    proba, h = hooked_forward(
+        module, X, lambda o: o.softmax(-1), 3, layer="head", dl_batch_size=8
+    )
+    assert proba.shape == (30, 3) and h.shape == (30, 8)
+    with pytest.raises(RuntimeError, match="not called"):
+        hooked_forward(module, X, lambda o: o.softmax(-1), 3, layer="unused")
+
+
+def test_non_finite_net_outputs_are_reported():
+    X, y, clf = make_skorch_problem()
+    with torch.no_grad():
+        clf.neural_net_.module_.head.weight[0, 0] = float("nan")
+    for backend in ("torch", "numpy"):
+        with pytest.raises(ValueError, match="non-finite"):
+            Badge(backend=backend).query(X, y, clf, fit_clf=False)
+
+
+def test_torch_kernel_device_argument_and_empty_pool():
+    rng = np.random.RandomState(0)
+    _, delta, h = random_factors(rng, 50, 3, 4)
+    a = kmeans_plusplus(delta, h, 5, random_state=0, dtype=np.float64)[0]
+    b = kmeans_plusplus(
+        delta,
+        h,
+        5,
+        random_state=0,
+        dtype=np.float64,
+        backend="torch",
+        device="cpu",
+    )[0]
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="at least one row"):
+        kmeans_plusplus(torch.ones(0, 2), torch.ones(0, 2), 1, backend="torch")

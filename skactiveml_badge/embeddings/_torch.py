@@ -85,11 +85,9 @@ def _eval_mode(module):
 def _input_dtype(module, X):
     """Floating inputs take the dtype of the module's first parameter."""
     if not np.issubdtype(X.dtype, np.floating):
-        return None
-    for p in module.parameters():
-        if p.is_floating_point():
-            return p.dtype
-    return None
+        return None  # e.g. token ids for an embedding layer
+    floats = (p.dtype for p in module.parameters() if p.is_floating_point())
+    return next(floats, None)
 
 
 def hooked_forward(
@@ -164,10 +162,3 @@ def hooked_forward(
     if as_tensor:
         return proba, h
     return proba.cpu().numpy(), h.cpu().numpy()
-
-
-def softmax_of_first(output):
-    """Softmax of the module's output (its first element if a tuple)."""
-    if isinstance(output, (tuple, list)):
-        output = output[0]
-    return torch.softmax(output, dim=-1)
