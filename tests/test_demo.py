@@ -2,8 +2,8 @@
 
 import pytest
 
-from skactiveml_badge import demo
 from skactiveml_badge._optional import import_optional
+from skactiveml_badge.demo import __main__ as demo
 
 
 def test_demo_prints_learning_curve_and_writes_plot(tmp_path, capsys):

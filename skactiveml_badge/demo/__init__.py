@@ -13,21 +13,17 @@ deviation over seeds) and writes a learning-curve plot when matplotlib is
 installed (``pip install 'scikit-activeml-badge[plot]'``).
 """
 
-import argparse
-import sys
 import time
-import warnings
 
 import numpy as np
 from skactiveml.classifier import SklearnClassifier
 from skactiveml.pool import RandomSampling, UncertaintySampling
 from skactiveml.utils import MISSING_LABEL
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from . import Badge
+from .. import Badge
 
 
 def make_strategy(name, seed):
@@ -110,7 +106,7 @@ def format_table(curves, n_start, batch_size):
 
 def plot_curves(curves, n_start, batch_size, path):
     """Learning curves with mean and spread over seeds; returns the path."""
-    from ._optional import import_optional
+    from .._optional import import_optional
 
     plt = import_optional("matplotlib.pyplot")
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -128,57 +124,3 @@ def plot_curves(curves, n_start, batch_size, path):
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES
-    )
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--n-start", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument(
-        "--plot",
-        default="badge_digits.png",
-        help="where to write the plot ('' for none)",
-    )
-    parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
-    for name in ("seeds", "n_start", "batch_size", "rounds"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1")
-
-    def log(msg):
-        if not args.quiet:
-            print(msg, file=sys.stderr)
-
-    log(
-        f"digits: {args.seeds} seeds, {args.n_start} start labels, "
-        f"{args.rounds} rounds of {args.batch_size}"
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        curves = learning_curves(
-            args.strategies,
-            range(args.seeds),
-            args.n_start,
-            args.batch_size,
-            args.rounds,
-            log,
-        )
-    print(format_table(curves, args.n_start, args.batch_size))
-    if args.plot:
-        try:
-            path = plot_curves(
-                curves, args.n_start, args.batch_size, args.plot
-            )
-            print(f"\nplot written to {path}")
-        except ImportError as exc:
-            print(f"\nno plot: {exc}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
