@@ -60,29 +60,22 @@ which is rewritten after every configuration).
 
 import argparse
 import gc
-import os
 import platform
-import shlex
-import statistics
 import sys
 import time
-import tracemalloc
-import warnings
 
+import _common
 import numpy as np
-import skactiveml
 from skactiveml.base import SkactivemlClassifier
 from skactiveml.pool import Badge as RefBadge
 from skactiveml.utils import MISSING_LABEL
 
-import skactiveml_badge
 from skactiveml_badge import Badge
 
 N_CLASSES = 10
 FULL_GRID = {"n": (10_000, 50_000), "d": (64, 512), "batch": (100, 1000)}
 QUICK_GRID = {"n": (2_000,), "d": (64,), "batch": (10, 100)}
 FLAG = "return_embeddings"
-MIB = 2.0**20
 
 COLUMNS = (
     "N",
@@ -161,36 +154,6 @@ def make_pool(n, d, seed):
     return proba, emb
 
 
-def median_time(fn, repeats):
-    """Median wall time of ``repeats`` calls and the first call's result."""
-    times, first = [], None
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-        if first is None:
-            first = out
-        del out
-    gc.collect()
-    return statistics.median(times), first
-
-
-def peak_mib(fn):
-    """Peak traced memory, in MiB, allocated during one call of ``fn``."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        out = fn()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    del out
-    gc.collect()
-    return (peak - base) / MIB
-
-
 def floor_passes(proba, emb, batch):
     """Return a function doing ``batch`` rank-one update mat-vecs."""
     delta = proba.copy()
@@ -205,18 +168,7 @@ def floor_passes(proba, emb, batch):
     return run
 
 
-def query_fn(qs, X, y, clf, batch):
-    def run():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return np.asarray(
-                qs.query(X, y, clf, fit_clf=False, batch_size=batch)
-            )
-
-    return run
-
-
-def bench_config(n, d, batch, pool, args, run_ref, log):
+def bench_config(n, d, batch, pool, args, run_ref):
     """Measure one configuration; return a dict of raw figures."""
     proba, emb = pool
     X = np.arange(n, dtype=float)[:, None]
@@ -226,31 +178,27 @@ def bench_config(n, d, batch, pool, args, run_ref, log):
     ref = RefBadge(clf_embedding_flag_name=FLAG, random_state=0)
     res = {"n": n, "d": d, "batch": batch}
 
-    fn = query_fn(ours, X, y, clf, batch)
+    fn = _common.query_fn(ours, X, y, clf, batch)
     floor = floor_passes(proba, emb, batch)
     for _ in range(args.warmup):
         fn()
         floor()
-    res["ours_s"], ours_idx = median_time(fn, args.repeats)
-    res["ours_mib"] = peak_mib(fn)
-    log(f"  ours: {res['ours_s']:.3g} s, {res['ours_mib']:.1f} MiB")
+    res["ours_s"], ours_idx, _ = _common.median_time(fn, args.repeats)
+    res["ours_mib"] = _common.peak_mib(fn)
+    _common.log(f"  ours: {res['ours_s']:.3g} s, {res['ours_mib']:.1f} MiB")
 
-    res["floor_s"], _ = median_time(floor, args.repeats)
-    log(f"  floor: {res['floor_s']:.3g} s")
+    res["floor_s"], _, _ = _common.median_time(floor, args.repeats)
+    _common.log(f"  floor: {res['floor_s']:.3g} s")
 
     res["ref_s"] = res["ref_mib"] = res["same_first"] = None
     if run_ref:
-        fn = query_fn(ref, X, y, clf, batch)
-        res["ref_s"], ref_idx = median_time(fn, args.ref_repeats)
-        log(f"  skactiveml: {res['ref_s']:.3g} s")
-        res["ref_mib"] = peak_mib(fn)
-        log(f"  skactiveml peak: {res['ref_mib']:.1f} MiB")
+        fn = _common.query_fn(ref, X, y, clf, batch)
+        res["ref_s"], ref_idx, _ = _common.median_time(fn, args.ref_repeats)
+        _common.log(f"  skactiveml: {res['ref_s']:.3g} s")
+        res["ref_mib"] = _common.peak_mib(fn)
+        _common.log(f"  skactiveml peak: {res['ref_mib']:.1f} MiB")
         res["same_first"] = bool(ours_idx[0] == ref_idx[0])
     return res
-
-
-def _fmt(value, spec, suffix=""):
-    return "n/a" if value is None else f"{value:{spec}}{suffix}"
 
 
 def table_row(res):
@@ -260,41 +208,24 @@ def table_row(res):
         ratio = res["ref_mib"] / res["ours_mib"]
     if res["floor_s"] > 0:
         floor_ratio = res["ours_s"] / res["floor_s"]
-    same = res["same_first"]
     return (
         str(res["n"]),
         str(res["d"]),
         str(res["batch"]),
-        _fmt(res["ours_s"], ".3g"),
-        _fmt(res["ref_s"], ".3g"),
-        _fmt(speed, ".0f", "x"),
-        _fmt(res["ours_mib"], ".1f"),
-        _fmt(res["ref_mib"], ".0f"),
-        _fmt(ratio, ".0f", "x"),
-        _fmt(res["floor_s"], ".3g"),
-        _fmt(floor_ratio, ".2f", "x"),
-        "n/a" if same is None else ("yes" if same else "no"),
+        _common.fmt(res["ours_s"], ".3g"),
+        _common.fmt(res["ref_s"], ".3g"),
+        _common.fmt(speed, ".0f", "x"),
+        _common.fmt(res["ours_mib"], ".1f"),
+        _common.fmt(res["ref_mib"], ".0f"),
+        _common.fmt(ratio, ".0f", "x"),
+        _common.fmt(res["floor_s"], ".3g"),
+        _common.fmt(floor_ratio, ".2f", "x"),
+        _common.yes_no(res["same_first"]),
     )
-
-
-def markdown_table(rows):
-    lines = ["| " + " | ".join(COLUMNS) + " |"]
-    lines.append("|" + "|".join("---:" for _ in COLUMNS) + "|")
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def machine_info():
     """Lines describing the machine and the library versions."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
     blas = "unknown"
     try:
         from threadpoolctl import threadpool_info
@@ -315,21 +246,12 @@ def machine_info():
     except ImportError:
         pass
     return [
-        f"- machine: {platform.system()} {platform.machine()}, {cpu}, "
-        f"{os.cpu_count()} logical CPUs",
+        _common.machine_line(),
         f"- Python {platform.python_version()}, numpy {np.__version__}, "
         f"BLAS: {blas}",
-        f"- load average at the start: {_load()}",
-        f"- skactiveml {skactiveml.__version__}, "
-        f"skactiveml_badge {skactiveml_badge.__version__}",
+        _common.start_load_line(),
+        _common.versions_line(),
     ]
-
-
-def _load():
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
 
 
 def parse_config(text):
@@ -350,23 +272,10 @@ def parse_args(argv):
     parser.add_argument(
         "--quick", action="store_true", help="small grid for a smoke test"
     )
-    parser.add_argument(
-        "--repeats", type=int, default=3, help="timing runs of ours/floor"
-    )
-    parser.add_argument(
-        "--warmup",
-        type=int,
-        default=1,
-        help="untimed calls of ours and of the floor before timing",
-    )
-    parser.add_argument(
-        "--ref-repeats",
-        type=int,
-        default=1,
-        help="timing runs of skactiveml's Badge",
-    )
-    parser.add_argument(
-        "--no-ref", action="store_true", help="skip skactiveml's Badge"
+    _common.add_timing_options(
+        parser,
+        repeats_help="timing runs of ours/floor",
+        warmup_help="untimed calls of ours and of the floor before timing",
     )
     parser.add_argument(
         "--no-ref-for",
@@ -386,7 +295,7 @@ def parse_args(argv):
         "(repeatable)",
     )
     parser.add_argument("--seed", type=int, default=0, help="data seed")
-    parser.add_argument("--out", help="also write the markdown table here")
+    _common.add_out_option(parser)
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.ref_repeats < 1:
         parser.error("--repeats and --ref-repeats must be >= 1")
@@ -404,13 +313,10 @@ def main(argv=None):
     if args.only:
         configs = list(dict.fromkeys(args.only))
     no_ref = set(args.no_ref_for)
-    command = "python " + " ".join(
-        shlex.quote(a) for a in [sys.argv[0], *sys.argv[1:]]
-    )
     header = [
         "# BADGE selection: skactiveml_badge.Badge vs skactiveml.pool.Badge",
         "",
-        f"Command: `{command}`",
+        f"Command: `{_common.command_line()}`",
         "",
         *machine_info(),
         f"- C = {N_CLASSES} classes, float32 inputs, seed {args.seed}, "
@@ -420,20 +326,9 @@ def main(argv=None):
         "",
         "",
     ]
-
-    def log(msg):
-        print(msg, file=sys.stderr, flush=True)
-
-    def write(rows, final, footer=""):
-        text = "\n".join(header) + markdown_table(rows) + "\n" + footer
-        if not final:
-            text += "\n(partial: run in progress)\n"
-        if args.out:
-            out_dir = os.path.dirname(os.path.abspath(args.out))
-            os.makedirs(out_dir, exist_ok=True)
-            with open(args.out, "w") as fh:
-                fh.write(text)
-        return text
+    write = _common.report_writer(
+        header, lambda rows: _common.markdown_table(COLUMNS, rows), args.out
+    )
 
     start = time.perf_counter()
     rows, pools = [], {}
@@ -443,21 +338,16 @@ def main(argv=None):
             gc.collect()
             pools[(n, d)] = make_pool(n, d, args.seed)
         run_ref = not args.no_ref and (n, d, batch) not in no_ref
-        log(f"N={n} D={d} batch={batch} (ref: {'yes' if run_ref else 'no'})")
-        res = bench_config(n, d, batch, pools[(n, d)], args, run_ref, log)
+        _common.log(
+            f"N={n} D={d} batch={batch} (ref: {'yes' if run_ref else 'no'})"
+        )
+        res = bench_config(n, d, batch, pools[(n, d)], args, run_ref)
         rows.append(table_row(res))
         write(rows, final=False)
-        log(
-            f"  elapsed {time.perf_counter() - start:.0f} s, "
-            f"load average {_load()}"
-        )
+        _common.log_elapsed(start)
     pools.clear()
     elapsed = time.perf_counter() - start
-    footer = (
-        f"\nTotal run time: {elapsed:.0f} s; load average at the end: "
-        f"{_load()} (other processes on the machine disturb the timings)\n"
-    )
-    print(write(rows, final=True, footer=footer), end="")
+    print(write(rows, final=True, footer=_common.end_footer(elapsed)), end="")
     return 0
 
 

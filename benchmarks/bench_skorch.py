@@ -74,19 +74,12 @@ which is rewritten after every batch size).
 """
 
 import argparse
-import ctypes
-import gc
-import os
 import platform
-import shlex
-import statistics
 import sys
 import time
-import tracemalloc
-import warnings
 
+import _common
 import numpy as np
-import skactiveml
 import skorch
 import torch
 from skactiveml.classifier import SkorchClassifier
@@ -94,7 +87,6 @@ from skactiveml.pool import Badge as RefBadge
 from skactiveml.utils import MISSING_LABEL
 from torch import nn
 
-import skactiveml_badge
 from skactiveml_badge import Badge
 from skactiveml_badge.embeddings import proba_and_embedding
 
@@ -104,7 +96,6 @@ N_HIDDEN = 256
 FLAG = {"extra_outputs": "emb"}
 FULL = {"n": 50_000, "n_labeled": 1_000, "batch": (100, 1000)}
 QUICK = {"n": 5_000, "n_labeled": 500, "batch": (10, 100)}
-MIB = 2.0**20
 
 COLUMNS = (
     "batch",
@@ -173,91 +164,11 @@ def fit_classifier(X, y_true, n_labeled, args):
     return clf, y
 
 
-def _hwm_supported():
-    try:
-        _reset_hwm()
-        return _status_kib("VmHWM") is not None
-    except OSError:
-        return False
-
-
-def _malloc_trim():
-    """Give freed heap memory back to the OS (glibc), else do nothing."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _reset_hwm():
-    _malloc_trim()
-    with open("/proc/self/clear_refs", "w") as fh:
-        fh.write("5")
-
-
-def _status_kib(key):
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return None
-
-
-def median_time(fn, repeats, measure_rss):
-    """Median wall time, the first result and the first call's RSS peak."""
-    times, first, rss = [], None, None
-    for i in range(repeats):
-        gc.collect()
-        if measure_rss and i == 0:
-            _reset_hwm()
-            base = _status_kib("VmRSS")
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-        if measure_rss and i == 0:
-            rss = (_status_kib("VmHWM") - base) / 1024.0
-        if first is None:
-            first = out
-        del out
-    gc.collect()
-    return statistics.median(times), first, rss
-
-
-def peak_mib(fn):
-    """Peak traced memory, in MiB, allocated during one call of ``fn``."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        out = fn()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    del out
-    gc.collect()
-    return (peak - base) / MIB
-
-
-def query_fn(qs, X, y, clf, batch):
-    def run():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return np.asarray(
-                qs.query(X, y, clf, fit_clf=False, batch_size=batch)
-            )
-
-    return run
-
-
 def pass_fn(clf, X_unlabeled, flag):
     def run():
         return proba_and_embedding(clf, X_unlabeled, flag)
 
     return run
-
-
-def _fmt(value, spec, suffix=""):
-    return "n/a" if value is None else f"{value:{spec}}{suffix}"
 
 
 def table_rows(batch, results):
@@ -273,55 +184,16 @@ def table_rows(batch, results):
             (
                 str(batch),
                 name,
-                _fmt(res["total"], ".3g"),
-                _fmt(res["pass"], ".3g"),
-                _fmt(rest, ".3g"),
-                _fmt(speed, ".1f", "x"),
-                _fmt(res["tm_mib"], ".1f"),
-                _fmt(res["rss_mib"], ".0f"),
-                "n/a" if same is None else ("yes" if same else "no"),
+                _common.fmt(res["total"], ".3g"),
+                _common.fmt(res["pass"], ".3g"),
+                _common.fmt(rest, ".3g"),
+                _common.fmt(speed, ".1f", "x"),
+                _common.fmt(res["tm_mib"], ".1f"),
+                _common.fmt(res["rss_mib"], ".0f"),
+                _common.yes_no(same),
             )
         )
     return rows
-
-
-def markdown_table(rows):
-    lines = ["| " + " | ".join(COLUMNS) + " |"]
-    lines.append(
-        "|" + "|".join("---:" if i != 1 else ":---" for i in range(9)) + "|"
-    )
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def machine_info():
-    """Lines describing the machine and the library versions."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return [
-        f"- machine: {platform.system()} {platform.machine()}, {cpu}, "
-        f"{os.cpu_count()} logical CPUs",
-        f"- Python {platform.python_version()}, numpy {np.__version__}, "
-        f"torch {torch.__version__} ({torch.get_num_threads()} threads), "
-        f"skorch {skorch.__version__}",
-        f"- skactiveml {skactiveml.__version__}, "
-        f"skactiveml_badge {skactiveml_badge.__version__}",
-        f"- load average at the start: {_load()}",
-    ]
-
-
-def _load():
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
 
 
 def parse_args(argv):
@@ -342,20 +214,10 @@ def parse_args(argv):
         action="append",
         help="batch size (repeatable; default 100 and 1000)",
     )
-    parser.add_argument(
-        "--repeats", type=int, default=3, help="timing runs of ours"
-    )
-    parser.add_argument(
-        "--warmup", type=int, default=1, help="untimed calls of ours first"
-    )
-    parser.add_argument(
-        "--ref-repeats",
-        type=int,
-        default=1,
-        help="timing runs of skactiveml's Badge",
-    )
-    parser.add_argument(
-        "--no-ref", action="store_true", help="skip skactiveml's Badge"
+    _common.add_timing_options(
+        parser,
+        repeats_help="timing runs of ours",
+        warmup_help="untimed calls of ours first",
     )
     parser.add_argument(
         "--no-tracemalloc-ref",
@@ -373,7 +235,7 @@ def parse_args(argv):
         help="scale of the class centres (noise has unit variance)",
     )
     parser.add_argument("--seed", type=int, default=0, help="data seed")
-    parser.add_argument("--out", help="also write the markdown table here")
+    _common.add_out_option(parser)
     args = parser.parse_args(argv)
     grid = QUICK if args.quick else FULL
     args.n = args.n or grid["n"]
@@ -390,13 +252,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    command = "python " + " ".join(
-        shlex.quote(a) for a in [sys.argv[0], *sys.argv[1:]]
-    )
-    measure_rss = _hwm_supported()
-
-    def log(msg):
-        print(msg, file=sys.stderr, flush=True)
+    measure_rss = _common.hwm_supported()
 
     start = time.perf_counter()
     X, y_true = make_pool(args.n, args.seed, args.spread)
@@ -407,14 +263,21 @@ def main(argv=None):
     X_unl = X[unlabeled]
     proba = clf.predict_proba(X_unl)
     acc = float((proba.argmax(axis=1) == y_true[unlabeled]).mean())
-    log(f"fitted in {fit_s:.1f} s; accuracy on the unlabeled pool {acc:.3f}")
+    _common.log(
+        f"fitted in {fit_s:.1f} s; accuracy on the unlabeled pool {acc:.3f}"
+    )
 
     header = [
         "# BADGE on a skorch MLP: embedding pass + selection",
         "",
-        f"Command: `{command}`",
+        f"Command: `{_common.command_line()}`",
         "",
-        *machine_info(),
+        _common.machine_line(),
+        f"- Python {platform.python_version()}, numpy {np.__version__}, "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads), "
+        f"skorch {skorch.__version__}",
+        _common.versions_line(),
+        _common.start_load_line(),
         f"- pool: {args.n} x {N_FEATURES} float32, {N_CLASSES} Gaussian "
         f"blobs (centre scale {args.spread}), seed {args.seed}; "
         f"{args.n_labeled} labeled, {int(unlabeled.sum())} unlabeled",
@@ -429,16 +292,11 @@ def main(argv=None):
     ]
     del proba
 
-    def write(rows, final, footer=""):
-        text = "\n".join(header) + markdown_table(rows) + "\n" + footer
-        if not final:
-            text += "\n(partial: run in progress)\n"
-        if args.out:
-            out_dir = os.path.dirname(os.path.abspath(args.out))
-            os.makedirs(out_dir, exist_ok=True)
-            with open(args.out, "w") as fh:
-                fh.write(text)
-        return text
+    write = _common.report_writer(
+        header,
+        lambda rows: _common.markdown_table(COLUMNS, rows, left=(1,)),
+        args.out,
+    )
 
     # The embedding passes do not depend on the batch size: time them once.
     pass_s = {}
@@ -446,8 +304,8 @@ def main(argv=None):
         fn = pass_fn(clf, X_unl, flag)
         for _ in range(args.warmup):
             fn()
-        pass_s[name], _, _ = median_time(fn, args.repeats, False)
-        log(f"embedding pass ({name}): {pass_s[name]:.3g} s")
+        pass_s[name], _, _ = _common.median_time(fn, args.repeats, False)
+        _common.log(f"embedding pass ({name}): {pass_s[name]:.3g} s")
     h_hook = pass_fn(clf, X_unl, None)()[1]
     h_flag = pass_fn(clf, X_unl, FLAG)()[1]
     same_h = bool(np.array_equal(h_hook, h_flag))
@@ -472,18 +330,19 @@ def main(argv=None):
     for batch in args.batch:
         results = {}
         for name, (qs, source, is_ours) in strategies.items():
-            log(f"batch={batch} {name}")
-            fn = query_fn(qs, X, y, clf, batch)
+            _common.log(f"batch={batch} {name}")
+            fn = _common.query_fn(qs, X, y, clf, batch)
             if is_ours:
                 for _ in range(args.warmup):
                     fn()
             repeats = args.repeats if is_ours else args.ref_repeats
-            total, idx, rss = median_time(fn, repeats, measure_rss)
-            log(f"  total {total:.3g} s, RSS peak {_fmt(rss, '.0f')} MiB")
+            total, idx, rss = _common.median_time(fn, repeats, measure_rss)
+            rss_text = _common.fmt(rss, ".0f")
+            _common.log(f"  total {total:.3g} s, RSS peak {rss_text} MiB")
             tm = None
             if is_ours or not args.no_tracemalloc_ref:
-                tm = peak_mib(fn)
-                log(f"  tracemalloc peak {tm:.1f} MiB")
+                tm = _common.peak_mib(fn)
+                _common.log(f"  tracemalloc peak {tm:.1f} MiB")
             results[name] = {
                 "total": total,
                 "pass": pass_s[source],
@@ -491,8 +350,7 @@ def main(argv=None):
                 "rss_mib": rss,
                 "tm_mib": tm,
             }
-            elapsed = time.perf_counter() - start
-            log(f"  elapsed {elapsed:.0f} s, load average {_load()}")
+            _common.log_elapsed(start)
         same_batches.append(
             (
                 batch,
@@ -506,15 +364,13 @@ def main(argv=None):
         write(rows, final=False)
 
     same = ", ".join(
-        f"batch {b}: {'yes' if s else 'no'}" for b, s in same_batches
+        f"batch {b}: {_common.yes_no(s)}" for b, s in same_batches
     )
     elapsed = time.perf_counter() - start
     footer = (
         f"\nHooked and flagged embeddings identical: "
-        f"{'yes' if same_h else 'no'}; ours (hook) and ours (flag) picked "
-        f"the same batch: {same}.\n"
-        f"\nTotal run time: {elapsed:.0f} s; load average at the end: "
-        f"{_load()} (other processes on the machine disturb the timings)\n"
+        f"{_common.yes_no(same_h)}; ours (hook) and ours (flag) picked "
+        f"the same batch: {same}.\n" + _common.end_footer(elapsed)
     )
     print(write(rows, final=True, footer=footer), end="")
     return 0

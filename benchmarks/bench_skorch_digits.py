@@ -51,11 +51,11 @@ Progress goes to stderr; the table goes to stdout (and to ``--out``).
 import argparse
 import os
 import platform
-import shlex
 import statistics
 import sys
 import time
 
+import _common
 import numpy as np
 import skactiveml
 import skorch
@@ -160,31 +160,30 @@ def _mean_std(values):
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
-def markdown_table(results, args):
+def accuracy_table(results, args):
     """Labels vs accuracy (mean ± std over seeds) per strategy."""
     names = list(results)
-    lines = ["| labels | " + " | ".join(names) + " |"]
-    lines.append("|---:|" + "|".join("---:" for _ in names) + "|")
+    rows = []
     for r in range(args.rounds + 1):
         labels = args.start + r * args.batch_size
         cells = [_mean_std([a[r] for a in results[n].values()]) for n in names]
-        lines.append(f"| {labels} | " + " | ".join(cells) + " |")
+        rows.append([str(labels), *cells])
     cells = [
         _mean_std([statistics.mean(a) for a in results[n].values()])
         for n in names
     ]
-    lines.append("| **mean over the loop** | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    rows.append(["**mean over the loop**", *cells])
+    return _common.markdown_table(["labels", *names], rows)
 
 
 def per_seed_lines(results):
     names = list(results)
     seeds = list(results[names[0]])
-    lines = ["| seed | " + " | ".join(names) + " |"]
-    lines.append("|---:|" + "|".join("---:" for _ in names) + "|")
-    for seed in seeds:
-        cells = [f"{statistics.mean(results[n][seed]):.4f}" for n in names]
-        lines.append(f"| {seed} | " + " | ".join(cells) + " |")
+    rows = [
+        [str(seed)]
+        + [f"{statistics.mean(results[n][seed]):.4f}" for n in names]
+        for seed in seeds
+    ]
     summary = []
     if BASELINE in results:
         base = {s: statistics.mean(a) for s, a in results[BASELINE].items()}
@@ -202,14 +201,8 @@ def per_seed_lines(results):
                 + ", ".join(f"{d:+.4f}" for d in diffs)
                 + ")."
             )
-    return "\n".join(lines), "\n".join(summary)
-
-
-def _load():
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
+    table = _common.markdown_table(["seed", *names], rows)
+    return table, "\n".join(summary)
 
 
 def parse_args(argv):
@@ -243,7 +236,7 @@ def parse_args(argv):
         default=list(STRATEGIES),
         help="strategies to compare",
     )
-    parser.add_argument("--out", help="also write the markdown report here")
+    _common.add_out_option(parser, "report")
     args = parser.parse_args(argv)
     if args.seeds is None:
         args.seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
@@ -256,13 +249,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    command = "python " + " ".join(
-        shlex.quote(a) for a in [sys.argv[0], *sys.argv[1:]]
-    )
-    load_start = _load()
-
-    def log(msg):
-        print(msg, file=sys.stderr, flush=True)
+    command = _common.command_line()
+    load_start = _common.load_average()
 
     start_time = time.perf_counter()
     results = {name: {} for name in args.strategies}
@@ -272,7 +260,7 @@ def main(argv=None):
             t0 = time.perf_counter()
             accs = run_loop(name, seed, data, args)
             results[name][seed] = accs
-            log(
+            _common.log(
                 f"seed {seed} {name}: "
                 + " ".join(f"{a:.3f}" for a in accs)
                 + f" (mean {statistics.mean(accs):.4f}, "
@@ -306,7 +294,7 @@ def main(argv=None):
             "",
             "Test accuracy, mean ± std over the seeds:",
             "",
-            markdown_table(results, args),
+            accuracy_table(results, args),
             "",
             "Mean test accuracy over the loop, per seed:",
             "",
@@ -315,14 +303,11 @@ def main(argv=None):
             summary,
             "",
             f"Total run time: {elapsed:.0f} s; load average at the start: "
-            f"{load_start}, at the end: {_load()}",
+            f"{load_start}, at the end: {_common.load_average()}",
             "",
         ]
     )
-    if args.out:
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, "w") as fh:
-            fh.write(text)
+    _common.write_text(args.out, text)
     print(text, end="")
     return 0
 
