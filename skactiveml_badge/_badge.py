@@ -24,6 +24,7 @@ from .selection._kmeanspp import _kmeans_plusplus
 from .selection._validation import check_dtype, check_positive_int
 
 _SELECTIONS = ("kmeans++", "farthest_first")
+_SOURCES = ("auto", "classifier", "X")
 
 
 class Badge(SingleAnnotatorPoolQueryStrategy):
@@ -87,6 +88,17 @@ class Badge(SingleAnnotatorPoolQueryStrategy):
         for a net on a GPU, numpy otherwise. The random numbers come from
         ``random_state`` on the host, so both backends make the same picks
         up to floating-point round-off.
+    leaf_dim : int or None, default=256
+        Tree ensembles (LightGBM, XGBoost, scikit-learn forests and
+        gradient boosting): the leaf embedding one-hot encodes the leaf of
+        every tree, scaled by ``1 / sqrt(n_trees)``. Exact and sparse when
+        the candidates reach at most ``leaf_dim`` distinct leaves in all,
+        else hashed into ``leaf_dim`` signed buckets. ``None``: always
+        exact.
+    embedding_source : {"auto", "classifier", "X"}, default="auto"
+        ``"auto"`` recognises nets, MLPs and tree ensembles (see Notes);
+        ``"classifier"`` uses only what ``predict_proba`` returns, as
+        scikit-activeml does; ``"X"`` always uses the input features.
 
     Notes
     -----
@@ -96,7 +108,9 @@ class Badge(SingleAnnotatorPoolQueryStrategy):
     last ``Linear`` layer (one pass, evaluation mode, ``torch.no_grad()``,
     on the net's device; the net's train/eval state is restored); for
     scikit-learn's ``MLPClassifier`` the last hidden activation is computed
-    from its fitted weights; for any other model, as in scikit-activeml,
+    from its fitted weights; for tree ensembles the leaf embedding (with
+    ``delta = p - onehot(argmax p)`` the pseudo-gradient with respect to
+    the ensemble's logits); for any other model, as in scikit-activeml,
     a ``(proba, embedding)`` tuple from ``predict_proba`` or else ``X``.
     scikit-activeml's own ``Badge`` uses ``X`` for nets, which is not BADGE.
 
@@ -148,6 +162,8 @@ class Badge(SingleAnnotatorPoolQueryStrategy):
         include_bias=False,
         dl_batch_size=1024,
         backend="auto",
+        leaf_dim=256,
+        embedding_source="auto",
     ):
         super().__init__(
             missing_label=missing_label, random_state=random_state
@@ -160,6 +176,8 @@ class Badge(SingleAnnotatorPoolQueryStrategy):
         self.include_bias = include_bias
         self.dl_batch_size = dl_batch_size
         self.backend = backend
+        self.leaf_dim = leaf_dim
+        self.embedding_source = embedding_source
 
     def query(
         self,
@@ -292,6 +310,8 @@ array-like of shape (n_candidates, ...), default=None
     def _check_params(self):
         check_choice(self.selection, "selection", _SELECTIONS)
         check_choice(self.backend, "backend", BACKENDS)
+        check_choice(self.embedding_source, "embedding_source", _SOURCES)
+        check_positive_int(self.leaf_dim, "leaf_dim", allow_none=True)
         check_bool(self.include_bias, "include_bias")
         check_positive_int(self.dl_batch_size, "dl_batch_size")
         if self.embedding_layer is not None and not isinstance(
@@ -316,6 +336,8 @@ array-like of shape (n_candidates, ...), default=None
             include_bias=self.include_bias,
             dl_batch_size=self.dl_batch_size,
             as_tensor=self.backend != "numpy",
+            leaf_dim=self.leaf_dim,
+            source=self.embedding_source,
         )
         # The embedding sources have checked both for NaN and infinity.
         delta = logit_gradients(proba)

@@ -3,8 +3,10 @@
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..selection._backend import is_torch_tensor
+from ._trees import is_tree_ensemble, leaf_embedding, leaf_indices
 
 
 def logit_gradients(proba):
@@ -58,6 +60,8 @@ def proba_and_embedding(
     include_bias=False,
     dl_batch_size=1024,
     as_tensor=False,
+    leaf_dim=256,
+    source="auto",
 ):
     """Class probabilities and the input of the last linear layer.
 
@@ -69,7 +73,9 @@ def proba_and_embedding(
       ``SkorchClassifier``, a skorch net, also inside ``SklearnClassifier``)
       is run once with a forward hook on its last ``Linear`` layer with one
       output per class (or ``embedding_layer``); a scikit-learn
-      ``MLPClassifier`` gives its last hidden activation.
+      ``MLPClassifier`` gives its last hidden activation; a tree ensemble
+      (LightGBM, XGBoost, scikit-learn forests and gradient boosting) gives
+      its leaf embedding (:mod:`._trees`).
     - Any other model: ``clf.predict_proba(X)``; a ``(proba, embedding)``
       tuple is used, otherwise ``X`` itself (flattened per sample), which is
       the last linear layer's input of a linear model.
@@ -88,6 +94,11 @@ def proba_and_embedding(
         Torch nets: samples per forward pass.
     as_tensor : bool, default=False
         Torch nets: return tensors on the net's device.
+    leaf_dim : int or None, default=256
+        Trees: buckets of the hashed leaf embedding (``None``: exact).
+    source : {"auto", "classifier", "X"}, default="auto"
+        ``"auto"`` as above; ``"classifier"`` skips the model adapters
+        (scikit-activeml's behaviour); ``"X"`` always embeds ``X``.
 
     Returns
     -------
@@ -98,7 +109,11 @@ def proba_and_embedding(
 
     kwargs = _predict_kwargs(clf_embedding_flag_name)
     n = _n(X)
-    parts = None if kwargs else _models.torch_parts(clf)
+    adapters = source == "auto" and not kwargs
+    if source == "X":
+        proba, _ = _classifier_outputs(clf, X, {})
+        return _finish(proba, X, n, include_bias)
+    parts = _models.torch_parts(clf) if adapters else None
     if parts is not None:
         from ._torch import hooked_forward
 
@@ -126,15 +141,54 @@ def proba_and_embedding(
         if as_tensor:
             return _check_tensor_outputs(*out)
         return _check_outputs(*out, n)
-    if not kwargs and _models.is_mlp(_models.inner_estimator(clf)):
-        proba = clf.predict_proba(X)
-        emb = _models.mlp_hidden(_models.inner_estimator(clf), X)
-    else:
-        proba, emb = _classifier_outputs(clf, X, kwargs)
+    inner = _models.inner_estimator(clf)
+    if adapters and _models.is_mlp(inner):
+        return _finish(
+            clf.predict_proba(X),
+            _models.mlp_hidden(inner, X),
+            n,
+            include_bias,
+        )
+    if adapters and is_tree_ensemble(inner):
+        return _tree_embedding(clf, inner, X, n, leaf_dim, include_bias)
+    proba, emb = _classifier_outputs(clf, X, kwargs)
+    return _finish(proba, emb, n, include_bias)
+
+
+def _tree_embedding(clf, est, X, n, leaf_dim, include_bias):
+    """Pseudo-gradient probabilities and the leaf embedding of a tree model.
+
+    If scikit-activeml's wrapper could not fit the trees (it then predicts
+    label frequencies), there are no leaves: warn and embed ``X``.
+    """
+    from ._models import UntrainedModelWarning
+
+    proba = clf.predict_proba(X)
+    if clf.__dict__.get("is_fitted_") is False:
+        warnings.warn(
+            f"The tree ensemble in {type(clf).__name__} could not be fitted "
+            "(it predicts label frequencies); the selection falls back to "
+            "the raw features X.",
+            UntrainedModelWarning,
+            stacklevel=4,
+        )
+        return _finish(proba, X, n, include_bias)
+    X2 = np.asarray(X).reshape(n, -1)
+    z = leaf_embedding(leaf_indices(est, X2), leaf_dim)
+    proba, _ = _check_outputs(proba, np.empty((n, 0)), n)
+    return proba, _append_ones(z) if include_bias else z
+
+
+def _append_ones(emb):
+    if sp.issparse(emb):
+        ones = sp.csr_matrix(np.ones((emb.shape[0], 1), dtype=emb.dtype))
+        return sp.hstack([emb, ones], format="csr")
+    return np.hstack([emb, np.ones((emb.shape[0], 1), dtype=emb.dtype)])
+
+
+def _finish(proba, emb, n, include_bias):
     proba, emb = _check_outputs(proba, emb, n)
-    if include_bias:
-        emb = np.hstack([emb, np.ones((n, 1), dtype=emb.dtype)])
-    return proba, emb
+    return proba, _append_ones(emb) if include_bias else emb
 
 
 def _classifier_outputs(clf, X, kwargs):

@@ -1,6 +1,7 @@
 """Choice of the array backend that holds the factors during selection."""
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._distances import NearestCentreDistances
 
@@ -16,6 +17,8 @@ def resolve_backend(backend, h):
     """``"auto"``: torch for factors held in a CUDA tensor, else numpy."""
     if backend != "auto":
         return backend
+    if sp.issparse(h):
+        return "numpy"
     if is_torch_tensor(h) and h.device.type != "cpu":
         return "torch"
     return "numpy"
@@ -34,6 +37,15 @@ def make_state(delta, h, backend, dtype, chunk_size, device=None):
     device : str, torch.device or None
         Torch only; ``None`` keeps tensors where they are.
     """
+    if sp.issparse(h):
+        if backend != "numpy":
+            raise ValueError(
+                "Sparse embeddings (exact leaf embeddings of trees) are "
+                "supported by `backend='numpy'` only."
+            )
+        delta = np.ascontiguousarray(delta, dtype=dtype)
+        h = sp.csr_matrix(h, dtype=dtype)
+        return NearestCentreDistances(delta, h, chunk_size=chunk_size)
     if backend == "numpy":
         if is_torch_tensor(delta) or is_torch_tensor(h):
             delta, h = delta.cpu().numpy(), h.cpu().numpy()

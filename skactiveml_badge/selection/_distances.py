@@ -11,6 +11,7 @@ so every distance needs only the factors (``O(C + D)`` per pair) and the
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 # Rows processed at once when updating distances to one new centre: the
 # extra memory is four vectors of this length (1 MiB in float32). Smaller
@@ -60,7 +61,10 @@ def sq_norms(delta, h):
         Squared norms of the gradient embeddings, in the dtype of ``h``.
     """
     dn = np.einsum("ij,ij->i", delta, delta)
-    hn = np.einsum("ij,ij->i", h, h)
+    if sp.issparse(h):
+        hn = np.asarray(h.multiply(h).sum(axis=1)).ravel().astype(h.dtype)
+    else:
+        hn = np.einsum("ij,ij->i", h, h)
     return dn * hn
 
 
@@ -81,7 +85,10 @@ def pairwise_sq_distances(delta_a, h_a, delta_b, h_b):
     """
     na = sq_norms(delta_a, h_a)
     nb = sq_norms(delta_b, h_b)
-    dist = (delta_a @ delta_b.T) * (h_a @ h_b.T)
+    hh = h_a @ h_b.T
+    if sp.issparse(hh):
+        hh = hh.toarray()
+    dist = (delta_a @ delta_b.T) * hh
     dist *= -2.0
     dist += na[:, None]
     dist += nb[None, :]
@@ -103,8 +110,10 @@ class NearestCentreDistances:
     ----------
     delta : ndarray of shape (n_samples, n_classes)
         Loss gradients with respect to the logits, C-contiguous.
-    h : ndarray of shape (n_samples, n_features)
-        Inputs of the last linear layer, C-contiguous, same dtype.
+    h : ndarray or scipy.sparse.csr_matrix of shape (n_samples, n_features)
+        Inputs of the last linear layer (or leaf embeddings), C-contiguous
+        or CSR, same dtype. For a sparse ``h`` each centre costs
+        ``O(nnz(h))``.
     chunk_size : int, default=DEFAULT_CHUNK_SIZE
         Rows per chunk.
     """
@@ -135,12 +144,17 @@ class NearestCentreDistances:
         self.is_centre[idx] = True
         if not update:
             return
-        d_c, h_c = self.delta[idx], self.h[idx]
-        a_c = self.sq_norms[idx]
+        d_c, a_c = self.delta[idx], self.sq_norms[idx]
+        if sp.issparse(self.h):
+            # Slicing CSR rows copies them: one sparse product instead.
+            h_c = self.h[idx].toarray().ravel()
+            hh_all = np.asarray(self.h @ h_c, dtype=self.h.dtype)
+        else:
+            h_c, hh_all = self.h[idx], None
         n = self.delta.shape[0]
         for start in range(0, n, self.chunk_size):
             stop = min(start + self.chunk_size, n)
-            self._update_chunk(start, stop, d_c, h_c, a_c)
+            self._update_chunk(start, stop, d_c, h_c, a_c, hh_all)
         self.min_sq_dist[idx] = 0.0
 
     # The seeding loops in _kmeanspp and _kcenter use only the methods
@@ -180,11 +194,14 @@ class NearestCentreDistances:
         """Indices of the samples that are not centres."""
         return np.flatnonzero(~self.is_centre)
 
-    def _update_chunk(self, start, stop, d_c, h_c, a_c):
+    def _update_chunk(self, start, stop, d_c, h_c, a_c, hh_all=None):
         m = stop - start
         hh, dd, tmp = self._hh[:m], self._dd[:m], self._tmp[:m]
         mask = self._mask[:m]
-        np.dot(self.h[start:stop], h_c, out=hh)
+        if hh_all is None:
+            np.dot(self.h[start:stop], h_c, out=hh)
+        else:
+            hh[:] = hh_all[start:stop]
         np.dot(self.delta[start:stop], d_c, out=dd)
         np.multiply(dd, hh, out=dd)
         # dist = a_i + a_c - 2 (delta_i . delta_c)(h_i . h_c)

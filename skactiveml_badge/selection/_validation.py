@@ -3,6 +3,7 @@
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._distances import DEFAULT_CHUNK_SIZE
 
@@ -43,7 +44,7 @@ def check_factors(delta, h, dtype, check_finite=True):
     Parameters
     ----------
     delta : array-like of shape (n_samples, n_classes)
-    h : array-like of shape (n_samples, n_features)
+    h : array-like or sparse matrix of shape (n_samples, n_features)
     dtype : numpy dtype
     check_finite : bool, default=True
         Whether to scan for NaN and infinity (skipped by callers that
@@ -55,6 +56,12 @@ def check_factors(delta, h, dtype, check_finite=True):
     """
     out = []
     for name, arr in (("delta", delta), ("h", h)):
+        if sp.issparse(arr) and name == "h":
+            arr = sp.csr_matrix(arr, dtype=dtype)
+            if check_finite and not np.isfinite(arr.data).all():
+                raise ValueError("`h` contains NaN or infinite values.")
+            out.append(arr)
+            continue
         arr = np.asarray(arr)
         if arr.ndim != 2:
             raise ValueError(

@@ -1,0 +1,141 @@
+"""Leaf embeddings of tree ensembles, for pseudo-BADGE on trees.
+
+A tree ensemble has no last linear layer. Its leaf embedding ``z(x)``
+one-hot encodes the leaf that ``x`` reaches in every tree, scaled by
+``1 / sqrt(n_trees)``: then ``|z| = 1`` and ``z(x) . z(x')`` is the fraction
+of trees in which ``x`` and ``x'`` share a leaf, the random-forest
+proximity. Combined with the pseudo-gradient ``delta = p - onehot(yhat)``
+it gives the rank-one embedding ``g = delta (x) z`` of the same selection.
+
+Two encodings:
+
+- exact: a sparse CSR matrix with one column per (tree, leaf) pair reached
+  by the samples and ``n_trees`` non-zeros per row, so an inner product
+  costs ``O(n_trees)``;
+- hashed: every (tree, leaf) pair goes to one of ``leaf_dim`` buckets with
+  a sign (feature hashing, Weinberger et al., ICML 2009), a dense
+  ``(n, leaf_dim)`` array. The hash is a fixed integer mix (SplitMix64's
+  finaliser), the same in every process and on every platform; Python's
+  ``hash`` is not. Inner products equal the exact ones when no two pairs
+  of a row share a bucket, and are unbiased otherwise.
+
+The exact encoding is used when the samples reach no more than
+``leaf_dim`` distinct leaves in all, the hashed one otherwise.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _mix64(x):
+    """SplitMix64 finaliser on uint64 arrays (wrapping arithmetic)."""
+    x = x.astype(np.uint64, copy=True)
+    with np.errstate(over="ignore"):
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return x & _MASK64
+
+
+def hash_leaves(tree_ids, leaf_ids, leaf_dim):
+    """Bucket and sign of every (tree, leaf) pair.
+
+    Parameters
+    ----------
+    tree_ids, leaf_ids : array-like of non-negative ints, same shape
+    leaf_dim : int
+
+    Returns
+    -------
+    buckets : ndarray of int64, same shape, in ``[0, leaf_dim)``
+    signs : ndarray of float32, same shape, ``+1`` or ``-1``
+    """
+    key = (np.asarray(tree_ids, dtype=np.uint64) << np.uint64(32)) | (
+        np.asarray(leaf_ids, dtype=np.uint64)
+    )
+    mixed = _mix64(key)
+    buckets = (mixed % np.uint64(leaf_dim)).astype(np.int64)
+    signs = np.where(mixed >> np.uint64(63), -1.0, 1.0).astype(np.float32)
+    return buckets, signs
+
+
+def leaf_indices(est, X):
+    """Leaf index of every sample in every tree: (n_samples, n_trees).
+
+    Supported: LightGBM's ``LGBMClassifier`` (``predict(pred_leaf=True)``),
+    XGBoost's ``XGBClassifier`` (``apply``) and scikit-learn's
+    ``RandomForestClassifier``, ``ExtraTreesClassifier`` and
+    ``GradientBoostingClassifier`` (``apply``).
+    """
+    if _module(est) == "lightgbm":
+        leaves = est.predict(X, pred_leaf=True)
+    else:
+        leaves = est.apply(X)
+    leaves = np.asarray(leaves).reshape(X.shape[0], -1)
+    return leaves.astype(np.int64)
+
+
+def _module(est):
+    return type(est).__module__.split(".")[0]
+
+
+def is_tree_ensemble(est):
+    """Whether ``est`` is a fitted-or-not supported tree classifier."""
+    if _module(est) == "lightgbm":
+        return hasattr(est, "booster_") or hasattr(est, "fit")
+    if _module(est) == "xgboost":
+        return hasattr(est, "apply")
+    from sklearn.ensemble import (
+        ExtraTreesClassifier,
+        GradientBoostingClassifier,
+        RandomForestClassifier,
+    )
+
+    kinds = (
+        RandomForestClassifier,
+        ExtraTreesClassifier,
+        GradientBoostingClassifier,
+    )
+    return isinstance(est, kinds)
+
+
+def leaf_embedding(leaves, leaf_dim=256):
+    """Exact (sparse) or hashed (dense) leaf embedding of leaf indices.
+
+    Parameters
+    ----------
+    leaves : ndarray of shape (n_samples, n_trees), int
+    leaf_dim : int or None, default=256
+        Buckets of the hashed embedding; also the largest number of
+        distinct (tree, leaf) pairs encoded exactly. ``None``: always
+        exact.
+
+    Returns
+    -------
+    z : scipy.sparse.csr_matrix or ndarray of shape (n_samples, n_dims)
+        float32 rows of norm 1 (up to hash collisions).
+    """
+    n, n_trees = leaves.shape
+    scale = np.float32(1.0 / np.sqrt(n_trees))
+    # Number the (tree, leaf) pairs that occur: per tree, its leaves.
+    offsets = np.zeros(n_trees + 1, dtype=np.int64)
+    codes = np.empty_like(leaves)
+    for t in range(n_trees):
+        uniq, codes[:, t] = np.unique(leaves[:, t], return_inverse=True)
+        offsets[t + 1] = offsets[t] + uniq.size
+    if leaf_dim is None or offsets[-1] <= leaf_dim:
+        cols = (codes + offsets[:-1]).ravel()
+        rows = np.repeat(np.arange(n), n_trees)
+        data = np.full(cols.size, scale, dtype=np.float32)
+        return sp.csr_matrix((data, (rows, cols)), shape=(n, offsets[-1]))
+    trees = np.broadcast_to(np.arange(n_trees), leaves.shape)
+    buckets, signs = hash_leaves(trees, leaves, leaf_dim)
+    rows = np.repeat(np.arange(n), n_trees)
+    data = signs.ravel() * scale
+    # Pairs of one row that share a bucket are summed (a collision).
+    z = sp.csr_matrix((data, (rows, buckets.ravel())), shape=(n, leaf_dim))
+    return z.toarray()
