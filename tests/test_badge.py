@@ -156,6 +156,46 @@ class BadgeParamTests:
         )
         np.testing.assert_array_equal(got, ref64)
 
+    def test_param_leaf_dim(self):
+        X, y, _, _ = make_pool()
+        pytest.importorskip("lightgbm")
+        from sklearn.ensemble import RandomForestClassifier
+
+        clf = SklearnClassifier(
+            RandomForestClassifier(5, random_state=0), classes=[0, 1, 2]
+        )
+        for leaf_dim in (None, 4, 1024):
+            idx = self.make(random_state=0, leaf_dim=leaf_dim).query(
+                X, y, clf, batch_size=3
+            )
+            assert idx.shape == (3,)
+        with pytest.raises(ValueError, match="leaf_dim"):
+            self.make(leaf_dim=0).query(X, y, clf)
+
+    def test_param_embedding_source(self, lookup_problem):
+        X, proba, delta, h, clf = lookup_problem
+        y = np.full(len(X), np.nan)
+        qs = self.make(embedding_source="X", dtype=np.float64)
+        idx = qs.query(X, y, clf, fit_clf=False)
+        G_x = explicit_embeddings(delta, X)
+        assert idx[0] == np.argmax((G_x**2).sum(1))
+        with pytest.raises(ValueError, match="embedding_source"):
+            self.make(embedding_source="leaves").query(X, y, clf)
+        # "classifier": a random forest is not recognised; X is used.
+        from sklearn.ensemble import RandomForestClassifier
+
+        Xp, yp, _, _ = make_pool()
+        rf = SklearnClassifier(
+            RandomForestClassifier(5, random_state=0), classes=[0, 1, 2]
+        )
+        a = self.make(embedding_source="classifier", random_state=0).query(
+            Xp, yp, rf, batch_size=3
+        )
+        b = self.make(embedding_source="X", random_state=0).query(
+            Xp, yp, rf, batch_size=3
+        )
+        np.testing.assert_array_equal(a, b)
+
 
 class TestBadgeKMeansPP(BadgeParamTests, QueryStrategyContract):
     strategy_class = Badge

@@ -119,23 +119,35 @@ def leaf_embedding(leaves, leaf_dim=256):
     z : scipy.sparse.csr_matrix or ndarray of shape (n_samples, n_dims)
         float32 rows of norm 1 (up to hash collisions).
     """
+    n_pairs = sum(np.unique(col).size for col in leaves.T)
+    if leaf_dim is None or n_pairs <= leaf_dim:
+        return exact_leaf_embedding(leaves)
+    return hashed_leaf_embedding(leaves, leaf_dim)
+
+
+def exact_leaf_embedding(leaves):
+    """One column per (tree, leaf) pair that occurs; CSR, float32."""
     n, n_trees = leaves.shape
-    scale = np.float32(1.0 / np.sqrt(n_trees))
-    # Number the (tree, leaf) pairs that occur: per tree, its leaves.
     offsets = np.zeros(n_trees + 1, dtype=np.int64)
     codes = np.empty_like(leaves)
     for t in range(n_trees):
         uniq, codes[:, t] = np.unique(leaves[:, t], return_inverse=True)
         offsets[t + 1] = offsets[t] + uniq.size
-    if leaf_dim is None or offsets[-1] <= leaf_dim:
-        cols = (codes + offsets[:-1]).ravel()
-        rows = np.repeat(np.arange(n), n_trees)
-        data = np.full(cols.size, scale, dtype=np.float32)
-        return sp.csr_matrix((data, (rows, cols)), shape=(n, offsets[-1]))
+    cols = (codes + offsets[:-1]).ravel()
+    return _scaled_csr(cols, np.ones(cols.size), n, n_trees, offsets[-1])
+
+
+def hashed_leaf_embedding(leaves, leaf_dim):
+    """(tree, leaf) pairs hashed into ``leaf_dim`` signed buckets; dense."""
+    n, n_trees = leaves.shape
     trees = np.broadcast_to(np.arange(n_trees), leaves.shape)
     buckets, signs = hash_leaves(trees, leaves, leaf_dim)
-    rows = np.repeat(np.arange(n), n_trees)
-    data = signs.ravel() * scale
     # Pairs of one row that share a bucket are summed (a collision).
-    z = sp.csr_matrix((data, (rows, buckets.ravel())), shape=(n, leaf_dim))
+    z = _scaled_csr(buckets.ravel(), signs.ravel(), n, n_trees, leaf_dim)
     return z.toarray()
+
+
+def _scaled_csr(cols, values, n, n_trees, n_cols):
+    rows = np.repeat(np.arange(n), n_trees)
+    data = (values / np.sqrt(n_trees)).astype(np.float32)
+    return sp.csr_matrix((data, (rows, cols)), shape=(n, n_cols))

@@ -1,0 +1,220 @@
+"""Pseudo-BADGE on tree ensembles: leaf embeddings and queries."""
+
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from skactiveml.classifier import SklearnClassifier
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    GradientBoostingClassifier,
+    RandomForestClassifier,
+)
+
+from skactiveml_badge import Badge
+from skactiveml_badge.embeddings import UntrainedModelWarning
+from skactiveml_badge.embeddings._trees import (
+    _mix64,
+    hash_leaves,
+    hashed_leaf_embedding,
+    leaf_embedding,
+    leaf_indices,
+)
+from skactiveml_badge.selection import pairwise_sq_distances
+
+lightgbm = pytest.importorskip("lightgbm")
+xgboost = pytest.importorskip("xgboost")
+
+
+def _models():
+    return {
+        "lightgbm": lightgbm.LGBMClassifier(
+            n_estimators=10,
+            num_leaves=6,
+            min_child_samples=3,
+            verbose=-1,
+            random_state=0,
+        ),
+        "xgboost": xgboost.XGBClassifier(
+            n_estimators=8, max_depth=3, random_state=0
+        ),
+        "random_forest": RandomForestClassifier(10, random_state=0),
+        "extra_trees": ExtraTreesClassifier(10, random_state=0),
+        "gradient_boosting": GradientBoostingClassifier(
+            n_estimators=5, max_depth=2, random_state=0
+        ),
+    }
+
+
+def _data(binary):
+    if binary:
+        X, y = load_breast_cancer(return_X_y=True)
+    else:
+        X, y = load_digits(return_X_y=True)
+    return X[:300], y[:300]
+
+
+def test_hash_is_splitmix64_and_fixed():
+    # SplitMix64's first output for seed 0 is 0xE220A8397B1DCDAF.
+    first = _mix64(np.array([0x9E3779B97F4A7C15], dtype=np.uint64))
+    assert int(first[0]) == 0xE220A8397B1DCDAF
+    buckets, signs = hash_leaves([0, 0, 1, 7, 123], [0, 5, 0, 3, 4567], 256)
+    assert buckets.tolist() == [0, 220, 63, 64, 108]
+    assert signs.tolist() == [1.0, -1.0, -1.0, 1.0, 1.0]
+
+
+def test_hashed_embedding_is_the_same_in_another_process():
+    code = (
+        "import numpy as np;"
+        "from skactiveml_badge.embeddings._trees import leaf_embedding;"
+        "z = leaf_embedding(np.arange(60).reshape(6, 10) % 7, 16);"
+        "print(np.round(z, 6).tolist())"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PYTHONHASHSEED=seed),
+            check=True,
+        ).stdout
+        for seed in ("0", "12345")
+    }
+    assert len(outs) == 1
+    z = leaf_embedding(np.arange(60).reshape(6, 10) % 7, 16)
+    assert outs.pop().strip() == str(np.round(z, 6).tolist())
+
+
+def test_exact_embedding_is_sparse_with_unit_rows_and_proximity():
+    leaves = np.array([[1, 4, 2], [1, 5, 2], [3, 5, 9]])
+    z = leaf_embedding(leaves, leaf_dim=None)
+    assert sp.issparse(z) and z.nnz == 9 and z.shape == (3, 6)
+    gram = (z @ z.T).toarray()
+    np.testing.assert_allclose(np.diag(gram), 1.0, rtol=1e-6)
+    # Rows 0 and 1 share 2 of 3 leaves, rows 1 and 2 one, rows 0 and 2 none.
+    np.testing.assert_allclose(
+        [gram[0, 1], gram[1, 2], gram[0, 2]], [2 / 3, 1 / 3, 0], atol=1e-6
+    )
+    assert sp.issparse(leaf_embedding(leaves, leaf_dim=6))
+    assert isinstance(leaf_embedding(leaves, leaf_dim=5), np.ndarray)
+
+
+def test_exact_and_hashed_give_same_distances_without_collisions(rng):
+    est = RandomForestClassifier(30, random_state=0)
+    X, y = _data(binary=False)
+    leaves = leaf_indices(est.fit(X, y), X)
+    dim = 2**20
+    buckets, _ = hash_leaves(
+        np.broadcast_to(np.arange(leaves.shape[1]), leaves.shape), leaves, dim
+    )
+    # No two distinct (tree, leaf) pairs share a bucket.
+    pairs = np.unique(
+        np.stack(
+            [
+                np.broadcast_to(
+                    np.arange(leaves.shape[1]), leaves.shape
+                ).ravel(),
+                leaves.ravel(),
+            ]
+        ),
+        axis=1,
+    )
+    assert (
+        np.unique(hash_leaves(pairs[0], pairs[1], dim)[0]).size
+        == pairs.shape[1]
+    )
+    exact = leaf_embedding(leaves, leaf_dim=None)
+    hashed = hashed_leaf_embedding(leaves, dim)
+    assert sp.issparse(exact) and isinstance(hashed, np.ndarray)
+    # Compare in float64: float32 round-off of zero self-distances is ~1e-5.
+    exact, hashed = exact.astype(np.float64), hashed.astype(np.float64)
+    delta = rng.randn(len(X), 10)
+    np.testing.assert_allclose(
+        pairwise_sq_distances(delta[:50], exact[:50], delta, exact),
+        pairwise_sq_distances(delta[:50], hashed[:50], delta, hashed),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    assert buckets.max() < dim
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "multi"])
+@pytest.mark.parametrize("name", list(_models()))
+def test_query_with_each_tree_model(name, binary):
+    X, y_true = _data(binary)
+    classes = np.unique(y_true)
+    y = np.full(len(X), np.nan)
+    y[:80] = y_true[:80]
+    clf = SklearnClassifier(_models()[name], classes=classes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UntrainedModelWarning)
+        idx, util = Badge(random_state=0).query(
+            X, y, clf, batch_size=6, return_utilities=True
+        )
+        fitted = clf.fit(X, y)
+        sel = Badge(random_state=0).select_batch(fitted, X[80:], batch_size=4)
+    assert (idx >= 80).all() and len(set(idx.tolist())) == 6
+    np.testing.assert_allclose(np.nansum(util, axis=1), 1.0)
+    assert np.isnan(util[:, :80]).all()
+    assert sel.shape == (4,)
+
+
+@pytest.mark.parametrize("missing_label", [-1, "none"])
+def test_tree_query_missing_label_conventions(missing_label):
+    X, y_true = _data(binary=True)
+    if missing_label == "none":
+        y_true = np.array(["benign", "malignant"])[y_true]
+        y = y_true.astype("<U9")
+    else:
+        y = y_true.copy()
+    y[60:] = missing_label
+    clf = SklearnClassifier(
+        RandomForestClassifier(10, random_state=0),
+        classes=np.unique(y_true),
+        missing_label=missing_label,
+    )
+    idx = Badge(missing_label=missing_label, random_state=0).query(
+        X, y, clf, batch_size=5
+    )
+    assert (idx >= 60).all()
+
+
+def test_model_fitted_on_one_class_gives_uniform_picks():
+    X, y_true = _data(binary=False)
+    y = np.full(len(X), np.nan)
+    y[y_true == 3] = 3  # only one class labeled so far
+    clf = SklearnClassifier(
+        RandomForestClassifier(10, random_state=0), classes=np.arange(10)
+    )
+    idx, util = Badge(random_state=0).query(
+        X, y, clf, batch_size=4, return_utilities=True
+    )
+    # Every probability is one-hot on class 3: all gradients are zero and
+    # the picks are uniform over the unlabeled samples.
+    n_unlabeled = int(np.isnan(y).sum())
+    np.testing.assert_allclose(util[0][~np.isnan(util[0])], 1 / n_unlabeled)
+    assert np.isnan(y[idx]).all()
+
+
+@pytest.mark.filterwarnings("ignore:Since the 'base_estimator':UserWarning")
+def test_unfittable_tree_model_warns_and_falls_back_to_x():
+    # XGBoost needs labels 0..k-1; with classes {0, 4} seen it fails to
+    # fit inside SklearnClassifier, which then predicts label frequencies.
+    X, y_true = _data(binary=False)
+    y = np.full(len(X), np.nan)
+    sel = np.flatnonzero(np.isin(y_true, [0, 4]))[:40]
+    y[sel] = y_true[sel]
+    clf = SklearnClassifier(
+        xgboost.XGBClassifier(n_estimators=3), classes=np.arange(10)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the wrapper's own
+        fitted = clf.fit(X, y)
+    with pytest.warns(UntrainedModelWarning, match="raw features"):
+        idx = Badge(random_state=0).query(X, y, fitted, False, batch_size=3)
+    assert np.isnan(y[idx]).all()
