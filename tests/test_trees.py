@@ -218,3 +218,35 @@ def test_unfittable_tree_model_warns_and_falls_back_to_x():
     with pytest.warns(UntrainedModelWarning, match="raw features"):
         idx = Badge(random_state=0).query(X, y, fitted, False, batch_size=3)
     assert np.isnan(y[idx]).all()
+
+
+def test_sparse_factors_in_public_kernels_bias_and_backend(rng):
+    from skactiveml_badge.selection import farthest_first, kmeans_plusplus
+
+    leaves = rng.randint(0, 6, size=(120, 8))
+    z = leaf_embedding(leaves, leaf_dim=None)
+    delta = rng.randn(120, 3)
+    for kernel, kw in (
+        (kmeans_plusplus, {"random_state": 0}),
+        (farthest_first, {}),
+    ):
+        sparse = kernel(delta, z, 10, dtype=np.float64, **kw)[0]
+        dense = kernel(delta, z.toarray(), 10, dtype=np.float64, **kw)[0]
+        np.testing.assert_array_equal(sparse, dense)
+    bad = z.copy()
+    bad.data[0] = np.nan
+    with pytest.raises(ValueError, match="`h` contains NaN"):
+        kmeans_plusplus(delta, bad, 2)
+    with pytest.raises(ValueError, match="backend='numpy'"):
+        kmeans_plusplus(delta, z, 2, backend="torch")
+    # include_bias appends a constant column to the sparse leaf embedding.
+    X, y_true = _data(binary=True)
+    y = np.full(len(X), np.nan)
+    y[:50] = y_true[:50]
+    clf = SklearnClassifier(
+        RandomForestClassifier(5, random_state=0), classes=[0, 1]
+    )
+    idx = Badge(include_bias=True, leaf_dim=None, random_state=0).query(
+        X, y, clf, batch_size=3
+    )
+    assert (idx >= 50).all()
