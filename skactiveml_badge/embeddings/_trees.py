@@ -119,22 +119,38 @@ def leaf_embedding(leaves, leaf_dim=256):
     z : scipy.sparse.csr_matrix or ndarray of shape (n_samples, n_dims)
         float32 rows of norm 1 (up to hash collisions).
     """
-    n_pairs = sum(np.unique(col).size for col in leaves.T)
+    cols, n_pairs = _pair_columns(leaves)
     if leaf_dim is None or n_pairs <= leaf_dim:
-        return exact_leaf_embedding(leaves)
+        return _exact(cols, n_pairs)
     return hashed_leaf_embedding(leaves, leaf_dim)
 
 
 def exact_leaf_embedding(leaves):
     """One column per (tree, leaf) pair that occurs; CSR, float32."""
-    n, n_trees = leaves.shape
-    offsets = np.zeros(n_trees + 1, dtype=np.int64)
-    codes = np.empty_like(leaves)
-    for t in range(n_trees):
-        uniq, codes[:, t] = np.unique(leaves[:, t], return_inverse=True)
-        offsets[t + 1] = offsets[t] + uniq.size
-    cols = (codes + offsets[:-1]).ravel()
-    return _scaled_csr(cols, np.ones(cols.size), n, n_trees, offsets[-1])
+    return _exact(*_pair_columns(leaves))
+
+
+def _pair_columns(leaves):
+    """Column of every sample's (tree, leaf) pair among the pairs seen.
+
+    Linear time, no sort: leaf ids are offset per tree into one dense
+    range, and the ids that occur are renumbered by a cumulative sum, so
+    the columns of a row increase with the tree.
+    """
+    leaves = leaves - leaves.min(axis=0)
+    width = leaves.max(axis=0) + 1
+    key = leaves + (np.cumsum(width) - width)
+    present = np.zeros(int(width.sum()), dtype=bool)
+    present[key.ravel()] = True
+    renumber = np.cumsum(present) - 1
+    return renumber[key], int(present.sum())
+
+
+def _exact(cols, n_pairs):
+    n, n_trees = cols.shape
+    indptr = np.arange(0, n * n_trees + 1, n_trees)
+    data = np.full(n * n_trees, 1.0 / np.sqrt(n_trees), dtype=np.float32)
+    return sp.csr_matrix((data, cols.ravel(), indptr), shape=(n, n_pairs))
 
 
 def hashed_leaf_embedding(leaves, leaf_dim):
@@ -142,12 +158,8 @@ def hashed_leaf_embedding(leaves, leaf_dim):
     n, n_trees = leaves.shape
     trees = np.broadcast_to(np.arange(n_trees), leaves.shape)
     buckets, signs = hash_leaves(trees, leaves, leaf_dim)
+    flat = (np.arange(n)[:, None] * leaf_dim + buckets).ravel()
     # Pairs of one row that share a bucket are summed (a collision).
-    z = _scaled_csr(buckets.ravel(), signs.ravel(), n, n_trees, leaf_dim)
-    return z.toarray()
-
-
-def _scaled_csr(cols, values, n, n_trees, n_cols):
-    rows = np.repeat(np.arange(n), n_trees)
-    data = (values / np.sqrt(n_trees)).astype(np.float32)
-    return sp.csr_matrix((data, (rows, cols)), shape=(n, n_cols))
+    z = np.bincount(flat, weights=signs.ravel(), minlength=n * leaf_dim)
+    z *= 1.0 / np.sqrt(n_trees)
+    return z.astype(np.float32).reshape(n, leaf_dim)
