@@ -84,11 +84,13 @@ def _module(est):
 
 
 def is_tree_ensemble(est):
-    """Whether ``est`` is a fitted-or-not supported tree classifier."""
-    if _module(est) == "lightgbm":
-        return hasattr(est, "booster_") or hasattr(est, "fit")
-    if _module(est) == "xgboost":
-        return hasattr(est, "apply")
+    """Whether ``est`` is one of the supported tree classifiers."""
+    if _module(est) in ("lightgbm", "xgboost"):
+        return type(est).__name__ in (
+            "LGBMClassifier",
+            "XGBClassifier",
+            "XGBRFClassifier",
+        )
     from sklearn.ensemble import (
         ExtraTreesClassifier,
         GradientBoostingClassifier,
@@ -123,11 +125,6 @@ def leaf_embedding(leaves, leaf_dim=256):
     if leaf_dim is None or n_pairs <= leaf_dim:
         return _exact(cols, n_pairs)
     return hashed_leaf_embedding(leaves, leaf_dim)
-
-
-def exact_leaf_embedding(leaves):
-    """One column per (tree, leaf) pair that occurs; CSR, float32."""
-    return _exact(*_pair_columns(leaves))
 
 
 def _pair_columns(leaves):
