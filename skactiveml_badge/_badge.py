@@ -21,6 +21,7 @@ from .selection._backend import BACKENDS, make_state, resolve_backend
 from .selection._distances import DEFAULT_CHUNK_SIZE
 from .selection._kcenter import _farthest_first
 from .selection._kmeanspp import _kmeans_plusplus
+from .selection._quota import QuotaTracker, class_quotas
 from .selection._validation import check_dtype, check_positive_int
 
 _SELECTIONS = ("kmeans++", "farthest_first")
@@ -95,6 +96,14 @@ class Badge(SingleAnnotatorPoolQueryStrategy):
         the candidates reach at most ``leaf_dim`` distinct leaves in all,
         else hashed into ``leaf_dim`` signed buckets. ``None``: always
         exact.
+    class_balance : None, "equal" or array-like of shape (n_classes,), \
+default=None
+        Class-balanced selection: the batch is split into per-class quotas
+        over the pseudo-labels ``argmax p`` (equal, or in proportion to the
+        given prior, by largest remainders; a class with too few
+        candidates passes its surplus on), and a class leaves the draw
+        once its quota is filled. Within the quotas the k-means++ or
+        farthest-first order is kept. ``None``: no quotas.
     embedding_source : {"auto", "classifier", "X"}, default="auto"
         ``"auto"`` recognises nets, MLPs and tree ensembles (see Notes);
         ``"classifier"`` uses only what ``predict_proba`` returns, as
@@ -164,6 +173,7 @@ class Badge(SingleAnnotatorPoolQueryStrategy):
         backend="auto",
         leaf_dim=256,
         embedding_source="auto",
+        class_balance=None,
     ):
         super().__init__(
             missing_label=missing_label, random_state=random_state
@@ -178,6 +188,7 @@ class Badge(SingleAnnotatorPoolQueryStrategy):
         self.backend = backend
         self.leaf_dim = leaf_dim
         self.embedding_source = embedding_source
+        self.class_balance = class_balance
 
     def query(
         self,
@@ -343,11 +354,46 @@ array-like of shape (n_candidates, ...), default=None
         delta = logit_gradients(proba)
         backend = resolve_backend(self.backend, h)
         state = make_state(delta, h, backend, dtype, chunk_size)
+        quota = self._quota(state, proba, n_picks)
         if self.selection == "kmeans++":
             return _kmeans_plusplus(
-                state, n_picks, self.random_state_, return_util
+                state, n_picks, self.random_state_, return_util, quota
             )
-        return _farthest_first(state, n_picks, return_util)
+        return _farthest_first(state, n_picks, return_util, quota)
+
+    def _quota(self, state, proba, n_picks):
+        """Per-class quotas over the pseudo-labels, if asked for."""
+        if self.class_balance is None:
+            return None
+        n_classes = proba.shape[1]
+        prior = _check_prior(self.class_balance, n_classes)
+        labels = proba.argmax(1)
+        labels = labels.cpu().numpy() if hasattr(labels, "cpu") else labels
+        quotas = class_quotas(labels, n_classes, n_picks, prior)
+        return QuotaTracker(state, labels, quotas)
+
+
+def _check_prior(class_balance, n_classes):
+    """``None`` for "equal", else a valid prior of shape (n_classes,)."""
+    if isinstance(class_balance, str):
+        if class_balance != "equal":
+            raise ValueError(
+                "`class_balance` must be None, 'equal' or a prior of shape "
+                f"(n_classes,), got {class_balance!r}."
+            )
+        return None
+    prior = np.asarray(class_balance, dtype=float)
+    if (
+        prior.shape != (n_classes,)
+        or not np.isfinite(prior).all()
+        or (prior < 0).any()
+        or prior.sum() <= 0
+    ):
+        raise ValueError(
+            f"`class_balance` as a prior must hold {n_classes} non-negative "
+            f"weights with a positive sum, got {class_balance!r}."
+        )
+    return prior
 
 
 def _fitted_model(model, labeled_x, labeled_y):

@@ -196,6 +196,17 @@ class BadgeParamTests:
         )
         np.testing.assert_array_equal(a, b)
 
+    def test_param_class_balance(self):
+        X, y, _, clf = make_pool()
+        for balance in ("equal", [0.5, 0.25, 0.25]):
+            idx = self.make(random_state=0, class_balance=balance).query(
+                X, y, clf, batch_size=6
+            )
+            assert len(set(idx.tolist())) == 6
+        for bad in ("balanced", [1, 2], [-1, 1, 1], [0, 0, 0]):
+            with pytest.raises(ValueError, match="class_balance"):
+                self.make(class_balance=bad).query(X, y, clf)
+
 
 class TestBadgeKMeansPP(BadgeParamTests, QueryStrategyContract):
     strategy_class = Badge

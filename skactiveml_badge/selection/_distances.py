@@ -126,6 +126,7 @@ class NearestCentreDistances:
         n = delta.shape[0]
         self.min_sq_dist = np.full(n, np.inf, dtype=h.dtype)
         self.is_centre = np.zeros(n, dtype=bool)
+        self.eligible = None
         self._tol = roundoff_tolerance(
             h.dtype, max(delta.shape[1], h.shape[1])
         )
@@ -166,8 +167,16 @@ class NearestCentreDistances:
         return self.sq_norms.shape[0]
 
     def weights(self, k: int):
-        """Pick ``k``'s squared distances: norms first, then ``D^2``."""
-        return self.sq_norms if k == 0 else self.min_sq_dist
+        """Pick ``k``'s squared distances: norms first, then ``D^2``.
+
+        Zero where ``set_eligible`` excluded a sample (class quotas).
+        """
+        w = self.sq_norms if k == 0 else self.min_sq_dist
+        return w if self.eligible is None else w * self.eligible
+
+    def set_eligible(self, mask):
+        """Restrict the draw to ``mask`` (distances are kept for all)."""
+        self.eligible = np.asarray(mask, dtype=bool)
 
     def block_sums(self, weights, block: int):
         """Float64 sums of consecutive blocks of ``block`` weights."""
@@ -191,8 +200,11 @@ class NearestCentreDistances:
         return np.asarray(weights, dtype=np.float64)
 
     def remaining(self):
-        """Indices of the samples that are not centres."""
-        return np.flatnonzero(~self.is_centre)
+        """Indices of the eligible samples that are not centres."""
+        free = ~self.is_centre
+        if self.eligible is not None:
+            free &= self.eligible
+        return np.flatnonzero(free)
 
     def _update_chunk(self, start, stop, d_c, h_c, a_c, hh_all=None):
         m = stop - start

@@ -76,7 +76,7 @@ def farthest_first(
     return _farthest_first(state, n_picks, return_utilities)
 
 
-def _farthest_first(state, n_picks, return_utils):
+def _farthest_first(state, n_picks, return_utils, quota=None):
     """Farthest-first on a distance state; see :func:`farthest_first`."""
     indices = np.empty(n_picks, dtype=np.intp)
     n = state.n_samples
@@ -92,5 +92,7 @@ def _farthest_first(state, n_picks, return_utils):
             utilities[k] = np.sqrt(state.to_host(sq))
             utilities[k, indices[:k]] = np.nan
         indices[k] = idx
+        if quota is not None:
+            quota.picked(idx)
         state.add_centre(idx, update=k + 1 < n_picks)
     return indices, utilities

@@ -90,7 +90,7 @@ def kmeans_plusplus(
     return _kmeans_plusplus(state, n_picks, random_state, return_utilities)
 
 
-def _kmeans_plusplus(state, n_picks, random_state, return_utils):
+def _kmeans_plusplus(state, n_picks, random_state, return_utils, quota=None):
     """k-means++ on a distance state; see :func:`kmeans_plusplus`."""
     n = state.n_samples
     indices = np.empty(n_picks, dtype=np.intp)
@@ -114,6 +114,8 @@ def _kmeans_plusplus(state, n_picks, random_state, return_utils):
         if return_utils:
             utilities[k, indices[:k]] = np.nan
         indices[k] = idx
+        if quota is not None:
+            quota.picked(idx)
         state.add_centre(idx, update=k + 1 < n_picks)
     return indices, utilities
 

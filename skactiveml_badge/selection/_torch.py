@@ -65,6 +65,8 @@ class TorchNearestCentreDistances:
         n = delta.shape[0]
         self.min_sq_dist = torch.full_like(self.sq_norms, float("inf"))
         self.is_centre = np.zeros(n, dtype=bool)
+        self.eligible = None
+        self._eligible_t = None
         np_dtype = np.float32 if h.dtype == torch.float32 else np.float64
         self._tol = roundoff_tolerance(
             np_dtype, max(delta.shape[1], h.shape[1])
@@ -96,7 +98,14 @@ class TorchNearestCentreDistances:
         self.min_sq_dist[idx] = 0.0
 
     def weights(self, k):
-        return self.sq_norms if k == 0 else self.min_sq_dist
+        w = self.sq_norms if k == 0 else self.min_sq_dist
+        return w if self._eligible_t is None else w * self._eligible_t
+
+    def set_eligible(self, mask):
+        self.eligible = np.asarray(mask, dtype=bool)
+        self._eligible_t = torch.as_tensor(
+            self.eligible, device=self.sq_norms.device
+        ).to(self.sq_norms.dtype)
 
     def block_sums(self, weights, block):
         n = weights.shape[0]
@@ -121,4 +130,7 @@ class TorchNearestCentreDistances:
         return weights.cpu().numpy().astype(np.float64)
 
     def remaining(self):
-        return np.flatnonzero(~self.is_centre)
+        free = ~self.is_centre
+        if self.eligible is not None:
+            free &= self.eligible
+        return np.flatnonzero(free)
