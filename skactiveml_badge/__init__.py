@@ -1,7 +1,13 @@
 """Fast, exact BADGE-family batch active learning for scikit-activeml."""
 
-from ._badge import Badge
+from ._badge import Badge, WarmStartWarning
+from .embeddings import UntrainedModelWarning
 
 __version__ = "0.1.0"
 
-__all__ = ["Badge", "__version__"]
+__all__ = [
+    "Badge",
+    "UntrainedModelWarning",
+    "WarmStartWarning",
+    "__version__",
+]

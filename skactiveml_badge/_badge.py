@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 from skactiveml.base import SingleAnnotatorPoolQueryStrategy
-from skactiveml.utils import MISSING_LABEL, check_random_state
+from skactiveml.utils import MISSING_LABEL, check_random_state, is_labeled
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
@@ -13,9 +13,11 @@ from sklearn.utils.validation import check_is_fitted
 from ._validation import (
     check_bool,
     check_choice,
+    check_non_negative_int,
     check_query_inputs,
     fit_or_check_classifier,
 )
+from ._warm_start import WARM_START_RULES, warm_start_pick
 from .embeddings import logit_gradients, proba_and_embedding
 from .selection._backend import BACKENDS, make_state, resolve_backend
 from .selection._distances import DEFAULT_CHUNK_SIZE
@@ -25,6 +27,12 @@ from .selection._quota import QuotaTracker, class_quotas
 from .selection._validation import check_dtype, check_positive_int
 
 _SELECTIONS = ("kmeans++", "farthest_first")
+
+
+class WarmStartWarning(UserWarning):
+    """Badge picked by its warm-start rule instead of BADGE."""
+
+
 _SOURCES = ("auto", "classifier", "X")
 
 
@@ -104,6 +112,15 @@ default=None
         candidates passes its surplus on), and a class leaves the draw
         once its quota is filled. Within the quotas the k-means++ or
         farthest-first order is kept. ``None``: no quotas.
+    warm_start_rule : {None, "margin", "entropy", "random", "kcenter"}, \
+default=None
+        Warm start: while fewer than ``warm_start_labels`` samples are
+        labeled, or fewer than two classes have been labeled, pick by this
+        rule instead of BADGE (margin or entropy sampling, random picks,
+        or farthest-first on ``X``), with a ``WarmStartWarning`` the first
+        time. ``None``: BADGE from the first query.
+    warm_start_labels : int, default=0
+        Number of labels from which BADGE takes over.
     embedding_source : {"auto", "classifier", "X"}, default="auto"
         ``"auto"`` recognises nets, MLPs and tree ensembles (see Notes);
         ``"classifier"`` uses only what ``predict_proba`` returns, as
@@ -174,6 +191,8 @@ default=None
         leaf_dim=256,
         embedding_source="auto",
         class_balance=None,
+        warm_start_rule=None,
+        warm_start_labels=0,
     ):
         super().__init__(
             missing_label=missing_label, random_state=random_state
@@ -189,6 +208,8 @@ default=None
         self.leaf_dim = leaf_dim
         self.embedding_source = embedding_source
         self.class_balance = class_balance
+        self.warm_start_rule = warm_start_rule
+        self.warm_start_labels = warm_start_labels
 
     def query(
         self,
@@ -257,6 +278,15 @@ array-like of shape (n_candidates, ...), default=None
                 np.empty(0, dtype=np.intp),
                 np.empty((0, X_cand.shape[0])),
             )
+        elif self._warm_start_active(y):
+            idx, util = warm_start_pick(
+                self.warm_start_rule,
+                clf,
+                X_cand,
+                batch_size,
+                self.random_state_,
+                return_utilities,
+            )
         else:
             idx, util = self._select(
                 clf, X_cand, batch_size, dtype, chunk_size, return_utilities
@@ -323,6 +353,11 @@ array-like of shape (n_candidates, ...), default=None
         check_choice(self.backend, "backend", BACKENDS)
         check_choice(self.embedding_source, "embedding_source", _SOURCES)
         check_positive_int(self.leaf_dim, "leaf_dim", allow_none=True)
+        if self.warm_start_rule is not None:
+            check_choice(
+                self.warm_start_rule, "warm_start_rule", WARM_START_RULES
+            )
+        check_non_negative_int(self.warm_start_labels, "warm_start_labels")
         check_bool(self.include_bias, "include_bias")
         check_positive_int(self.dl_batch_size, "dl_batch_size")
         if self.embedding_layer is not None and not isinstance(
@@ -360,6 +395,26 @@ array-like of shape (n_candidates, ...), default=None
                 state, n_picks, self.random_state_, return_util, quota
             )
         return _farthest_first(state, n_picks, return_util, quota)
+
+    def _warm_start_active(self, y):
+        """Whether the warm-start rule picks this batch (warns once)."""
+        if self.warm_start_rule is None:
+            return False
+        labeled = y[is_labeled(y, missing_label=self.missing_label_)]
+        n_classes = np.unique(labeled).size
+        if labeled.size >= self.warm_start_labels and n_classes >= 2:
+            return False
+        if not getattr(self, "warm_start_warned_", False):
+            warnings.warn(
+                f"Badge picks by the warm-start rule "
+                f"{self.warm_start_rule!r}: {labeled.size} labels "
+                f"(BADGE from {self.warm_start_labels}) of {n_classes} "
+                "class(es) (BADGE from 2). This warning is shown once.",
+                WarmStartWarning,
+                stacklevel=3,
+            )
+            self.warm_start_warned_ = True
+        return True
 
     def _quota(self, state, proba, n_picks):
         """Per-class quotas over the pseudo-labels, if asked for."""

@@ -122,3 +122,14 @@ def check_choice(value, name, options):
             f"`{name}` must be one of {sorted(options)}, got {value!r}."
         )
     return value
+
+
+def check_non_negative_int(value, name):
+    """Raise unless ``value`` is an int >= 0 (bools are rejected)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, np.integer)
+    ):
+        raise TypeError(f"`{name}` must be an int, got {value!r}.")
+    if value < 0:
+        raise ValueError(f"`{name}` must be >= 0, got {value}.")
+    return int(value)

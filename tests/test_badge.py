@@ -207,6 +207,26 @@ class BadgeParamTests:
             with pytest.raises(ValueError, match="class_balance"):
                 self.make(class_balance=bad).query(X, y, clf)
 
+    def test_param_warm_start_rule(self):
+        X, y, _, clf = make_pool()
+        with pytest.raises(ValueError, match="warm_start_rule"):
+            self.make(warm_start_rule="typiclust").query(X, y, clf)
+        # 10 labels of 3 classes: no warm start with the default count.
+        ref = self.make(random_state=0).query(X, y, clf, batch_size=3)
+        got = self.make(random_state=0, warm_start_rule="margin").query(
+            X, y, clf, batch_size=3
+        )
+        np.testing.assert_array_equal(got, ref)
+
+    def test_param_warm_start_labels(self):
+        X, y, _, clf = make_pool()
+        for bad, exc in ((-1, ValueError), (2.0, TypeError)):
+            with pytest.raises(exc, match="warm_start_labels"):
+                self.make(warm_start_labels=bad).query(X, y, clf)
+        qs = self.make(warm_start_rule="random", warm_start_labels=11)
+        with pytest.warns(UserWarning, match="warm-start"):
+            qs.query(X, y, clf, batch_size=2)
+
 
 class TestBadgeKMeansPP(BadgeParamTests, QueryStrategyContract):
     strategy_class = Badge
