@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from skactiveml.base import SingleAnnotatorPoolQueryStrategy
 from skactiveml.utils import MISSING_LABEL, check_random_state, is_labeled
 from sklearn.base import clone
@@ -20,7 +21,11 @@ from ._validation import (
 from ._warm_start import WARM_START_RULES, warm_start_pick
 from .embeddings import logit_gradients, proba_and_embedding
 from .selection._backend import BACKENDS, make_state, resolve_backend
-from .selection._distances import DEFAULT_CHUNK_SIZE
+from .selection._distances import (
+    DEFAULT_CHUNK_SIZE,
+    pairwise_sq_distances,
+    sq_norms,
+)
 from .selection._kcenter import _farthest_first
 from .selection._kmeanspp import _kmeans_plusplus
 from .selection._quota import QuotaTracker, class_quotas
@@ -347,6 +352,82 @@ array-like of shape (n_candidates, ...), default=None
         )
         idx, _ = self._select(model, X, batch_size, dtype, chunk_size, False)
         return idx
+
+    def gradient_norms(self, clf, X):
+        """Norms ``|g| = |delta| |h|`` of the gradient embeddings of ``X``.
+
+        A diagnostic of the pool: BADGE's first pick is the largest norm,
+        and the norms measure how uncertain the model is about each sample
+        (zero where it is certain).
+
+        Parameters
+        ----------
+        clf : fitted classifier
+            As for ``select_batch``; the embedding is found as in ``query``.
+        X : array-like of shape (n_samples, ...)
+
+        Returns
+        -------
+        norms : ndarray of shape (n_samples,)
+        """
+        delta, h = self._factors(clf, X)
+        return np.sqrt(sq_norms(delta, h).astype(np.float64))
+
+    def assign_to_picks(self, clf, X, picks):
+        """Nearest pick of every sample in gradient-embedding space.
+
+        Parameters
+        ----------
+        clf : fitted classifier
+        X : array-like of shape (n_samples, ...)
+        picks : array-like of shape (n_picks,) of int
+            Indices into ``X`` (e.g. the result of ``query`` or
+            ``select_batch`` on ``X``).
+
+        Returns
+        -------
+        assignment : ndarray of shape (n_samples,), int
+            Position in ``picks`` of the nearest pick.
+        distance : ndarray of shape (n_samples,)
+            Euclidean distance to it.
+        """
+        delta, h = self._factors(clf, X)
+        picks = np.asarray(picks)
+        if picks.ndim != 1 or not np.issubdtype(picks.dtype, np.integer):
+            raise TypeError("`picks` must be a 1-D array of int indices.")
+        if picks.size == 0 or picks.min() < 0 or picks.max() >= len(delta):
+            raise ValueError(
+                "`picks` must be non-empty indices into X "
+                f"(0..{len(delta) - 1})."
+            )
+        assignment = np.empty(len(delta), dtype=np.intp)
+        distance = np.empty(len(delta))
+        for start in range(0, len(delta), DEFAULT_CHUNK_SIZE // 16):
+            rows = slice(start, start + DEFAULT_CHUNK_SIZE // 16)
+            d = pairwise_sq_distances(
+                delta[rows], h[rows], delta[picks], h[picks]
+            )
+            assignment[rows] = d.argmin(1)
+            distance[rows] = np.sqrt(d.min(1))
+        return assignment, distance
+
+    def _factors(self, clf, X):
+        """Host float64 factors (delta, h) of X, for the diagnostics."""
+        X = check_array(X, allow_nd=True, input_name="X")
+        self._check_params()
+        proba, h = proba_and_embedding(
+            clf,
+            X,
+            self.clf_embedding_flag_name,
+            embedding_layer=self.embedding_layer,
+            include_bias=self.include_bias,
+            dl_batch_size=self.dl_batch_size,
+            leaf_dim=self.leaf_dim,
+            source=self.embedding_source,
+        )
+        delta = np.asarray(logit_gradients(proba), dtype=np.float64)
+        h = h.astype(np.float64) if sp.issparse(h) else np.asarray(h, float)
+        return delta, h
 
     def _check_params(self):
         check_choice(self.selection, "selection", _SELECTIONS)

@@ -1,0 +1,66 @@
+"""Diagnostics: gradient norms and nearest-pick assignment, and plots."""
+
+import numpy as np
+import pytest
+from skactiveml.classifier import SklearnClassifier
+from sklearn.ensemble import RandomForestClassifier
+
+from skactiveml_badge import Badge
+from skactiveml_badge.visualization import (
+    plot_gradient_norms,
+    plot_pick_assignment,
+)
+
+from ._conformance import make_pool
+from ._reference import explicit_embeddings
+
+
+def test_norms_and_assignment_equal_brute_force(lookup_problem):
+    X, _, delta, h, clf = lookup_problem
+    qs = Badge("return_embeddings", random_state=0)
+    G = explicit_embeddings(delta, h)
+    np.testing.assert_allclose(
+        qs.gradient_norms(clf, X), np.linalg.norm(G, axis=1), rtol=1e-10
+    )
+    picks = np.array([5, 17, 42])
+    assignment, distance = qs.assign_to_picks(clf, X, picks)
+    d = np.linalg.norm(G[:, None] - G[picks][None], axis=-1)
+    np.testing.assert_array_equal(assignment, d.argmin(1))
+    np.testing.assert_allclose(distance, d.min(1), atol=1e-7)
+    assert (assignment[picks] == np.arange(3)).all()
+    with pytest.raises(ValueError, match="picks"):
+        qs.assign_to_picks(clf, X, np.array([0, 60]))
+    with pytest.raises(TypeError, match="picks"):
+        qs.assign_to_picks(clf, X, np.array([0.5]))
+
+
+def test_diagnostics_with_sparse_leaf_embeddings():
+    X, y, _, _ = make_pool()
+    clf = SklearnClassifier(
+        RandomForestClassifier(5, random_state=0), classes=[0, 1, 2]
+    ).fit(X, y)
+    qs = Badge(leaf_dim=None, random_state=0)
+    norms = qs.gradient_norms(clf, X)
+    assert norms.shape == (len(X),) and (norms >= 0).all()
+    picks = qs.select_batch(clf, X, batch_size=4)
+    assignment, _ = qs.assign_to_picks(clf, X, picks)
+    assert set(assignment.tolist()) <= set(range(4))
+
+
+def test_plots_draw(lookup_problem):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    plt.switch_backend("Agg")
+    X, _, _, _, clf = lookup_problem
+    qs = Badge("return_embeddings", random_state=0)
+    norms = qs.gradient_norms(clf, X)
+    fig, (a, b) = plt.subplots(1, 2)
+    assert plot_gradient_norms(norms, picks=[1, 2], ax=a) is a
+    X2 = np.c_[X[:, 0], norms]
+    assignment, _ = qs.assign_to_picks(clf, X, [3, 9])
+    assert plot_pick_assignment(X2, assignment, [3, 9], ax=b) is b
+    assert len(b.collections) == 2
+    with pytest.raises(ValueError, match="X_2d"):
+        plot_pick_assignment(X, assignment, [3, 9], ax=b)
+    plt.sca(a)
+    assert plot_gradient_norms(norms) is a  # the current axes
+    plt.close(fig)
