@@ -1,0 +1,83 @@
+"""Class balance and warm start inside scikit-activeml loops: nets, trees."""
+
+import warnings
+
+import numpy as np
+import pytest
+from skactiveml.classifier import SklearnClassifier
+from skactiveml.utils import MISSING_LABEL
+from sklearn.datasets import load_digits
+
+from skactiveml_badge import Badge, WarmStartWarning
+
+
+def _skorch_mlp():
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("skorch")
+    from skactiveml.classifier import SkorchClassifier
+
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(
+        torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10)
+    )
+    return SkorchClassifier(
+        module,
+        neural_net_param_dict=dict(max_epochs=5, lr=0.1, train_split=None),
+        classes=np.arange(10),
+    )
+
+
+def _lightgbm():
+    lightgbm = pytest.importorskip("lightgbm")
+    return SklearnClassifier(
+        lightgbm.LGBMClassifier(
+            n_estimators=10, num_leaves=4, min_child_samples=2, verbose=-1
+        ),
+        classes=np.arange(10),
+    )
+
+
+@pytest.mark.parametrize(
+    "make_clf", [_skorch_mlp, _lightgbm], ids=["skorch", "lightgbm"]
+)
+def test_balanced_warm_started_loop(make_clf):
+    X, y_true = load_digits(return_X_y=True)
+    X, y_true = (X[:500] / 16).astype(np.float32), y_true[:500]
+    y = np.full(len(X), MISSING_LABEL)
+    y[:10] = y_true[:10]
+    clf = make_clf()
+    kw = dict(class_balance="equal", random_state=0)
+    qs = Badge(warm_start_rule="margin", warm_start_labels=30, **kw)
+    always_warm = Badge(warm_start_rule="margin", warm_start_labels=999, **kw)
+    never_warm = Badge(**kw)
+    rules = []
+    for _ in range(4):
+        fitted = clf.fit(X, y)  # one fit per cycle, shared by all three
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", WarmStartWarning)
+            idx = qs.query(X, y, fitted, fit_clf=False, batch_size=10)
+            warm = always_warm.query(X, y, fitted, False, batch_size=10)
+        badge = never_warm.query(X, y, fitted, False, batch_size=10)
+        assert np.isnan(y[idx]).all() and len(set(idx.tolist())) == 10
+        assert np.array_equal(idx, warm) or np.array_equal(idx, badge)
+        rules.append("warm" if np.array_equal(idx, warm) else "badge")
+        y[idx] = y_true[idx]
+    # 10 and 20 labels: the warm-start rule; 30 and 40: BADGE.
+    assert rules == ["warm", "warm", "badge", "badge"]
+    assert (~np.isnan(y)).sum() == 50
+
+
+def test_warm_start_warns_once_in_a_loop():
+    X, y_true = load_digits(return_X_y=True)
+    y = np.full(len(X), MISSING_LABEL)
+    y[:10] = y_true[:10]
+    clf = _lightgbm()
+    qs = Badge(warm_start_rule="random", warm_start_labels=40, random_state=0)
+    warned = []
+    for _ in range(3):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            idx = qs.query(X, y, clf, batch_size=10)
+        warned.append(sum(w.category is WarmStartWarning for w in caught))
+        y[idx] = y_true[idx]
+    assert warned == [1, 0, 0]
