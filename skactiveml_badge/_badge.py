@@ -415,16 +415,7 @@ array-like of shape (n_candidates, ...), default=None
         """Host float64 factors (delta, h) of X, for the diagnostics."""
         X = check_array(X, allow_nd=True, input_name="X")
         self._check_params()
-        proba, h = proba_and_embedding(
-            clf,
-            X,
-            self.clf_embedding_flag_name,
-            embedding_layer=self.embedding_layer,
-            include_bias=self.include_bias,
-            dl_batch_size=self.dl_batch_size,
-            leaf_dim=self.leaf_dim,
-            source=self.embedding_source,
-        )
+        proba, h = self._embed(clf, X, as_tensor=False)
         delta = np.asarray(logit_gradients(proba), dtype=np.float64)
         h = h.astype(np.float64) if sp.issparse(h) else np.asarray(h, float)
         return delta, h
@@ -454,22 +445,28 @@ array-like of shape (n_candidates, ...), default=None
         )
         return dtype, chunk_size or DEFAULT_CHUNK_SIZE
 
-    def _select(self, clf, X_cand, n_picks, dtype, chunk_size, return_util):
-        proba, h = proba_and_embedding(
+    def _embed(self, clf, X, as_tensor):
+        """``(proba, h)`` of ``X`` with this strategy's embedding settings."""
+        return proba_and_embedding(
             clf,
-            X_cand,
+            X,
             self.clf_embedding_flag_name,
             embedding_layer=self.embedding_layer,
             include_bias=self.include_bias,
             dl_batch_size=self.dl_batch_size,
-            as_tensor=self.backend != "numpy",
+            as_tensor=as_tensor,
             leaf_dim=self.leaf_dim,
             source=self.embedding_source,
         )
+
+    def _select(self, clf, X_cand, n_picks, dtype, chunk_size, return_util):
+        proba, h = self._embed(clf, X_cand, self.backend != "numpy")
         # The embedding sources have checked both for NaN and infinity.
         delta = logit_gradients(proba)
         backend = resolve_backend(self.backend, h)
-        state = make_state(delta, h, backend, dtype, chunk_size)
+        state = make_state(
+            delta, h, backend, dtype, chunk_size, check_finite=False
+        )
         quota = self._quota(state, proba, n_picks)
         if self.selection == "kmeans++":
             return _kmeans_plusplus(

@@ -175,7 +175,7 @@ def _tree_embedding(clf, est, X, n, leaf_dim, include_bias):
         return _finish(proba, X, n, include_bias)
     X2 = np.asarray(X).reshape(n, -1)
     z = leaf_embedding(leaf_indices(est, X2), leaf_dim)
-    proba, _ = _check_outputs(proba, np.empty((n, 0)), n)
+    proba = _check_proba(proba, n)
     return proba, _append_ones(z) if include_bias else z
 
 
@@ -225,22 +225,29 @@ def _n(X):
 
 
 def _check_outputs(proba, emb, n_samples):
-    proba = np.asarray(proba)
+    proba = _check_proba(proba, n_samples)
     emb = np.asarray(emb)
-    if proba.ndim != 2 or proba.shape[0] != n_samples:
-        raise ValueError(
-            f"Class probabilities must have shape ({n_samples}, n_classes), "
-            f"got {proba.shape}."
-        )
     if emb.ndim < 2 or emb.shape[0] != n_samples:
         raise ValueError(
             f"Embeddings must have shape ({n_samples}, n_features), got "
             f"{emb.shape}."
         )
-    emb = emb.reshape(n_samples, -1)
-    for name, arr in (("probabilities", proba), ("embeddings", emb)):
-        if not np.issubdtype(arr.dtype, np.number):
-            raise TypeError(f"The {name} must be numeric, got {arr.dtype}.")
-        if not np.isfinite(arr).all():
-            raise ValueError(f"The classifier returned non-finite {name}.")
-    return proba, emb
+    return proba, _check_numeric(emb.reshape(n_samples, -1), "embeddings")
+
+
+def _check_proba(proba, n_samples):
+    proba = np.asarray(proba)
+    if proba.ndim != 2 or proba.shape[0] != n_samples:
+        raise ValueError(
+            f"Class probabilities must have shape ({n_samples}, n_classes), "
+            f"got {proba.shape}."
+        )
+    return _check_numeric(proba, "probabilities")
+
+
+def _check_numeric(arr, name):
+    if not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"The {name} must be numeric, got {arr.dtype}.")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"The classifier returned non-finite {name}.")
+    return arr

@@ -99,7 +99,9 @@ def untrained_reason(clf):
             "to label counts; for a skorch net this happens when "
             "missing_label is NaN, since the labels reach skorch as float64)"
         )
-    net = clf.__dict__.get("neural_net_") or inner_estimator(clf)
+    net = clf.__dict__.get("neural_net_")
+    if net is None:
+        net = inner_estimator(clf)
     history = getattr(net, "history_", None)
     if history is None:
         return None

@@ -24,7 +24,9 @@ def resolve_backend(backend, h):
     return "numpy"
 
 
-def make_state(delta, h, backend, dtype, chunk_size, device=None):
+def make_state(
+    delta, h, backend, dtype, chunk_size, device=None, check_finite=True
+):
     """The distance state of a seeding kernel on the chosen backend.
 
     Parameters
@@ -36,6 +38,9 @@ def make_state(delta, h, backend, dtype, chunk_size, device=None):
     chunk_size : int
     device : str, torch.device or None
         Torch only; ``None`` keeps tensors where they are.
+    check_finite : bool, default=True
+        Torch only: scan the tensors for NaN and infinity (callers that
+        checked them already skip this pass over ``h``).
     """
     if sp.issparse(h):
         if backend != "numpy":
@@ -54,5 +59,5 @@ def make_state(delta, h, backend, dtype, chunk_size, device=None):
         return NearestCentreDistances(delta, h, chunk_size=chunk_size)
     from ._torch import TorchNearestCentreDistances, as_tensors
 
-    delta, h = as_tensors(delta, h, dtype, device)
+    delta, h = as_tensors(delta, h, dtype, device, check_finite)
     return TorchNearestCentreDistances(delta, h, chunk_size=chunk_size)

@@ -19,7 +19,7 @@ _TORCH_DTYPES = {
 }
 
 
-def as_tensors(delta, h, dtype, device=None):
+def as_tensors(delta, h, dtype, device=None, check_finite=True):
     """Bring the factors to torch tensors of ``dtype`` on ``device``.
 
     ``device=None`` keeps tensors where they are and puts numpy arrays on
@@ -37,7 +37,7 @@ def as_tensors(delta, h, dtype, device=None):
                 f"`{name}` must be a 2-D array of shape (n_samples, ...), "
                 f"got shape {tuple(t.shape)}."
             )
-        if not bool(torch.isfinite(t).all()):
+        if check_finite and not bool(torch.isfinite(t).all()):
             raise ValueError(f"`{name}` contains NaN or infinite values.")
         out.append(t)
     if out[0].shape[0] != out[1].shape[0] or out[0].device != out[1].device:
