@@ -96,3 +96,56 @@ def test_badge_class_balance_on_a_pool(lookup_problem):
     ).query(X, y, clf, fit_clf=False, batch_size=8)
     counts = np.bincount(labels[idx], minlength=4)
     np.testing.assert_array_equal(counts, class_quotas(labels, 4, 8, None))
+
+
+@pytest.mark.parametrize("kernel", ["kmeans++", "farthest_first"])
+def test_torch_backend_balances_like_numpy(kernel):
+    pytest.importorskip("torch")
+    from skactiveml_badge.selection._backend import make_state
+
+    rng = np.random.RandomState(3)
+    proba, delta, h = random_factors(rng, 200, 4, 6)
+    labels = proba.argmax(1)
+    quotas = class_quotas(labels, 4, 40, [0.1, 0.2, 0.3, 0.4])
+    picks = []
+    for backend in ("numpy", "torch"):
+        state = make_state(delta, h, backend, np.float64, 64)
+        tracker = QuotaTracker(state, labels, quotas)
+        if kernel == "kmeans++":
+            run = _kmeans_plusplus(
+                state, 40, np.random.RandomState(0), False, tracker
+            )
+        else:
+            run = _farthest_first(state, 40, False, tracker)
+        picks.append(run[0])
+    np.testing.assert_array_equal(picks[0], picks[1])
+    np.testing.assert_array_equal(
+        np.bincount(labels[picks[1]], minlength=4), quotas
+    )
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_quotas_hold_when_all_distances_are_zero(backend):
+    # Identical samples: after the first pick every D^2 is zero and the
+    # uniform fallback must still respect the quotas.
+    if backend == "torch":
+        pytest.importorskip("torch")
+    from skactiveml_badge.selection._backend import make_state
+
+    labels = np.repeat([0, 1, 2], 10)
+    quotas = np.array([1, 4, 2])
+    for kernel in ("kmeans++", "farthest_first"):
+        state = make_state(
+            np.ones((30, 3)), np.ones((30, 2)), backend, np.float64, 8
+        )
+        tracker = QuotaTracker(state, labels, quotas)
+        if kernel == "kmeans++":
+            idx, _ = _kmeans_plusplus(
+                state, 7, np.random.RandomState(0), False, tracker
+            )
+        else:
+            idx, _ = _farthest_first(state, 7, False, tracker)
+        np.testing.assert_array_equal(
+            np.bincount(labels[idx], minlength=3), quotas
+        )
+        assert len(set(idx.tolist())) == 7
