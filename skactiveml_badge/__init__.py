@@ -1,12 +1,14 @@
 """Fast, exact BADGE-family batch active learning for scikit-activeml."""
 
 from ._badge import Badge, WarmStartWarning
+from ._bait import Bait
 from .embeddings import UntrainedModelWarning
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Badge",
+    "Bait",
     "UntrainedModelWarning",
     "WarmStartWarning",
     "__version__",

@@ -4,23 +4,20 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from skactiveml.base import SingleAnnotatorPoolQueryStrategy
 from skactiveml.utils import MISSING_LABEL, check_random_state, is_labeled
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
+from ._embedding_params import EmbeddingPoolStrategy, check_pool_and_batch
 from ._validation import (
-    check_bool,
     check_choice,
     check_non_negative_int,
-    check_query_inputs,
-    fit_or_check_classifier,
 )
 from ._warm_start import WARM_START_RULES, warm_start_pick
-from .embeddings import logit_gradients, proba_and_embedding
-from .selection._backend import BACKENDS, make_state, resolve_backend
+from .embeddings import logit_gradients
+from .selection._backend import make_state, resolve_backend
 from .selection._distances import (
     DEFAULT_CHUNK_SIZE,
     pairwise_sq_distances,
@@ -38,10 +35,7 @@ class WarmStartWarning(UserWarning):
     """Badge picked by its warm-start rule instead of BADGE."""
 
 
-_SOURCES = ("auto", "classifier", "X")
-
-
-class Badge(SingleAnnotatorPoolQueryStrategy):
+class Badge(EmbeddingPoolStrategy):
     """Batch Active Learning by Diverse Gradient Embeddings (BADGE).
 
     A drop-in replacement for :class:`skactiveml.pool.Badge` [1]_: the same
@@ -133,6 +127,12 @@ default=None
 
     Notes
     -----
+    The utilities: row ``k`` of ``query(..., return_utilities=True)`` is
+    what pick ``k`` was chosen by: its selection probabilities
+    (``"kmeans++"``; row 0 is ``|g|^2 / sum |g|^2``, whose argmax is the
+    first pick) or the distances to the nearest earlier pick
+    (``"farthest_first"``).
+
     Where the embedding ``h`` comes from, when ``clf_embedding_flag_name``
     is None: for scikit-activeml's ``SkorchClassifier`` and for skorch nets
     inside ``SklearnClassifier``, a forward hook records the input of the
@@ -216,94 +216,22 @@ default=None
         self.warm_start_rule = warm_start_rule
         self.warm_start_labels = warm_start_labels
 
-    def query(
-        self,
-        X,
-        y,
-        clf,
-        fit_clf=True,
-        sample_weight=None,
-        candidates=None,
-        batch_size=1,
-        return_utilities=False,
+    def _query_batch(
+        self, clf, X, y, X_cand, mapping, batch_size, return_util, params
     ):
-        """Determine which candidate samples to label next.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            All samples, labeled and unlabeled.
-        y : array-like of shape (n_samples,)
-            Labels, ``missing_label`` for unlabeled samples.
-        clf : skactiveml.base.SkactivemlClassifier
-            Classifier with ``fit`` and ``predict_proba``; never modified.
-        fit_clf : bool, default=True
-            Whether to fit a clone of ``clf`` on ``(X, y, sample_weight)``
-            first; if False, ``clf`` must already be fitted.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples when fitting ``clf``.
-        candidates : None, array-like of shape (n_candidates,) of int, or \
-array-like of shape (n_candidates, ...), default=None
-            - ``None``: the unlabeled samples of ``X``.
-            - 1-D integers: indices of unlabeled samples of ``X``.
-            - samples: candidates given directly (need not be in ``X``).
-        batch_size : int, default=1
-            Number of samples to pick. If it exceeds the number of
-            candidates, a warning is issued and it is reduced.
-        return_utilities : bool, default=False
-            Whether to also return each pick's utilities.
-
-        Returns
-        -------
-        query_indices : ndarray of shape (batch_size,), dtype=np.intp
-            Picks in order: indices into ``X``, or into ``candidates`` when
-            candidates are samples.
-        utilities : ndarray of shape (batch_size, n_samples) or \
-(batch_size, n_candidates)
-            Only if ``return_utilities``. Row ``k`` is what pick ``k`` was
-            chosen by: its selection probabilities (``"kmeans++"``; row 0
-            is ``|g|^2 / sum |g|^2``, whose argmax is the first pick) or
-            the distances to the nearest earlier pick
-            (``"farthest_first"``). NaN for labeled samples,
-            non-candidates and earlier picks.
-        """
-        check_query_inputs(X, y, candidates, self.missing_label)
-        X, y, candidates, batch_size, return_utilities = self._validate_data(
-            X, y, candidates, batch_size, return_utilities, reset=True
-        )
-        X_cand, mapping = self._transform_candidates(
-            candidates, X, y, allow_only_unlabeled=True
-        )
-        dtype, chunk_size = self._check_params()
-        clf = fit_or_check_classifier(
-            clf, X, y, sample_weight, fit_clf, self.missing_label_
-        )
-        if batch_size == 0:
-            idx, util = (
-                np.empty(0, dtype=np.intp),
-                np.empty((0, X_cand.shape[0])),
-            )
-        elif self._warm_start_active(y):
-            idx, util = warm_start_pick(
+        dtype, chunk_size = params
+        if self._warm_start_active(y):
+            return warm_start_pick(
                 self.warm_start_rule,
                 clf,
                 X_cand,
                 batch_size,
                 self.random_state_,
-                return_utilities,
+                return_util,
             )
-        else:
-            idx, util = self._select(
-                clf, X_cand, batch_size, dtype, chunk_size, return_utilities
-            )
-        query_indices = idx if mapping is None else np.asarray(mapping)[idx]
-        if not return_utilities:
-            return query_indices
-        if mapping is None:
-            return query_indices, util
-        utilities = np.full((batch_size, X.shape[0]), np.nan)
-        utilities[:, mapping] = util
-        return query_indices, utilities
+        return self._select(
+            clf, X_cand, batch_size, dtype, chunk_size, return_util
+        )
 
     def select_batch(
         self, model, unlabeled_x, labeled_x=None, labeled_y=None, batch_size=32
@@ -335,16 +263,7 @@ array-like of shape (n_candidates, ...), default=None
         indices : ndarray of shape (batch_size,), dtype=np.intp
             Picks in order, as indices into ``unlabeled_x``.
         """
-        X = check_array(unlabeled_x, allow_nd=True, input_name="unlabeled_x")
-        batch_size = check_positive_int(batch_size, "batch_size")
-        if batch_size > X.shape[0]:
-            warnings.warn(
-                f"'batch_size={batch_size}' is larger than the pool; "
-                f"'batch_size={X.shape[0]}' is used instead.",
-                UserWarning,
-                stacklevel=2,
-            )
-            batch_size = X.shape[0]
+        X, batch_size = check_pool_and_batch(unlabeled_x, batch_size)
         model = _fitted_model(model, labeled_x, labeled_y)
         dtype, chunk_size = self._check_params()
         self.random_state_ = check_random_state(
@@ -422,42 +341,17 @@ array-like of shape (n_candidates, ...), default=None
 
     def _check_params(self):
         check_choice(self.selection, "selection", _SELECTIONS)
-        check_choice(self.backend, "backend", BACKENDS)
-        check_choice(self.embedding_source, "embedding_source", _SOURCES)
-        check_positive_int(self.leaf_dim, "leaf_dim", allow_none=True)
+        self._check_embedding_params()
         if self.warm_start_rule is not None:
             check_choice(
                 self.warm_start_rule, "warm_start_rule", WARM_START_RULES
             )
         check_non_negative_int(self.warm_start_labels, "warm_start_labels")
-        check_bool(self.include_bias, "include_bias")
-        check_positive_int(self.dl_batch_size, "dl_batch_size")
-        if self.embedding_layer is not None and not isinstance(
-            self.embedding_layer, str
-        ):
-            raise TypeError(
-                "`embedding_layer` must be None or a layer name (str), got "
-                f"{self.embedding_layer!r}."
-            )
         dtype = check_dtype(self.dtype)
         chunk_size = check_positive_int(
             self.chunk_size, "chunk_size", allow_none=True
         )
         return dtype, chunk_size or DEFAULT_CHUNK_SIZE
-
-    def _embed(self, clf, X, as_tensor):
-        """``(proba, h)`` of ``X`` with this strategy's embedding settings."""
-        return proba_and_embedding(
-            clf,
-            X,
-            self.clf_embedding_flag_name,
-            embedding_layer=self.embedding_layer,
-            include_bias=self.include_bias,
-            dl_batch_size=self.dl_batch_size,
-            as_tensor=as_tensor,
-            leaf_dim=self.leaf_dim,
-            source=self.embedding_source,
-        )
 
     def _select(self, clf, X_cand, n_picks, dtype, chunk_size, return_util):
         proba, h = self._embed(clf, X_cand, self.backend != "numpy")

@@ -68,3 +68,48 @@ def random_factors(rng, n, n_classes, n_features, dtype=np.float64):
     delta[np.arange(n), p.argmax(1)] -= 1.0
     h = np.abs(rng.randn(n, n_features))
     return p.astype(dtype), delta.astype(dtype), h.astype(dtype)
+
+
+def bait_brute_force(proba, h, n_picks, candidates, labeled, lamb, n_forward):
+    """BAIT by explicit C*D x C*D Fisher matrices and direct traces.
+
+    Returns the picks (forward order, after pruning) and, for every forward
+    step, the trace reduction of adding each candidate (NaN if chosen).
+    """
+    n, C = proba.shape
+    D = h.shape[1]
+    fisher = np.stack(
+        [
+            np.kron(np.diag(p) - np.outer(p, p), np.outer(x, x))
+            for p, x in zip(proba, h, strict=True)
+        ]
+    )
+    w = n_picks / (len(labeled) + n_picks)
+    A = lamb * np.eye(C * D)
+    if len(labeled):
+        A = A + fisher[labeled].mean(0) * (1 - w)
+    F = fisher.mean(0)
+
+    def trace(M):
+        return np.trace(np.linalg.solve(M, F))
+
+    order, rows = [], []
+    for _ in range(n_forward):
+        base = trace(A)
+        red = np.full(len(candidates), np.nan)
+        for j, r in enumerate(candidates):
+            if j not in order:
+                red[j] = base - trace(A + w * fisher[r])
+        rows.append(red)
+        s = int(np.nanargmax(red))
+        order.append(s)
+        A = A + w * fisher[candidates[s]]
+    kept = list(range(n_forward))
+    while len(kept) > n_picks:
+        inc = [trace(A - w * fisher[candidates[order[k]]]) for k in kept]
+        drop = int(np.argmin(inc))
+        A = A - w * fisher[candidates[order[kept[drop]]]]
+        del kept[drop]
+    return np.array([order[k] for k in kept]), np.stack(
+        [rows[k] for k in kept]
+    )

@@ -81,3 +81,32 @@ def test_warm_start_warns_once_in_a_loop():
         warned.append(sum(w.category is WarmStartWarning for w in caught))
         y[idx] = y_true[idx]
     assert warned == [1, 0, 0]
+
+
+@pytest.mark.parametrize(
+    "make_clf", [_skorch_mlp, _lightgbm], ids=["skorch", "lightgbm"]
+)
+def test_bait_loop(make_clf):
+    """Bait in a scikit-activeml loop: each batch equals the kernel run on
+    the model's own (proba, h), with the labeled rows of that cycle."""
+    from skactiveml_badge import Bait
+    from skactiveml_badge.embeddings import proba_and_embedding
+    from skactiveml_badge.selection import bait
+
+    X, y_true = load_digits(return_X_y=True)
+    X, y_true = (X[:400] / 16).astype(np.float32), y_true[:400]
+    y = np.full(len(X), MISSING_LABEL)
+    y[:20] = y_true[:20]
+    clf = make_clf()
+    qs = Bait(random_state=0)
+    for _ in range(3):
+        fitted = clf.fit(X, y)
+        idx = qs.query(X, y, fitted, fit_clf=False, batch_size=8)
+        proba, h = proba_and_embedding(fitted, X)
+        labeled = np.flatnonzero(~np.isnan(y))
+        unlabeled = np.flatnonzero(np.isnan(y))
+        ref = bait(proba, h, 8, unlabeled, labeled, random_state=0)[0]
+        np.testing.assert_array_equal(idx, unlabeled[ref])
+        assert np.isnan(y[idx]).all() and len(set(idx.tolist())) == 8
+        y[idx] = y_true[idx]
+    assert (~np.isnan(y)).sum() == 44

@@ -1,0 +1,234 @@
+"""BAIT: batch active learning by the Fisher information of the last layer."""
+
+import numpy as np
+from skactiveml.utils import MISSING_LABEL, check_random_state, is_labeled
+from sklearn.utils import check_array
+
+from ._badge import _fitted_model
+from ._embedding_params import EmbeddingPoolStrategy, check_pool_and_batch
+from .selection._backend import resolve_backend
+from .selection._bait import _check_positive_real, bait
+from .selection._validation import check_dtype, check_positive_int
+
+
+class Bait(EmbeddingPoolStrategy):
+    """BAIT: greedy selection by the Fisher information of the last layer.
+
+    BAIT [1]_ picks the batch that minimises ``tr(A^-1 F)``, where ``F`` is
+    the mean Fisher information of the pool and ``A`` the regularised
+    Fisher of the labeled samples plus the batch, the Fisher being that of
+    the last linear layer: ``I(x) = (diag(p) - p p^T) (x) h h^T`` for class
+    probabilities ``p`` and layer input ``h``. Forward selection greedily
+    adds ``oversample * batch_size`` candidates by the largest trace
+    reduction, then backward pruning removes, one by one, the pick whose
+    removal increases the trace least, down to ``batch_size``.
+
+    Both passes use Woodbury updates on the Kronecker factors: a step
+    costs ``O(n (D C^2 + C^3) + d^2 C)`` for ``n`` candidates, ``C``
+    classes, ``D`` features and ``d = (C - 1) D``, and memory
+    ``O(n C^2 + d^2)``; the authors' code costs ``O(n C d^2)`` per step
+    and holds an ``n x C x C D`` tensor on a GPU.
+
+    Parameters
+    ----------
+    clf_embedding_flag_name : None, str or dict, default=None
+        How ``h`` is obtained; as for :class:`~skactiveml_badge.Badge`.
+    missing_label : scalar, str, np.nan or None, default=np.nan
+        Value that marks an unlabeled sample in ``y``.
+    random_state : None, int or numpy.random.RandomState, default=None
+        BAIT is deterministic except for exact ties between the best
+        candidates (e.g. a model that has seen one class, whose Fisher is
+        zero), which are drawn with this seed, and the randomized SVD of
+        ``max_dim`` when ``D > 4096``.
+    lamb : float, default=1.0
+        Regulariser: ``A = lamb I + (Fisher of the labeled samples and the
+        batch)``. Larger values favour samples with large Fisher
+        information (uncertainty); smaller ones, coverage of ``F``.
+    oversample : float, default=2.0
+        Forward selection picks ``ceil(oversample * batch_size)``
+        candidates (at most all), backward pruning removes the surplus.
+        ``1`` means forward selection only.
+    max_dim : int or None, default=2048
+        Cap on the Fisher dimension ``d = (C - 1) D``. Above it, ``h`` is
+        projected onto its ``max_dim // (C - 1)`` leading (uncentred)
+        principal directions over the pool, so memory stays
+        ``O(max_dim^2)`` (three ``d x d`` matrices: about 100 MiB in
+        float64 at 2048) and ``n x C x C D`` is never needed. ``None``: no
+        cap. The Fisher's all-ones class direction is always dropped,
+        which loses nothing (the trace there is zero).
+    dtype : {np.float64, np.float32}, default=np.float64
+        Precision of the Fisher matrices. The rank-C downdates accumulate
+        round-off over ``2 * batch_size`` steps; float32 is faster on GPUs
+        but may change near-tied picks.
+    embedding_layer, include_bias, dl_batch_size, leaf_dim, \
+embedding_source
+        As for :class:`~skactiveml_badge.Badge`.
+    backend : {"auto", "numpy", "torch"}, default="auto"
+        Where the selection runs; ``"auto"``: torch on the net's device for
+        a net on a GPU, numpy otherwise.
+
+    Notes
+    -----
+    Weights, as in the authors' code: the labeled samples' mean Fisher
+    enters ``A`` with weight ``n_L / (n_L + k)`` and every pick's Fisher
+    with weight ``k / (n_L + k)`` for a batch of ``k``. ``F`` is the mean
+    over all samples of ``X`` (labeled or not) and, when candidates are
+    given as samples, those too.
+
+    The utilities: row ``k`` holds every candidate's trace reduction at
+    the forward step that chose pick ``k`` (whose argmax it is); the picks
+    come in forward order and the backward pass decides which of the
+    forward picks stay. NaN for labeled samples, non-candidates and
+    candidates chosen at earlier forward steps (including ones the
+    backward pass removed later).
+
+    References
+    ----------
+    .. [1] J. T. Ash, S. Goel, A. Krishnamurthy, S. Kakade. Gone Fishing:
+       Neural Active Learning with Fisher Embeddings. NeurIPS 2021.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skactiveml.classifier import SklearnClassifier
+    >>> from skactiveml.utils import MISSING_LABEL
+    >>> from skactiveml_badge import Bait
+    >>> X, y_true = load_iris(return_X_y=True)
+    >>> y = np.full(len(y_true), MISSING_LABEL)
+    >>> y[[0, 50, 100]] = y_true[[0, 50, 100]]
+    >>> clf = SklearnClassifier(LogisticRegression(), classes=[0, 1, 2])
+    >>> idx, util = Bait().query(X, y, clf, batch_size=3,
+    ...                          return_utilities=True)
+    >>> idx.shape, util.shape
+    ((3,), (3, 150))
+    """
+
+    def __init__(
+        self,
+        clf_embedding_flag_name=None,
+        missing_label=MISSING_LABEL,
+        random_state=None,
+        lamb=1.0,
+        oversample=2.0,
+        max_dim=2048,
+        dtype=np.float64,
+        embedding_layer=None,
+        include_bias=False,
+        dl_batch_size=1024,
+        backend="auto",
+        leaf_dim=256,
+        embedding_source="auto",
+    ):
+        super().__init__(
+            missing_label=missing_label, random_state=random_state
+        )
+        self.clf_embedding_flag_name = clf_embedding_flag_name
+        self.lamb = lamb
+        self.oversample = oversample
+        self.max_dim = max_dim
+        self.dtype = dtype
+        self.embedding_layer = embedding_layer
+        self.include_bias = include_bias
+        self.dl_batch_size = dl_batch_size
+        self.backend = backend
+        self.leaf_dim = leaf_dim
+        self.embedding_source = embedding_source
+
+    def _query_batch(
+        self, clf, X, y, X_cand, mapping, batch_size, return_util, params
+    ):
+        labeled = np.flatnonzero(
+            is_labeled(y, missing_label=self.missing_label_)
+        )
+        if mapping is None:
+            # Candidates given as samples join the pool of F.
+            rows = np.concatenate([X, X_cand])
+            cand_rows = X.shape[0] + np.arange(X_cand.shape[0])
+        else:
+            rows, cand_rows = X, np.asarray(mapping)
+        return self._select(
+            clf, rows, cand_rows, labeled, batch_size, return_util
+        )
+
+    def select_batch(
+        self, model, unlabeled_x, labeled_x=None, labeled_y=None, batch_size=32
+    ):
+        """Pick a batch for a model used outside scikit-activeml loops.
+
+        Parameters
+        ----------
+        model : classifier with ``predict_proba``
+            A fitted classifier (the embedding is found as in ``query``);
+            if it is not fitted, a clone is fitted on
+            ``(labeled_x, labeled_y)``.
+        unlabeled_x : array-like of shape (n_unlabeled, ...)
+            The pool to pick from.
+        labeled_x : array-like of shape (n_labeled, ...), default=None
+            Labeled samples: their Fisher information enters ``A`` and
+            ``F``.
+        labeled_y : array-like of shape (n_labeled,), default=None
+            Labels of ``labeled_x``, used only to fit an unfitted model.
+        batch_size : int, default=32
+            Number of samples to pick; reduced with a warning if it exceeds
+            the pool.
+
+        Returns
+        -------
+        indices : ndarray of shape (batch_size,), dtype=np.intp
+            Picks, as indices into ``unlabeled_x``.
+        """
+        X, batch_size = check_pool_and_batch(unlabeled_x, batch_size)
+        model = _fitted_model(model, labeled_x, labeled_y)
+        self._check_params()
+        self.random_state_ = check_random_state(
+            self.random_state, X.shape[0] + 1
+        )
+        if labeled_x is None:
+            rows, n_lab = X, 0
+        else:
+            L = check_array(labeled_x, allow_nd=True, input_name="labeled_x")
+            if L.shape[1:] != X.shape[1:]:
+                raise ValueError(
+                    "`labeled_x` and `unlabeled_x` must have the same "
+                    f"sample shape, got {L.shape[1:]} and {X.shape[1:]}."
+                )
+            rows, n_lab = np.concatenate([L, X]), L.shape[0]
+        idx, _ = self._select(
+            model,
+            rows,
+            n_lab + np.arange(X.shape[0]),
+            np.arange(n_lab),
+            batch_size,
+            False,
+        )
+        return idx
+
+    def _check_params(self):
+        self._check_embedding_params()
+        _check_positive_real(self.lamb, "lamb")
+        if _check_positive_real(self.oversample, "oversample") < 1:
+            raise ValueError(
+                f"`oversample` must be >= 1, got {self.oversample}."
+            )
+        check_positive_int(self.max_dim, "max_dim", allow_none=True)
+        check_dtype(self.dtype)
+
+    def _select(self, clf, rows, cand_rows, labeled, n_picks, return_util):
+        proba, h = self._embed(clf, rows, self.backend != "numpy")
+        backend = resolve_backend(self.backend, h)
+        return bait(
+            proba,
+            h,
+            n_picks,
+            cand_rows,
+            labeled,
+            lamb=self.lamb,
+            oversample=self.oversample,
+            max_dim=self.max_dim,
+            dtype=self.dtype,
+            backend=backend,
+            random_state=self.random_state_,
+            return_utilities=return_util,
+        )

@@ -1,0 +1,167 @@
+"""What the strategies that embed with a classifier share: parameters and
+the ``query`` skeleton of the scikit-activeml pool strategies."""
+
+import warnings
+
+import numpy as np
+from skactiveml.base import SingleAnnotatorPoolQueryStrategy
+from sklearn.utils import check_array
+
+from ._validation import (
+    check_bool,
+    check_choice,
+    check_query_inputs,
+    fit_or_check_classifier,
+)
+from .embeddings import proba_and_embedding
+from .selection._backend import BACKENDS
+from .selection._validation import check_positive_int
+
+EMBEDDING_SOURCES = ("auto", "classifier", "X")
+
+
+class EmbeddingParamsMixin:
+    """Checks and use of ``clf_embedding_flag_name``, ``embedding_layer``,
+    ``include_bias``, ``dl_batch_size``, ``backend``, ``leaf_dim`` and
+    ``embedding_source`` (see :class:`~skactiveml_badge.Badge`)."""
+
+    def _check_embedding_params(self):
+        check_choice(self.backend, "backend", BACKENDS)
+        check_choice(
+            self.embedding_source, "embedding_source", EMBEDDING_SOURCES
+        )
+        check_positive_int(self.leaf_dim, "leaf_dim", allow_none=True)
+        check_bool(self.include_bias, "include_bias")
+        check_positive_int(self.dl_batch_size, "dl_batch_size")
+        if self.embedding_layer is not None and not isinstance(
+            self.embedding_layer, str
+        ):
+            raise TypeError(
+                "`embedding_layer` must be None or a layer name (str), got "
+                f"{self.embedding_layer!r}."
+            )
+
+    def _embed(self, clf, X, as_tensor):
+        """``(proba, h)`` of ``X`` with this strategy's embedding settings."""
+        return proba_and_embedding(
+            clf,
+            X,
+            self.clf_embedding_flag_name,
+            embedding_layer=self.embedding_layer,
+            include_bias=self.include_bias,
+            dl_batch_size=self.dl_batch_size,
+            as_tensor=as_tensor,
+            leaf_dim=self.leaf_dim,
+            source=self.embedding_source,
+        )
+
+
+class EmbeddingPoolStrategy(
+    EmbeddingParamsMixin, SingleAnnotatorPoolQueryStrategy
+):
+    """``query`` for the strategies of this package.
+
+    A subclass implements ``_check_params()`` (returning what
+    ``_query_batch`` needs) and ``_query_batch(clf, X, y, X_cand, mapping,
+    batch_size, return_utilities, params)``, which returns picks as
+    positions in ``X_cand`` and utilities of shape
+    ``(batch_size, n_candidates)`` (or None).
+    """
+
+    def query(
+        self,
+        X,
+        y,
+        clf,
+        fit_clf=True,
+        sample_weight=None,
+        candidates=None,
+        batch_size=1,
+        return_utilities=False,
+    ):
+        """Determine which candidate samples to label next.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            All samples, labeled and unlabeled.
+        y : array-like of shape (n_samples,)
+            Labels, ``missing_label`` for unlabeled samples.
+        clf : skactiveml.base.SkactivemlClassifier
+            Classifier with ``fit`` and ``predict_proba``; never modified.
+        fit_clf : bool, default=True
+            Whether to fit a clone of ``clf`` on ``(X, y, sample_weight)``
+            first; if False, ``clf`` must already be fitted.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples when fitting ``clf``.
+        candidates : None, array-like of shape (n_candidates,) of int, or \
+array-like of shape (n_candidates, ...), default=None
+            - ``None``: the unlabeled samples of ``X``.
+            - 1-D integers: indices of unlabeled samples of ``X``.
+            - samples: candidates given directly (need not be in ``X``).
+        batch_size : int, default=1
+            Number of samples to pick. If it exceeds the number of
+            candidates, a warning is issued and it is reduced.
+        return_utilities : bool, default=False
+            Whether to also return each pick's utilities.
+
+        Returns
+        -------
+        query_indices : ndarray of shape (batch_size,), dtype=np.intp
+            Picks in order: indices into ``X``, or into ``candidates`` when
+            candidates are samples.
+        utilities : ndarray of shape (batch_size, n_samples) or \
+(batch_size, n_candidates)
+            Only if ``return_utilities``. Row ``k`` is what pick ``k`` was
+            chosen by (see the class's Notes). NaN for labeled samples,
+            non-candidates and earlier picks.
+        """
+        check_query_inputs(X, y, candidates, self.missing_label)
+        X, y, candidates, batch_size, return_utilities = self._validate_data(
+            X, y, candidates, batch_size, return_utilities, reset=True
+        )
+        X_cand, mapping = self._transform_candidates(
+            candidates, X, y, allow_only_unlabeled=True
+        )
+        params = self._check_params()
+        clf = fit_or_check_classifier(
+            clf, X, y, sample_weight, fit_clf, self.missing_label_
+        )
+        if batch_size == 0:
+            idx = np.empty(0, dtype=np.intp)
+            util = np.empty((0, X_cand.shape[0]))
+        else:
+            idx, util = self._query_batch(
+                clf,
+                X,
+                y,
+                X_cand,
+                mapping,
+                batch_size,
+                return_utilities,
+                params,
+            )
+        query_indices = idx if mapping is None else np.asarray(mapping)[idx]
+        if not return_utilities:
+            return query_indices
+        if mapping is None:
+            return query_indices, util
+        utilities = np.full((batch_size, X.shape[0]), np.nan)
+        utilities[:, mapping] = util
+        return query_indices, utilities
+
+
+def check_pool_and_batch(unlabeled_x, batch_size):
+    """``select_batch`` inputs: the pool as an array and the batch size,
+    reduced with a warning (as in ``query``) if it exceeds the pool."""
+    X = check_array(unlabeled_x, allow_nd=True, input_name="unlabeled_x")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    if batch_size > X.shape[0]:
+        warnings.warn(
+            f"'batch_size={batch_size}' is larger than the pool; "
+            f"'batch_size={X.shape[0]}' is used instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+        batch_size = X.shape[0]
+    return X, batch_size

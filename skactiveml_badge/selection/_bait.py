@@ -1,0 +1,517 @@
+"""BAIT: greedy A-optimal design on the last layer's Fisher information.
+
+The Fisher information of the last linear layer at a sample with class
+probabilities ``p`` and layer input ``h`` is
+
+    I(x) = (diag(p) - p p^T) (x) h h^T,
+
+a Kronecker product of rank at most ``C - 1``. BAIT (Ash et al., NeurIPS
+2021) greedily adds the samples that most reduce ``tr(A^-1 F)``, where ``A``
+is the regularised Fisher of the labeled set plus the picks and ``F`` the
+mean Fisher of the pool, then prunes the over-sampled set back.
+
+Here ``I(x) = V_x V_x^T`` with ``V_x = L_x (x) h_x``, where ``L_x`` is a
+``(C - 1) x C`` factor of ``diag(p) - p p^T`` expressed in an orthonormal
+basis of the vectors that sum to zero (the Fisher vanishes on the all-ones
+direction, so the trace in the ``(C - 1) D`` dimensional space equals the
+one in the full ``C D`` space). For every candidate the kernel keeps two
+``C x C`` matrices,
+
+    G_x = V_x^T B V_x,    H_x = V_x^T B F B V_x,    B = A^-1,
+
+so that the trace reduction of adding ``x`` is ``tr((I + G_x)^-1 H_x)``
+(Woodbury). After a pick ``s`` both are corrected in rank ``C`` from
+``V_x^T B V_s`` and ``V_x^T B F B V_s``, which the Kronecker structure
+gives in ``O(n D C^2)``: a step costs ``O(n (D C^2 + C^3) + d^2 C)`` with
+``d = (C - 1) D`` instead of ``O(n C d^2)`` for the direct evaluation.
+"""
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._backend import is_torch_tensor
+
+# Rows per chunk in the passes that form n x (C - 1) x d intermediates.
+_CHUNK_ELEMENTS = 1 << 21
+
+
+class _Ops:
+    """The few operations where numpy and torch differ."""
+
+    def __init__(self, like):
+        self.torch = is_torch_tensor(like)
+        if self.torch:
+            import torch
+
+            self._t = torch
+            self.dtype, self.device = like.dtype, like.device
+        else:
+            self.dtype, self.device = like.dtype, None
+
+    def eye(self, n):
+        if self.torch:
+            return self._t.eye(n, dtype=self.dtype, device=self.device)
+        return np.eye(n, dtype=self.dtype)
+
+    def asarray(self, a):
+        if self.torch:
+            return self._t.as_tensor(a, dtype=self.dtype, device=self.device)
+        return np.asarray(a, dtype=self.dtype)
+
+    def permute(self, a, axes):
+        if self.torch:
+            return a.permute(*axes)
+        return np.transpose(a, axes)
+
+    def solve(self, a, b):
+        if self.torch:
+            return self._t.linalg.solve(a, b)
+        return np.linalg.solve(a, b)
+
+    def inv(self, a):
+        if self.torch:
+            return self._t.linalg.inv(a)
+        return np.linalg.inv(a)
+
+    def einsum(self, spec, *ops):
+        if self.torch:
+            return self._t.einsum(spec, *ops)
+        return np.einsum(spec, *ops, optimize=True)
+
+    def sqrt(self, a):
+        if self.torch:
+            return a.clamp(min=0).sqrt()
+        return np.sqrt(np.maximum(a, 0))
+
+    def cat(self, arrays, axis):
+        if self.torch:
+            return self._t.cat(arrays, dim=axis)
+        return np.concatenate(arrays, axis=axis)
+
+    def psd_factor(self, a):
+        """``R`` with ``R R^T = a`` for a symmetric PSD ``a`` (eigh)."""
+        a = (a + a.T) / 2
+        if self.torch:
+            vals, vecs = self._t.linalg.eigh(a)
+        else:
+            vals, vecs = np.linalg.eigh(a)
+        return vecs * self.sqrt(vals)
+
+    def host(self, a):
+        if self.torch:
+            return a.detach().cpu().numpy().astype(np.float64)
+        return np.asarray(a, dtype=np.float64)
+
+
+def class_basis(n_classes):
+    """Orthonormal basis (Helmert) of the vectors in R^C that sum to zero.
+
+    Returns
+    -------
+    Q : ndarray of shape (n_classes, n_classes - 1)
+    """
+    Q = np.zeros((n_classes, n_classes - 1))
+    for k in range(1, n_classes):
+        Q[:k, k - 1] = 1.0 / math.sqrt(k * (k + 1))
+        Q[k, k - 1] = -k / math.sqrt(k * (k + 1))
+    return Q
+
+
+def fisher_factors(proba, ops):
+    """``L_x`` of shape (n, C - 1, C) with ``L_x L_x^T = Q^T Sigma_x Q``.
+
+    Column ``c`` of the unreduced factor is ``sqrt(p_c) (p - e_c)``, the
+    gradient at label ``c`` weighted by its probability.
+    """
+    C = proba.shape[1]
+    L = (proba[:, :, None] - ops.eye(C)[None]) * ops.sqrt(proba)[:, None, :]
+    Q = ops.asarray(class_basis(C))
+    return Q.T @ L
+
+
+def mean_fisher(L, h, ops):
+    """``mean_x (L_x L_x^T) (x) h_x h_x^T`` as a d x d matrix (n >= 1)."""
+    n, Cr, C = L.shape
+    D = h.shape[1]
+    d = Cr * D
+    out = ops.asarray(np.zeros((d, d)))
+    rows = max(1, _CHUNK_ELEMENTS // (C * d))
+    for start in range(0, n, rows):
+        Lc, hc = L[start : start + rows], h[start : start + rows]
+        Y = ops.einsum("nac,ni->ncai", Lc, hc).reshape(-1, d)
+        out = out + Y.T @ Y
+    return out / n
+
+
+def quadratic_forms(L, h, M, ops):
+    """``V_x^T M V_x`` for every row: shape (n, C, C).
+
+    Uses ``(I (x) h)^T M (I (x) h)`` per block, ``O(n D d)`` in all.
+    """
+    n, Cr, C = L.shape
+    D = h.shape[1]
+    d = Cr * D
+    M3 = ops.permute(M.reshape(Cr, D, d), (1, 0, 2)).reshape(D, Cr * d)
+    rows = max(1, _CHUNK_ELEMENTS // (Cr * d))
+    parts = []
+    for start in range(0, n, rows):
+        Lc, hc = L[start : start + rows], h[start : start + rows]
+        Z = (hc @ M3).reshape(-1, Cr, Cr, D)
+        K = (Z @ hc[:, None, :, None])[..., 0]
+        parts.append(Lc.mT @ K @ Lc)
+    return ops.cat(parts, 0)
+
+
+def project(L, h, U):
+    """``V_x^T U`` for every row, for ``U`` of shape (d, k): (n, C, k)."""
+    n, Cr, C = L.shape
+    D = h.shape[1]
+    k = U.shape[1]
+    U3 = U.reshape(Cr, D, k)
+    # W[n, a, b] = sum_i h[n, i] U[a, i, b]
+    W = (h @ _swap01(U3).reshape(D, Cr * k)).reshape(n, Cr, k)
+    return L.mT @ W
+
+
+def _swap01(a):
+    if is_torch_tensor(a):
+        return a.permute(1, 0, 2)
+    return np.transpose(a, (1, 0, 2))
+
+
+def apply_to(M, L_s, h_s):
+    """``M V_s`` for one sample: shape (d, C)."""
+    Cr, C = L_s.shape
+    D = h_s.shape[0]
+    d = M.shape[0]
+    return (M.reshape(d, Cr, D) @ h_s) @ L_s
+
+
+def trace_of_solve(A, Bm, ops):
+    """``tr(A_x^-1 B_x)`` for stacks of C x C matrices."""
+    return ops.einsum("nii->n", ops.solve(A, Bm))
+
+
+class BaitState:
+    """Greedy trace-of-inverse-Fisher design over rank-one factors.
+
+    Parameters
+    ----------
+    L : (n, C - 1, C) Fisher factors of the candidates (already weighted).
+    h : (n, D) their embeddings.
+    B : (d, d) inverse of the regularised Fisher of the labeled set.
+    F : (d, d) mean Fisher of the pool.
+    ops : _Ops
+    """
+
+    def __init__(self, L, h, B, F, ops):
+        self.L, self.h, self.B, self.F, self.ops = L, h, B, F, ops
+        self.G = quadratic_forms(L, h, B, ops)
+        self.H = quadratic_forms(L, h, B @ F @ B, ops)
+        self.eye = ops.eye(L.shape[2])
+
+    def add_reductions(self):
+        """Trace reduction of adding each candidate: (n,)."""
+        return trace_of_solve(self.eye + self.G, self.H, self.ops)
+
+    def remove_increases(self, rows):
+        """Trace increase of removing each of ``rows`` (all selected)."""
+        return trace_of_solve(self.eye - self.G[rows], self.H[rows], self.ops)
+
+    def update(self, s, sign, rows=None):
+        """Add (``sign=+1``) or remove (``-1``) candidate ``s`` from A.
+
+        With ``U = B V_s`` and ``(I + sign G_s)^-1 = R R^T``:
+        ``B <- B - sign U R (U R)^T``, and for every candidate (or
+        ``rows``), with ``c = V_x^T U R`` and
+        ``f = V_x^T (B F U R - sign U R E / 2)``, ``E = (U R)^T F U R``:
+        ``G <- G - sign c c^T`` and ``H <- H - sign (f c^T + c f^T)``.
+        """
+        ops = self.ops
+        R = ops.psd_factor(ops.inv(self.eye + sign * self.G[s]))
+        UR = apply_to(self.B, self.L[s], self.h[s]) @ R
+        FUR = self.F @ UR
+        W = self.B @ FUR - UR @ (UR.T @ FUR) * (sign / 2)
+        sel = slice(None) if rows is None else rows
+        C = self.eye.shape[0]
+        cf = project(self.L[sel], self.h[sel], ops.cat([UR, W], 1))
+        c, f = cf[..., :C], cf[..., C:]
+        fc = f @ c.mT
+        self.G[sel] = self.G[sel] - sign * (c @ c.mT)
+        self.H[sel] = self.H[sel] - sign * (fc + fc.mT)
+        self.B = self.B - sign * (UR @ UR.T)
+
+
+def bait_select(
+    L,
+    h,
+    B,
+    F,
+    n_picks,
+    n_forward,
+    random_state,
+    return_utilities,
+):
+    """Forward selection of ``n_forward`` candidates, pruned to ``n_picks``.
+
+    Parameters
+    ----------
+    L, h : candidate factors (see :class:`BaitState`).
+    B, F : d x d matrices (see :class:`BaitState`).
+    n_picks : int
+    n_forward : int
+        ``n_picks <= n_forward <= n``.
+    random_state : numpy.random.RandomState
+        Breaks exact ties between the best candidates.
+    return_utilities : bool
+
+    Returns
+    -------
+    picks : ndarray of shape (n_picks,), in forward order
+    utilities : ndarray of shape (n_picks, n) or None
+        Row ``k``: the trace reductions at the forward step that chose pick
+        ``k``, NaN for candidates chosen before that step.
+    """
+    ops = _Ops(h)
+    state = BaitState(L, h, B, F, ops)
+    n = L.shape[0]
+    chosen = np.zeros(n, dtype=bool)
+    order, rows = [], []
+    for _ in range(n_forward):
+        red = ops.host(state.add_reductions())
+        red[chosen] = np.nan
+        s = _argbest(red, random_state)
+        order.append(s)
+        if return_utilities:
+            rows.append(red)
+        chosen[s] = True
+        state.update(s, +1)
+    kept = list(range(n_forward))
+    for _ in range(n_forward - n_picks):
+        sel = [order[k] for k in kept]
+        inc = ops.host(state.remove_increases(sel))
+        drop = int(np.argmin(inc))
+        del kept[drop]
+        state.update(sel[drop], -1, rows=[order[k] for k in kept])
+    picks = np.asarray([order[k] for k in kept], dtype=np.intp)
+    util = np.stack([rows[k] for k in kept]) if return_utilities else None
+    return picks, util
+
+
+def _argbest(values, random_state):
+    """Argmax over the non-NaN values; exact ties drawn at random."""
+    best = np.nanmax(values)
+    ties = np.flatnonzero(values == best)
+    if ties.size == 1:
+        return int(ties[0])
+    return int(ties[random_state.randint(ties.size)])
+
+
+def reduce_dimension(h_all, n_classes, max_dim, random_state):
+    """Projection keeping ``(C - 1) D' <= max_dim`` (None if not needed).
+
+    ``D'`` leading right singular vectors of the (uncentred) embeddings of
+    the pool, which keep the most of ``sum_x h_x h_x^T``.
+    """
+    D = h_all.shape[1]
+    Cr = max(n_classes - 1, 1)
+    if max_dim is None or Cr * D <= max_dim:
+        return None
+    keep = max_dim // Cr
+    if keep < 1:
+        raise ValueError(
+            f"`max_dim={max_dim}` is smaller than n_classes - 1 = {Cr}; "
+            "BAIT needs at least one feature per class."
+        )
+    if sp.issparse(h_all) or (not is_torch_tensor(h_all) and D > 4096):
+        from sklearn.utils.extmath import randomized_svd
+
+        _, _, Vt = randomized_svd(h_all, keep, random_state=random_state)
+        return np.ascontiguousarray(Vt.T)
+    gram = h_all.T @ h_all
+    if is_torch_tensor(gram):
+        import torch
+
+        _, vecs = torch.linalg.eigh(gram)
+        return vecs[:, -keep:].flip(1).contiguous()
+    _, vecs = np.linalg.eigh(gram)
+    return np.ascontiguousarray(vecs[:, -keep:][:, ::-1])
+
+
+def bait(
+    proba,
+    h,
+    n_picks,
+    candidates=None,
+    labeled=None,
+    *,
+    lamb=1.0,
+    oversample=2.0,
+    max_dim=2048,
+    dtype=np.float64,
+    backend="numpy",
+    random_state=None,
+    return_utilities=False,
+):
+    """BAIT batch selection from class probabilities and embeddings.
+
+    Parameters
+    ----------
+    proba : array-like or torch.Tensor of shape (n_samples, n_classes)
+        Class probabilities of every sample of the pool (the mean Fisher
+        ``F`` is taken over all of them).
+    h : array-like, sparse matrix or torch.Tensor of shape \
+(n_samples, n_features)
+        Inputs of the last linear layer.
+    n_picks : int
+        Batch size ``k``.
+    candidates : array-like of int, default=None
+        Rows that may be picked; default: every row not in ``labeled``.
+    labeled : array-like of int, default=None
+        Labeled rows; their mean Fisher, weighted ``n_L / (n_L + k)``,
+        enters ``A`` next to ``lamb I``, and every pick's Fisher enters
+        with weight ``k / (n_L + k)``, as in the authors' code.
+    lamb : float, default=1.0
+        Regulariser of ``A = lamb I + ...``.
+    oversample : float, default=2.0
+        Forward selection picks ``ceil(oversample * k)`` candidates (at
+        most all), backward pruning removes the surplus.
+    max_dim : int or None, default=2048
+        Cap on the Fisher dimension ``(C - 1) D``: above it, ``h`` is
+        projected on its ``max_dim // (C - 1)`` leading singular
+        directions. Memory is ``O(max_dim^2)``.
+    dtype : np.float32 or np.float64, default=np.float64
+    backend : {"numpy", "torch"}, default="numpy"
+        ``"torch"`` keeps tensors on their device (CPU or GPU).
+    random_state : None, int or numpy.random.RandomState
+        Breaks exact ties; also seeds the randomized SVD for ``D > 4096``.
+    return_utilities : bool, default=False
+
+    Returns
+    -------
+    picks : ndarray of shape (n_picks,)
+        Positions in ``candidates``, in the order of forward selection.
+    utilities : ndarray of shape (n_picks, n_candidates)
+        Only if ``return_utilities``: row ``k`` holds every candidate's
+        reduction of ``tr(A^-1 F)`` at the forward step that chose pick
+        ``k``, NaN for candidates chosen before it.
+    """
+    from sklearn.utils import check_random_state
+
+    from ._validation import check_dtype, check_positive_int
+
+    rs = check_random_state(random_state)
+    dtype = check_dtype(dtype)
+    n_picks = check_positive_int(n_picks, "n_picks")
+    max_dim = check_positive_int(max_dim, "max_dim", allow_none=True)
+    lamb = _check_positive_real(lamb, "lamb")
+    oversample = _check_positive_real(oversample, "oversample")
+    if oversample < 1:
+        raise ValueError(f"`oversample` must be >= 1, got {oversample}.")
+    if backend not in ("numpy", "torch"):
+        raise ValueError(
+            f"`backend` must be 'numpy' or 'torch', got {backend!r}."
+        )
+    if not is_torch_tensor(proba):
+        proba = np.asarray(proba)
+    if not (is_torch_tensor(h) or sp.issparse(h)):
+        h = np.asarray(h)
+    if proba.ndim != 2:
+        raise ValueError(
+            "`proba` must have shape (n_samples, n_classes), got "
+            f"{tuple(proba.shape)}."
+        )
+    n, C = proba.shape
+    if h.ndim != 2 or h.shape[0] != n:
+        raise ValueError(
+            f"`h` must have shape ({n}, n_features), got {tuple(h.shape)}."
+        )
+    labeled = _rows(labeled, n, "labeled", np.zeros(0, dtype=np.intp))
+    rest = np.setdiff1d(np.arange(n), labeled)
+    candidates = _rows(candidates, n, "candidates", rest)
+    if n_picks > candidates.size:
+        raise ValueError(
+            f"`n_picks={n_picks}` exceeds the {candidates.size} candidates."
+        )
+    n_forward = min(math.ceil(oversample * n_picks), candidates.size)
+    if C < 2:
+        # One class: the Fisher is zero and every candidate ties.
+        return _ties_only(candidates.size, n_picks, rs, return_utilities)
+    if sp.issparse(h):
+        P = reduce_dimension(h, C, max_dim, rs)
+        h = h if P is None else np.asarray(h @ P)
+    proba, h = _to_backend(proba, h, backend, dtype)
+    ops = _Ops(h)
+    P = reduce_dimension(h, C, max_dim, rs)
+    if P is not None:
+        h = h @ ops.asarray(P)
+    L = fisher_factors(proba, ops)
+    d = L.shape[1] * h.shape[1]
+    w_pick = n_picks / (labeled.size + n_picks)
+    A = lamb * ops.eye(d)
+    if labeled.size:
+        A = A + mean_fisher(L[labeled], h[labeled], ops) * (1 - w_pick)
+    F = mean_fisher(L, h, ops)
+    Lc = L[candidates] * math.sqrt(w_pick)
+    return bait_select(
+        Lc,
+        h[candidates],
+        ops.inv(A),
+        F,
+        n_picks,
+        n_forward,
+        rs,
+        return_utilities,
+    )
+
+
+def _ties_only(n, n_picks, rs, return_utilities):
+    picks = rs.choice(n, n_picks, replace=False).astype(np.intp)
+    if not return_utilities:
+        return picks, None
+    util = np.zeros((n_picks, n))
+    for k in range(1, n_picks):
+        util[k, picks[:k]] = np.nan
+    return picks, util
+
+
+def _check_positive_real(value, name):
+    if isinstance(value, bool) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"`{name}` must be a real number, got {value!r}.")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"`{name}` must be finite and > 0, got {value}.")
+    return float(value)
+
+
+def _rows(index, n, name, default):
+    if index is None:
+        return default
+    index = np.asarray(index)
+    if index.ndim != 1 or not (
+        index.size == 0 or np.issubdtype(index.dtype, np.integer)
+    ):
+        raise TypeError(f"`{name}` must be a 1-D array of int row indices.")
+    if index.size and (index.min() < 0 or index.max() >= n):
+        raise ValueError(f"`{name}` must index rows 0..{n - 1}.")
+    if np.unique(index).size != index.size:
+        raise ValueError(f"`{name}` contains repeated rows.")
+    return index.astype(np.intp)
+
+
+def _to_backend(proba, h, backend, dtype):
+    """Dense, finite factors of ``dtype`` on the chosen backend."""
+    if sp.issparse(h):
+        h = h.toarray()
+    if backend == "torch":
+        from ._torch import as_tensors
+
+        return as_tensors(proba, h, dtype)
+    if is_torch_tensor(proba) or is_torch_tensor(h):
+        proba, h = proba.cpu().numpy(), h.cpu().numpy()
+    from ._validation import check_factors
+
+    return check_factors(proba, h, dtype)

@@ -1,0 +1,382 @@
+"""Bait: the kernel against explicit Fisher matrices, backends, contract."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from skactiveml.classifier import SklearnClassifier
+from sklearn.ensemble import RandomForestClassifier
+
+from skactiveml_badge import Bait
+from skactiveml_badge.selection import bait
+from skactiveml_badge.selection._bait import class_basis, reduce_dimension
+
+from ._conformance import QueryStrategyContract, make_pool
+from ._reference import bait_brute_force, random_factors
+from .conftest import LookupClassifier
+
+
+def _problem(seed, n=36, C=4, D=3):
+    proba, _, h = random_factors(np.random.RandomState(seed), n, C, D)
+    return proba, h
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(
+    "lamb, oversample, n_labeled, C",
+    [
+        (1.0, 2.0, 5, 4),
+        (0.1, 2.0, 0, 4),
+        (0.01, 1.5, 8, 3),
+        (1.0, 1.0, 3, 2),
+        (0.5, 3.0, 4, 5),
+    ],
+)
+def test_low_rank_updates_equal_direct_traces(
+    seed, lamb, oversample, n_labeled, C
+):
+    """Picks and every utility row equal tr(A^-1 F) recomputed directly
+    from the C*D x C*D matrices (which also checks that dropping the
+    all-ones class direction changes no trace)."""
+    proba, h = _problem(seed, C=C)
+    labeled = np.arange(n_labeled)
+    cand = np.arange(n_labeled, len(h))
+    k = 4
+    n_forward = int(np.ceil(oversample * k))
+    idx, util = bait(
+        proba,
+        h,
+        k,
+        cand,
+        labeled,
+        lamb=lamb,
+        oversample=oversample,
+        return_utilities=True,
+    )
+    ref_idx, ref_util = bait_brute_force(
+        proba, h, k, cand, labeled, lamb, n_forward
+    )
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_array_equal(np.isnan(util), np.isnan(ref_util))
+    np.testing.assert_allclose(util, ref_util, rtol=1e-9, atol=1e-12)
+    for row, pick in zip(util, idx, strict=True):
+        assert np.nanargmax(row) == pick
+
+
+def test_backward_pruning_changes_the_batch():
+    """On some pool the pruned batch differs from the first k forward picks
+    (so the pruning test above is not vacuous)."""
+    differs = 0
+    for seed in range(10):
+        proba, h = _problem(seed)
+        a = bait(proba, h, 4, lamb=0.1, oversample=1.0)[0]
+        b = bait(proba, h, 4, lamb=0.1, oversample=2.0)[0]
+        differs += set(a.tolist()) != set(b.tolist())
+    assert differs >= 1
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_torch_and_numpy_agree_on_cpu(dtype):
+    torch = pytest.importorskip("torch")
+    for seed in range(3):
+        proba, h = _problem(seed, n=400, C=6, D=8)
+        args = dict(labeled=np.arange(20), dtype=dtype)
+        a, ua = bait(proba, h, 15, return_utilities=True, **args)
+        b, ub = bait(
+            torch.tensor(proba),
+            torch.tensor(h),
+            15,
+            backend="torch",
+            return_utilities=True,
+            **args,
+        )
+        np.testing.assert_array_equal(a, b)
+        scale = np.nanmax(np.abs(ua))
+        tol = 1e-10 if dtype == np.float64 else 1e-4
+        np.testing.assert_allclose(ua / scale, ub / scale, atol=tol)
+
+
+def test_float32_keeps_the_float64_picks():
+    proba, h = _problem(0, n=300, C=5, D=6)
+    a = bait(proba, h, 10, labeled=np.arange(10))[0]
+    b = bait(proba, h, 10, labeled=np.arange(10), dtype=np.float32)[0]
+    np.testing.assert_array_equal(a, b)
+
+
+def test_class_basis_is_orthonormal_and_sums_to_zero():
+    for C in (2, 3, 7):
+        Q = class_basis(C)
+        np.testing.assert_allclose(Q.T @ Q, np.eye(C - 1), atol=1e-12)
+        np.testing.assert_allclose(Q.sum(0), 0, atol=1e-12)
+
+
+def test_max_dim_projects_on_the_leading_directions():
+    proba, h = _problem(1, n=60, C=3, D=10)
+    P = reduce_dimension(h, 3, 8, None)
+    assert P.shape == (10, 4)
+    # Leading right singular vectors of h, up to sign.
+    Vt = np.linalg.svd(h, full_matrices=False)[2][:4]
+    np.testing.assert_allclose(np.abs(Vt @ P), np.eye(4), atol=1e-8)
+    a, ua = bait(proba, h, 3, max_dim=8, return_utilities=True)
+    b, ub = bait(proba, h @ P, 3, max_dim=None, return_utilities=True)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(ua, ub, rtol=1e-9)
+    # No projection when the cap is not reached.
+    assert reduce_dimension(h, 3, 20, None) is None
+    with pytest.raises(ValueError, match="max_dim"):
+        bait(proba, h, 3, max_dim=1)
+
+
+def test_sparse_and_large_embeddings_are_projected():
+    proba, h = _problem(2, n=50, C=3, D=12)
+    hs = sp.csr_matrix(np.where(h > 1.0, h, 0.0))
+    a, ua = bait(proba, hs, 4, max_dim=None, return_utilities=True)
+    b, ub = bait(proba, hs.toarray(), 4, max_dim=None, return_utilities=True)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(ua, ub, rtol=1e-10)
+    # A cap on a sparse h goes through a (seeded) randomized SVD.
+    c = bait(proba, hs, 4, max_dim=10, random_state=0)[0]
+    d = bait(proba, hs, 4, max_dim=10, random_state=0)[0]
+    np.testing.assert_array_equal(c, d)
+
+
+def test_one_class_gives_distinct_random_picks():
+    proba = np.ones((30, 1))
+    h = np.random.RandomState(0).rand(30, 4)
+    a, ua = bait(proba, h, 5, random_state=0, return_utilities=True)
+    b = bait(proba, h, 5, random_state=1)[0]
+    assert len(set(a.tolist())) == 5 and not np.array_equal(a, b)
+    assert np.nanmax(np.abs(ua)) == 0
+    assert np.isnan(ua[4, a[:4]]).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(lamb=0.0), ValueError, "lamb"),
+        (dict(lamb="1"), TypeError, "lamb"),
+        (dict(oversample=0.5), ValueError, "oversample"),
+        (dict(max_dim=0), ValueError, "max_dim"),
+        (dict(backend="cupy"), ValueError, "backend"),
+        (dict(dtype=np.int32), ValueError, "dtype"),
+        (dict(candidates=[0, 0]), ValueError, "candidates"),
+        (dict(candidates=[0, 99]), ValueError, "candidates"),
+        (dict(labeled=[0.5]), TypeError, "labeled"),
+        (dict(n_picks=40), ValueError, "n_picks"),
+    ],
+)
+def test_kernel_rejects_bad_input(kwargs, exc, match):
+    proba, h = _problem(0)
+    args = dict(n_picks=3) | kwargs
+    with pytest.raises(exc, match=match):
+        bait(proba, h, **args)
+
+
+def test_kernel_rejects_bad_shapes():
+    proba, h = _problem(0)
+    with pytest.raises(ValueError, match="proba"):
+        bait(proba[:, 0], h, 3)
+    with pytest.raises(ValueError, match="h"):
+        bait(proba, h[:-1], 3)
+
+
+def test_query_uses_all_of_X_for_F_and_the_labeled_for_A(rng):
+    proba, _, h = random_factors(rng, 40, 3, 4)
+    X = np.arange(40, dtype=float)[:, None]
+    clf = LookupClassifier(proba, h, classes=np.arange(3)).fit(X, None)
+    y = np.full(40, np.nan)
+    y[[1, 5, 9]] = [0, 1, 2]
+    cand = np.array([3, 7, 11, 20, 21, 22, 30, 31, 32, 33])
+    qs = Bait(clf_embedding_flag_name="return_embeddings", lamb=0.3)
+    idx, util = qs.query(
+        X, y, clf, False, candidates=cand, batch_size=3, return_utilities=True
+    )
+    ref_idx, ref_util = bait_brute_force(
+        proba, h, 3, cand, np.array([1, 5, 9]), 0.3, 6
+    )
+    np.testing.assert_array_equal(idx, cand[ref_idx])
+    np.testing.assert_allclose(util[:, cand], ref_util, rtol=1e-9)
+    assert np.isnan(np.delete(util, cand, axis=1)).all()
+
+
+def test_sample_candidates_join_the_pool_of_F(rng):
+    proba, _, h = random_factors(rng, 30, 3, 4)
+    X = np.arange(30, dtype=float)[:, None]
+    clf = LookupClassifier(proba, h, classes=np.arange(3)).fit(X, None)
+    y = np.full(20, np.nan)
+    y[:4] = [0, 1, 2, 0]
+    qs = Bait(clf_embedding_flag_name="return_embeddings")
+    idx, util = qs.query(
+        X[:20],
+        y,
+        clf,
+        False,
+        candidates=X[20:],
+        batch_size=2,
+        return_utilities=True,
+    )
+    ref_idx, ref_util = bait_brute_force(
+        proba, h, 2, np.arange(20, 30), np.arange(4), 1.0, 4
+    )
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(util, ref_util, rtol=1e-9)
+
+
+def test_select_batch_counts_the_labeled_samples(rng):
+    proba, _, h = random_factors(rng, 30, 3, 4)
+    X = np.arange(30, dtype=float)[:, None]
+    clf = LookupClassifier(proba, h, classes=np.arange(3)).fit(X, None)
+    qs = Bait(clf_embedding_flag_name="return_embeddings")
+    idx = qs.select_batch(clf, X[6:], X[:6], np.zeros(6), batch_size=3)
+    ref_idx, _ = bait_brute_force(
+        proba, h, 3, np.arange(6, 30), np.arange(6), 1.0, 6
+    )
+    np.testing.assert_array_equal(idx, ref_idx)
+    alone = qs.select_batch(clf, X[6:], batch_size=3)
+    assert alone.shape == (3,)
+    with pytest.warns(UserWarning, match="batch_size"):
+        assert len(qs.select_batch(clf, X[6:], batch_size=99)) == 24
+    with pytest.raises(ValueError, match="labeled_x"):
+        qs.select_batch(clf, X[6:], np.zeros((6, 2)), np.zeros(6), 3)
+
+
+class TestBait(QueryStrategyContract):
+    strategy_class = Bait
+    default_params = {}
+
+    def test_param_clf_embedding_flag_name(self, lookup_problem):
+        X, proba, _, h, clf = lookup_problem
+        y = np.full(len(X), np.nan)
+        a = self.make(clf_embedding_flag_name="return_embeddings").query(
+            X, y, clf, False, batch_size=2
+        )
+        ref = bait_brute_force(proba, h, 2, np.arange(60), [], 1.0, 4)[0]
+        np.testing.assert_array_equal(a, ref)
+        with pytest.raises(TypeError, match="clf_embedding_flag_name"):
+            self.make(clf_embedding_flag_name=3).query(X, y, clf)
+
+    def test_param_missing_label(self):
+        X, y, _, clf = make_pool(-1)
+        y = y.astype(float)
+        y[y == -1] = np.nan
+        with pytest.raises(ValueError, match="missing_label"):
+            self.make(missing_label=np.nan).query(X, y, clf)
+
+    def test_param_random_state(self):
+        # Ties (a one-class model: zero Fisher) are drawn with the seed.
+        X, y, _, _ = make_pool()
+        y[:10] = 0
+        clf = SklearnClassifier(
+            RandomForestClassifier(3, random_state=0), classes=[0]
+        )
+        a = self.make(random_state=0).query(X, y, clf, batch_size=4)
+        b = self.make(random_state=1).query(X, y, clf, batch_size=4)
+        assert not np.array_equal(a, b)
+        with pytest.raises(ValueError):
+            self.make(random_state="seed").query(X, y, clf)
+
+    def test_param_lamb(self):
+        X, y, _, clf = make_pool()
+        with pytest.raises(ValueError, match="lamb"):
+            self.make(lamb=-1.0).query(X, y, clf)
+        picks = {
+            tuple(self.make(lamb=lamb).query(X, y, clf, batch_size=5))
+            for lamb in (1e-3, 1.0, 1e3)
+        }
+        assert len(picks) > 1
+
+    def test_param_oversample(self):
+        X, y, _, clf = make_pool()
+        with pytest.raises(ValueError, match="oversample"):
+            self.make(oversample=0.9).query(X, y, clf)
+        with pytest.raises(TypeError, match="oversample"):
+            self.make(oversample=None).query(X, y, clf)
+        a = self.make(oversample=1.0).query(X, y, clf, batch_size=5)
+        b = self.make(oversample=2.0).query(X, y, clf, batch_size=5)
+        assert len(a) == len(b) == 5
+
+    def test_param_max_dim(self):
+        X, y, _, clf = make_pool()
+        with pytest.raises(ValueError, match="max_dim"):
+            self.make(max_dim=1).query(X, y, clf)
+        with pytest.raises(TypeError, match="max_dim"):
+            self.make(max_dim=2.5).query(X, y, clf)
+        # 3 classes x 2 features: d = 4; a cap of 2 keeps one direction.
+        a = self.make(max_dim=2).query(X, y, clf, batch_size=3)
+        b = self.make(max_dim=None).query(X, y, clf, batch_size=3)
+        assert len(a) == len(b) == 3
+
+    def test_param_dtype(self):
+        X, y, _, clf = make_pool()
+        a = self.make(dtype=np.float32).query(X, y, clf, batch_size=4)
+        b = self.make(dtype=np.float64).query(X, y, clf, batch_size=4)
+        np.testing.assert_array_equal(a, b)
+        with pytest.raises(ValueError, match="dtype"):
+            self.make(dtype=np.int64).query(X, y, clf)
+
+    def test_param_embedding_layer(self):
+        pytest.importorskip("torch")
+        from .test_torch import make_skorch_problem
+
+        X, y, clf = make_skorch_problem()
+        a = self.make().query(X, y, clf, False, batch_size=4)
+        b = self.make(embedding_layer="head").query(
+            X, y, clf, False, batch_size=4
+        )
+        np.testing.assert_array_equal(a, b)
+        with pytest.raises(ValueError, match="embedding_layer"):
+            self.make(embedding_layer="nope").query(X, y, clf, False)
+
+    def test_param_include_bias(self, lookup_problem):
+        X, proba, _, h, clf = lookup_problem
+        y = np.full(len(X), np.nan)
+        qs = self.make(
+            clf_embedding_flag_name="return_embeddings", include_bias=True
+        )
+        idx = qs.query(X, y, clf, False, batch_size=2)
+        h1 = np.hstack([h, np.ones((len(h), 1))])
+        ref = bait_brute_force(proba, h1, 2, np.arange(60), [], 1.0, 4)[0]
+        np.testing.assert_array_equal(idx, ref)
+        with pytest.raises(TypeError, match="include_bias"):
+            self.make(include_bias="yes").query(X, y, clf, False)
+
+    def test_param_dl_batch_size(self):
+        pytest.importorskip("torch")
+        from .test_torch import make_skorch_problem
+
+        X, y, clf = make_skorch_problem()
+        a = self.make().query(X, y, clf, False, batch_size=4)
+        b = self.make(dl_batch_size=7).query(X, y, clf, False, batch_size=4)
+        np.testing.assert_array_equal(a, b)
+        with pytest.raises(ValueError, match="dl_batch_size"):
+            self.make(dl_batch_size=0).query(X, y, clf, False)
+
+    def test_param_backend(self):
+        X, y, _, clf = make_pool()
+        with pytest.raises(ValueError, match="backend"):
+            self.make(backend="cupy").query(X, y, clf)
+        ref = self.make(backend="numpy").query(X, y, clf, batch_size=5)
+        pytest.importorskip("torch")
+        got = self.make(backend="torch").query(X, y, clf, batch_size=5)
+        np.testing.assert_array_equal(got, ref)
+
+    def test_param_leaf_dim(self):
+        X, y, _, _ = make_pool()
+        clf = SklearnClassifier(
+            RandomForestClassifier(5, random_state=0), classes=[0, 1, 2]
+        )
+        for leaf_dim in (None, 4, 1024):
+            idx = self.make(leaf_dim=leaf_dim).query(X, y, clf, batch_size=3)
+            assert idx.shape == (3,)
+        with pytest.raises(ValueError, match="leaf_dim"):
+            self.make(leaf_dim=0).query(X, y, clf)
+
+    def test_param_embedding_source(self, lookup_problem):
+        X, proba, _, _, clf = lookup_problem
+        y = np.full(len(X), np.nan)
+        idx = self.make(embedding_source="X").query(
+            X, y, clf, False, batch_size=2
+        )
+        ref = bait_brute_force(proba, X, 2, np.arange(60), [], 1.0, 4)[0]
+        np.testing.assert_array_equal(idx, ref)
+        with pytest.raises(ValueError, match="embedding_source"):
+            self.make(embedding_source="leaves").query(X, y, clf)
