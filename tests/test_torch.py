@@ -355,6 +355,22 @@ def test_cuda_net_selects_on_gpu_like_numpy():  # pragma: no cover
     np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_cuda_net_bait_on_gpu_like_numpy():  # pragma: no cover
+    from skactiveml_badge import Bait
+
+    X, y, clf = make_skorch_problem()
+    clf.neural_net_.module_.cuda()
+    a, ua = Bait().query(
+        X, y, clf, False, batch_size=10, return_utilities=True
+    )
+    b, ub = Bait(backend="numpy").query(
+        X, y, clf, False, batch_size=10, return_utilities=True
+    )
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(ua, ub, rtol=1e-6, atol=1e-12)
+
+
 def test_select_batch_with_bare_skorch_net():
     X, y_true = _digits()
     net = _net()
