@@ -64,3 +64,36 @@ def test_plots_draw(lookup_problem):
     plt.sca(a)
     assert plot_gradient_norms(norms) is a  # the current axes
     plt.close(fig)
+
+
+def test_plot_pick_utilities_draws_one_panel_per_pick():
+    plt = pytest.importorskip("matplotlib.pyplot")
+    plt.switch_backend("Agg")
+    from skactiveml.classifier import ParzenWindowClassifier
+    from sklearn.datasets import make_blobs
+
+    from skactiveml_badge.visualization import plot_pick_utilities
+
+    X, y_true = make_blobs(60, centers=3, random_state=0)
+    y = np.full(60, np.nan)
+    y[:6] = y_true[:6]
+    clf = ParzenWindowClassifier(classes=[0, 1, 2]).fit(X, y)
+    idx, util = Badge(random_state=0).query(
+        X, y, clf, batch_size=3, return_utilities=True
+    )
+    axes = plot_pick_utilities(
+        X, util, idx, clf=clf, labeled=np.arange(6), y=y, res=21
+    )
+    assert len(axes) == 4 and not axes[3].has_data()
+    for k, ax in enumerate(axes[:3]):
+        assert ax.get_title() == f"pick {k}"
+        labels = ax.get_legend_handles_labels()[1]
+        assert f"pick {k}" in labels
+        assert ("earlier picks" in labels) == (k > 0)
+    with pytest.raises(ValueError, match="utilities"):
+        plot_pick_utilities(X, util[:, :10], idx)
+    with pytest.raises(ValueError, match="X"):
+        plot_pick_utilities(np.c_[X, X], util, idx)
+    with pytest.raises(ValueError, match="axes"):
+        plot_pick_utilities(X, util, idx, axes=axes[:2])
+    plt.close("all")

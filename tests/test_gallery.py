@@ -13,8 +13,11 @@ def test_gallery_has_examples():
     assert EXAMPLES
 
 
+@pytest.mark.filterwarnings("ignore:Animation was deleted:UserWarning")
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs(path, monkeypatch):
+    """Fast settings (fewer seeds and rounds) through the environment."""
+    monkeypatch.setenv("SKACTIVEML_BADGE_GALLERY_FAST", "1")
     plt = pytest.importorskip("matplotlib.pyplot")
     plt.switch_backend("Agg")
     monkeypatch.setattr(plt, "show", lambda *a, **k: None)

@@ -22,6 +22,7 @@ from ._runner import (
     TIMING_COLUMNS,
     ExperimentConfig,
     run_experiment,
+    split_pool,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "plot_penalty_matrix",
     "read_results",
     "run_experiment",
+    "split_pool",
 ]

@@ -124,8 +124,9 @@ def main(argv=None):
         fh.write(summary)
     written = [path, os.path.join(args.out, "summary.md")]
     try:
-        written.append(plot_learning_curves(rows, curve_png))
-        written.append(plot_penalty_matrix(names, P, n_settings, penalty_png))
+        plot_learning_curves(rows, curve_png)
+        plot_penalty_matrix(names, P, n_settings, penalty_png)
+        written += [curve_png, penalty_png]
     except ImportError as exc:
         print(f"no plots: {exc}", file=sys.stderr)
     if not args.quiet:

@@ -179,10 +179,19 @@ def penalty_table(names, P):
     return "\n".join(lines)
 
 
-def plot_learning_curves(rows, path):
+def plot_learning_curves(rows, path=None):
     """One panel per setting: mean test accuracy and ± one std over seeds.
 
-    Returns the path written.
+    Parameters
+    ----------
+    rows : list of dict
+        From :func:`read_results`.
+    path : str or None, default=None
+        Where to save the figure (it is then closed).
+
+    Returns
+    -------
+    fig : matplotlib Figure
     """
     plt = import_optional("matplotlib.pyplot")
     by_setting = curves(rows)
@@ -208,15 +217,25 @@ def plot_learning_curves(rows, path):
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    if path is not None:
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    return fig
 
 
-def plot_penalty_matrix(names, P, n_settings, path):
+def plot_penalty_matrix(names, P, n_settings, path=None):
     """Heat map of the penalty matrix, with its column sums below.
 
-    Returns the path written.
+    Parameters
+    ----------
+    names, P, n_settings
+        From :func:`penalty_matrix`.
+    path : str or None, default=None
+        Where to save the figure (it is then closed).
+
+    Returns
+    -------
+    fig : matplotlib Figure
     """
     plt = import_optional("matplotlib.pyplot")
     k = len(names)
@@ -243,6 +262,7 @@ def plot_penalty_matrix(names, P, n_settings, path):
     )
     fig.colorbar(im, ax=ax, shrink=0.8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    if path is not None:
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    return fig

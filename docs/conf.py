@@ -1,0 +1,48 @@
+"""Sphinx configuration: API reference from numpydoc docstrings plus the
+executed sphinx-gallery examples of ``../gallery``.
+
+Build with ``sphinx-build -W -b html docs docs/_build/html`` (warnings are
+errors). ``SKACTIVEML_BADGE_GALLERY_FAST=1`` runs the examples with fewer
+seeds and rounds.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(".."))
+
+import skactiveml_badge  # noqa: E402
+
+project = "scikit-activeml-badge"
+author = "skactiveml-badge developers"
+copyright = "2026, skactiveml-badge developers"
+release = version = skactiveml_badge.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+# No network on our machines: no intersphinx.
+
+sphinx_gallery_conf = {
+    "examples_dirs": ["../gallery"],
+    "gallery_dirs": ["auto_examples"],
+    "filename_pattern": r"/plot_",
+    "matplotlib_animations": (True, "jshtml"),
+    "remove_config_comments": True,
+    "abort_on_example_error": True,
+    "download_all_examples": False,
+}
+
+templates_path = []
+exclude_patterns = ["_build"]
+html_theme = "alabaster"
+html_static_path = []
