@@ -24,7 +24,7 @@ from .selection._distances import (
     sq_norms,
 )
 from .selection._kcenter import _farthest_first
-from .selection._kmeanspp import _kmeans_plusplus
+from .selection._kmeanspp import ALGORITHMS, run_kmeans_plusplus
 from .selection._quota import QuotaTracker, class_quotas
 from .selection._validation import check_dtype, check_positive_int
 
@@ -124,6 +124,17 @@ default=None
         ``"auto"`` recognises nets, MLPs and tree ensembles (see Notes);
         ``"classifier"`` uses only what ``predict_proba`` returns, as
         scikit-activeml does; ``"X"`` always uses the input features.
+    algorithm : {"auto", "plain", "lazy"}, default="auto"
+        The k-means++ kernel (see
+        :func:`skactiveml_badge.selection.kmeans_plusplus`). ``"lazy"``
+        draws from exactly the same distribution by rejection sampling
+        with blocked distance updates, about ten times faster on large
+        pools, but it returns no utilities and takes other random numbers.
+        ``"auto"`` uses it for calls without ``return_utilities``, without
+        ``class_balance``, on the numpy backend with a dense embedding;
+        so, for one seed, ``query(..., return_utilities=True)`` and
+        ``query(...)`` make different (equally distributed) draws. Use
+        ``"plain"`` for identical picks in both.
 
     Notes
     -----
@@ -198,6 +209,7 @@ default=None
         class_balance=None,
         warm_start_rule=None,
         warm_start_labels=0,
+        algorithm="auto",
     ):
         super().__init__(
             missing_label=missing_label, random_state=random_state
@@ -215,6 +227,7 @@ default=None
         self.class_balance = class_balance
         self.warm_start_rule = warm_start_rule
         self.warm_start_labels = warm_start_labels
+        self.algorithm = algorithm
 
     def _query_batch(
         self, clf, X, y, X_cand, mapping, batch_size, return_util, params
@@ -347,6 +360,7 @@ default=None
                 self.warm_start_rule, "warm_start_rule", WARM_START_RULES
             )
         check_non_negative_int(self.warm_start_labels, "warm_start_labels")
+        check_choice(self.algorithm, "algorithm", ALGORITHMS)
         dtype = check_dtype(self.dtype)
         chunk_size = check_positive_int(
             self.chunk_size, "chunk_size", allow_none=True
@@ -363,8 +377,13 @@ default=None
         )
         quota = self._quota(state, proba, n_picks)
         if self.selection == "kmeans++":
-            return _kmeans_plusplus(
-                state, n_picks, self.random_state_, return_util, quota
+            return run_kmeans_plusplus(
+                state,
+                n_picks,
+                self.random_state_,
+                return_util,
+                quota,
+                self.algorithm,
             )
         return _farthest_first(state, n_picks, return_util, quota)
 

@@ -76,6 +76,37 @@ class BadgeParamTests:
         with pytest.raises(ValueError, match="dtype"):
             self.make(dtype=np.int64).query(X, y, clf)
 
+    def test_param_algorithm(self):
+        X, y, _, clf = make_pool()
+        with pytest.raises(ValueError, match="algorithm"):
+            self.make(algorithm="fast").query(X, y, clf)
+        auto = self.make(random_state=0).query(X, y, clf, batch_size=6)
+        plain = self.make(random_state=0, algorithm="plain").query(
+            X, y, clf, batch_size=6, return_utilities=True
+        )
+        assert len(set(auto.tolist())) == 6
+        # With utilities, auto is the plain kernel.
+        both = self.make(random_state=0).query(
+            X, y, clf, batch_size=6, return_utilities=True
+        )
+        np.testing.assert_array_equal(both[0], plain[0])
+        if self.default_params["selection"] != "kmeans++":
+            return
+        lazy = self.make(random_state=0, algorithm="lazy").query(
+            X, y, clf, batch_size=6
+        )
+        np.testing.assert_array_equal(auto, lazy)
+        assert lazy[0] == plain[0][0]  # both start at the largest |g|
+        for kw, match in [
+            (dict(return_utilities=True), "utilities"),
+            (dict(class_balance="equal"), "quotas"),
+        ]:
+            ret = kw.pop("return_utilities", False)
+            with pytest.raises(ValueError, match=match):
+                self.make(algorithm="lazy", **kw).query(
+                    X, y, clf, batch_size=3, return_utilities=ret
+                )
+
     def test_param_chunk_size(self):
         X, y, _, clf = make_pool()
         ref = self.make(random_state=0).query(X, y, clf, batch_size=6)
@@ -151,9 +182,9 @@ class BadgeParamTests:
         got = self.make(
             random_state=0, backend="torch", dtype=np.float64
         ).query(X, y, clf, batch_size=5)
-        ref64 = self.make(random_state=0, dtype=np.float64).query(
-            X, y, clf, batch_size=5
-        )
+        ref64 = self.make(
+            random_state=0, dtype=np.float64, algorithm="plain"
+        ).query(X, y, clf, batch_size=5)
         np.testing.assert_array_equal(got, ref64)
 
     def test_param_leaf_dim(self):

@@ -227,7 +227,7 @@ def test_sparse_factors_in_public_kernels_bias_and_backend(rng):
     z = leaf_embedding(leaves, leaf_dim=None)
     delta = rng.randn(120, 3)
     for kernel, kw in (
-        (kmeans_plusplus, {"random_state": 0}),
+        (kmeans_plusplus, {"random_state": 0, "algorithm": "plain"}),
         (farthest_first, {}),
     ):
         sparse = kernel(delta, z, 10, dtype=np.float64, **kw)[0]

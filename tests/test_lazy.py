@@ -1,0 +1,143 @@
+"""The lazy k-means++ kernel: its state against brute force, and its pick
+distribution against the exact one and the plain kernel's."""
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from skactiveml_badge.selection import kmeans_plusplus
+from skactiveml_badge.selection._lazy import LazyKMeansPP
+
+from ._reference import (
+    explicit_embeddings,
+    nearest_sq_dist,
+    paper_rows,
+    random_factors,
+)
+
+
+def test_flushed_and_pending_distances_equal_brute_force():
+    rng = np.random.RandomState(0)
+    _, delta, h = random_factors(rng, 300, 4, 6)
+    G = explicit_embeddings(delta, h)
+    st = LazyKMeansPP(delta, h, max_pending=3)
+    st._reset_sums()
+    centres = [11, 250, 3, 77, 140]
+    for k, c in enumerate(centres):
+        st.add(c)
+        if k == 0:
+            st.flush()
+        ref = nearest_sq_dist(G, centres[: k + 1])
+        exact = np.array([st.exact(i) for i in range(300)])
+        np.testing.assert_allclose(exact, ref, rtol=1e-9, atol=1e-12)
+        # U is an upper bound of D^2 at every step ...
+        assert (st.U >= ref - 1e-9).all()
+        # ... and its block sums are the sums of U.
+        np.testing.assert_allclose(st.block_sums.sum(), st.U.sum())
+    # add() flushed at 3 pending; the last flush makes U exact.
+    assert st.n_flushes == 2
+    st.flush()
+    np.testing.assert_allclose(st.U, ref, rtol=1e-9, atol=1e-12)
+
+
+def _sequence_frequencies(kernel_kwargs, delta, h, n_runs, seed):
+    draws = np.random.RandomState(seed)
+    counts = {}
+    for _ in range(n_runs):
+        idx, _ = kmeans_plusplus(
+            delta, h, 3, random_state=draws, dtype=np.float64, **kernel_kwargs
+        )
+        key = tuple(int(i) for i in idx)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def test_lazy_picks_follow_the_exact_distribution():
+    """Chi-square against the enumerated distribution of ordered pick
+    sequences, for the lazy kernel with and without forced flushes, and the
+    total variation between lazy and plain frequencies."""
+    rng = np.random.RandomState(3)
+    _, delta, h = random_factors(rng, 7, 3, 2)
+    G = explicit_embeddings(delta, h)
+    first = int(np.argmax((G**2).sum(1)))
+    exact = {}
+    for a, b in itertools.permutations(set(range(7)) - {first}, 2):
+        p_a = paper_rows(G, [first, a])[1, a]
+        p_b = paper_rows(G, [first, a, b])[2, b]
+        exact[(first, a, b)] = p_a * p_b
+    keys = list(exact)
+    n_runs = 20_000
+    freq = {}
+    for name, kw in [
+        ("plain", dict(algorithm="plain")),
+        ("lazy", dict(algorithm="lazy")),
+    ]:
+        counts = _sequence_frequencies(kw, delta, h, n_runs, seed=11)
+        assert set(counts) <= set(keys)
+        observed = np.array([counts.get(s, 0) for s in keys])
+        expected = np.array([exact[s] for s in keys]) * n_runs
+        assert stats.chisquare(observed, expected).pvalue > 1e-3, name
+        freq[name] = observed / n_runs
+    tv = 0.5 * np.abs(freq["plain"] - freq["lazy"]).sum()
+    # Two samples of 20,000 over 30 sequences: TV about 0.02 by chance.
+    assert tv < 0.05, tv
+
+
+def test_rejection_path_is_exercised_and_exact():
+    # Stale U, one pending centre per draw: the second pick of a 3-pick
+    # batch is proposed from U after the first flush, the third from U
+    # that misses the second centre, so rejections happen.
+    rng = np.random.RandomState(5)
+    _, delta, h = random_factors(rng, 400, 3, 4)
+    rejections = 0
+    for seed in range(50):
+        from skactiveml_badge.selection._lazy import lazy_kmeans_plusplus
+
+        idx, st = lazy_kmeans_plusplus(
+            delta, h, 20, np.random.RandomState(seed)
+        )
+        assert len(set(idx.tolist())) == 20
+        rejections += st.n_proposals - 19
+    assert rejections > 0
+
+
+@pytest.mark.parametrize(
+    "pool", ["duplicates", "zeros"], ids=["duplicates", "all-zero"]
+)
+def test_lazy_picks_are_distinct_on_degenerate_pools(pool):
+    rng = np.random.RandomState(0)
+    _, delta, h = random_factors(rng, 3, 3, 4)
+    delta, h = np.repeat(delta, 10, 0), np.repeat(h, 10, 0)
+    if pool == "zeros":
+        delta[:] = 0.0
+    for seed in range(10):
+        idx, _ = kmeans_plusplus(
+            delta, h, 10, random_state=seed, algorithm="lazy"
+        )
+        assert len(set(idx.tolist())) == 10
+
+
+def test_lazy_flushes_rarely_on_a_large_pool():
+    """The point of the kernel: far fewer passes over the pool than picks."""
+    from skactiveml_badge.selection._lazy import lazy_kmeans_plusplus
+
+    rng = np.random.RandomState(0)
+    _, delta, h = random_factors(rng, 5000, 10, 32, dtype=np.float32)
+    idx, st = lazy_kmeans_plusplus(delta, h, 200, np.random.RandomState(0))
+    assert len(set(idx.tolist())) == 200
+    assert st.n_flushes < 20 and st.n_proposals < 400
+
+
+def test_lazy_rejects_what_it_cannot_do():
+    rng = np.random.RandomState(0)
+    _, delta, h = random_factors(rng, 30, 3, 4)
+    with pytest.raises(ValueError, match="utilities"):
+        kmeans_plusplus(delta, h, 3, algorithm="lazy", return_utilities=True)
+    with pytest.raises(ValueError, match="algorithm"):
+        kmeans_plusplus(delta, h, 3, algorithm="fast")
+    import scipy.sparse as sp
+
+    with pytest.raises(ValueError, match="dense"):
+        kmeans_plusplus(delta, sp.csr_matrix(h), 3, algorithm="lazy")
