@@ -23,7 +23,7 @@ from .selection._distances import (
     pairwise_sq_distances,
     sq_norms,
 )
-from .selection._kcenter import _farthest_first
+from .selection._kcenter import run_farthest_first
 from .selection._kmeanspp import ALGORITHMS, run_kmeans_plusplus
 from .selection._quota import QuotaTracker, class_quotas
 from .selection._validation import check_dtype, check_positive_int
@@ -125,11 +125,13 @@ default=None
         ``"classifier"`` uses only what ``predict_proba`` returns, as
         scikit-activeml does; ``"X"`` always uses the input features.
     algorithm : {"auto", "plain", "lazy"}, default="auto"
-        The k-means++ kernel (see
-        :func:`skactiveml_badge.selection.kmeans_plusplus`). ``"lazy"``
-        draws from exactly the same distribution by rejection sampling
-        with blocked distance updates, about ten times faster on large
-        pools, but it returns no utilities and takes other random numbers.
+        The kernel (see :func:`skactiveml_badge.selection.kmeans_plusplus`
+        and :func:`~skactiveml_badge.selection.farthest_first`). For
+        k-means++, ``"lazy"`` draws from exactly the same distribution by
+        rejection sampling with blocked distance updates, about ten times
+        faster on large pools, but it returns no utilities and takes other
+        random numbers; for farthest-first it makes the same picks (lazy
+        greedy).
         ``"auto"`` uses it for calls without ``return_utilities``, without
         ``class_balance``, on the numpy backend with a dense embedding;
         so, for one seed, ``query(..., return_utilities=True)`` and
@@ -385,7 +387,9 @@ default=None
                 quota,
                 self.algorithm,
             )
-        return _farthest_first(state, n_picks, return_util, quota)
+        return run_farthest_first(
+            state, n_picks, return_util, quota, self.algorithm
+        )
 
     def _warm_start_active(self, y):
         """Whether the warm-start rule picks this batch (warns once)."""

@@ -182,9 +182,9 @@ class BadgeParamTests:
         got = self.make(
             random_state=0, backend="torch", dtype=np.float64
         ).query(X, y, clf, batch_size=5)
-        ref64 = self.make(
-            random_state=0, dtype=np.float64, algorithm="plain"
-        ).query(X, y, clf, batch_size=5)
+        ref64 = self.make(random_state=0, dtype=np.float64).query(
+            X, y, clf, batch_size=5
+        )
         np.testing.assert_array_equal(got, ref64)
 
     def test_param_leaf_dim(self):

@@ -141,3 +141,68 @@ def test_lazy_rejects_what_it_cannot_do():
 
     with pytest.raises(ValueError, match="dense"):
         kmeans_plusplus(delta, sp.csr_matrix(h), 3, algorithm="lazy")
+
+
+def test_torch_lazy_equals_numpy_lazy_on_cpu():
+    torch = pytest.importorskip("torch")
+    rng = np.random.RandomState(1)
+    _, delta, h = random_factors(rng, 3000, 10, 24)
+    for dtype in (np.float64, np.float32):
+        a = kmeans_plusplus(delta, h, 80, random_state=0, dtype=dtype)[0]
+        b = kmeans_plusplus(
+            torch.tensor(delta),
+            torch.tensor(h),
+            80,
+            random_state=0,
+            dtype=dtype,
+            backend="torch",
+        )[0]
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(
+    not __import__("importlib").util.find_spec("torch")
+    or not __import__("torch").cuda.is_available(),
+    reason="needs a GPU",
+)
+def test_cuda_lazy_equals_numpy_lazy():  # pragma: no cover
+    import torch
+
+    rng = np.random.RandomState(1)
+    _, delta, h = random_factors(rng, 20000, 10, 64)
+    a = kmeans_plusplus(delta, h, 200, random_state=0, dtype=np.float64)[0]
+    b = kmeans_plusplus(
+        torch.tensor(delta, device="cuda"),
+        torch.tensor(h, device="cuda"),
+        200,
+        random_state=0,
+        dtype=np.float64,
+    )[0]
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lazy_farthest_first_makes_the_plain_picks(dtype):
+    from skactiveml_badge.selection import farthest_first
+    from skactiveml_badge.selection._lazy import lazy_farthest_first
+
+    rng = np.random.RandomState(2)
+    _, delta, h = random_factors(rng, 4000, 10, 48)
+    plain = farthest_first(delta, h, 150, dtype=dtype, algorithm="plain")[0]
+    auto = farthest_first(delta, h, 150, dtype=dtype)[0]
+    np.testing.assert_array_equal(auto, plain)
+    # Few allowed loose bounds: more flushes, the same picks.
+    d, hh = delta.astype(dtype), h.astype(dtype)
+    idx, st = lazy_farthest_first(d, hh, 150, max_tighten=2)
+    np.testing.assert_array_equal(idx, plain)
+    assert st.n_flushes > 1
+    # Duplicates and all-zero distances: distinct, lowest index first.
+    dup_d, dup_h = np.repeat(delta[:3], 5, 0), np.repeat(h[:3], 5, 0)
+    a = farthest_first(dup_d, dup_h, 8, algorithm="lazy")[0]
+    b = farthest_first(dup_d, dup_h, 8, algorithm="plain")[0]
+    np.testing.assert_array_equal(a, b)
+    assert len(set(a.tolist())) == 8
+    with pytest.raises(ValueError, match="utilities"):
+        farthest_first(delta, h, 3, algorithm="lazy", return_utilities=True)
+    with pytest.raises(ValueError, match="algorithm"):
+        farthest_first(delta, h, 3, algorithm="fast")

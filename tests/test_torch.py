@@ -441,9 +441,7 @@ def test_non_finite_net_outputs_are_reported():
 def test_torch_kernel_device_argument_and_empty_pool():
     rng = np.random.RandomState(0)
     _, delta, h = random_factors(rng, 50, 3, 4)
-    a = kmeans_plusplus(
-        delta, h, 5, random_state=0, dtype=np.float64, algorithm="plain"
-    )[0]
+    a = kmeans_plusplus(delta, h, 5, random_state=0, dtype=np.float64)[0]
     b = kmeans_plusplus(
         delta,
         h,

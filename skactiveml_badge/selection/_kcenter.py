@@ -2,7 +2,11 @@
 
 import numpy as np
 
+from ._kmeanspp import lazy_obstacle
+from ._lazy import lazy_farthest_first
 from ._validation import check_kernel_args
+
+ALGORITHMS = ("auto", "plain", "lazy")
 
 
 def farthest_first(
@@ -15,6 +19,7 @@ def farthest_first(
     return_utilities=False,
     backend="auto",
     device=None,
+    algorithm="auto",
 ):
     """Pick a batch by farthest-first traversal on gradient embeddings.
 
@@ -49,6 +54,12 @@ def farthest_first(
         are, the CPU for numpy arrays).
     return_utilities : bool, default=False
         Whether to return each pick's distances.
+    algorithm : {"auto", "plain", "lazy"}, default="auto"
+        ``"plain"`` updates every distance after each pick. ``"lazy"``
+        keeps stale upper bounds and computes the exact distance only for
+        the current farthest candidates (lazy greedy), applying new centres
+        in blocks: the same picks up to round-off in near-ties, no
+        utilities, dense ``h`` only. ``"auto"``: lazy where it applies.
 
     Returns
     -------
@@ -73,7 +84,27 @@ def farthest_first(
     state, n_picks = check_kernel_args(
         delta, h, n_picks, dtype, chunk_size, backend, device
     )
-    return _farthest_first(state, n_picks, return_utilities)
+    return run_farthest_first(
+        state, n_picks, return_utilities, None, algorithm
+    )
+
+
+def run_farthest_first(state, n_picks, return_utils, quota, algorithm):
+    """The lazy kernel where it applies (and is allowed), else the plain."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(
+            f"`algorithm` must be one of {list(ALGORITHMS)}, got "
+            f"{algorithm!r}."
+        )
+    why_not = lazy_obstacle(state, return_utils, quota)
+    if algorithm == "lazy" and why_not:
+        raise ValueError(f"`algorithm='lazy'` {why_not}.")
+    if algorithm == "plain" or why_not:
+        return _farthest_first(state, n_picks, return_utils, quota)
+    idx, _ = lazy_farthest_first(
+        state.delta, state.h, n_picks, norms=state.sq_norms
+    )
+    return idx, None
 
 
 def _farthest_first(state, n_picks, return_utils, quota=None):

@@ -4,7 +4,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
-from ._distances import NearestCentreDistances
 from ._lazy import lazy_kmeans_plusplus
 from ._validation import check_kernel_args
 
@@ -71,8 +70,8 @@ def kmeans_plusplus(
         distribution, but other random numbers, so other picks for the
         same seed. It reads the pool only at the (rare) flushes; at
         n=50,000, D=512 and 1,000 picks it takes about a tenth of the
-        plain kernel's time. It needs the numpy backend and a dense ``h``
-        and returns no utilities. ``"auto"``: lazy where it applies.
+        plain kernel's time. It needs a dense ``h``, returns no utilities
+        and runs on both backends. ``"auto"``: lazy where it applies.
 
     Returns
     -------
@@ -118,7 +117,7 @@ def run_kmeans_plusplus(
             f"`algorithm` must be one of {list(ALGORITHMS)}, got "
             f"{algorithm!r}."
         )
-    why_not = _lazy_obstacle(state, return_utils, quota)
+    why_not = lazy_obstacle(state, return_utils, quota)
     if algorithm == "lazy" and why_not:
         raise ValueError(f"`algorithm='lazy'` {why_not}.")
     if algorithm == "plain" or why_not:
@@ -131,14 +130,12 @@ def run_kmeans_plusplus(
     return idx, None
 
 
-def _lazy_obstacle(state, return_utils, quota):
+def lazy_obstacle(state, return_utils, quota):
     """Why the lazy kernel cannot serve a call (or an empty string)."""
     if return_utils:
         return "returns no utilities (use 'plain' or 'auto')"
     if quota is not None:
         return "does not support class quotas"
-    if not isinstance(state, NearestCentreDistances):
-        return "runs on the numpy backend only"
     if sp.issparse(state.h):
         return "needs a dense h (not sparse leaf embeddings)"
     return ""

@@ -26,6 +26,7 @@ proposal), so the same seed gives other picks with the same distribution.
 
 import numpy as np
 
+from ._backend import is_torch_tensor
 from ._distances import roundoff_tolerance, sq_norms
 
 _BLOCK = 1024
@@ -39,12 +40,16 @@ _FLUSH_ELEMENTS = 1 << 21
 
 
 class LazyKMeansPP:
-    """State of the lazy k-means++ kernel (numpy, dense factors).
+    """State of the lazy k-means++ kernel (dense factors).
+
+    The factors, ``U`` and the pending centres stay where the factors are
+    (numpy, or torch on CPU or GPU); the block sums of ``U`` and the
+    sampling live on the host.
 
     Parameters
     ----------
-    delta : ndarray of shape (n, C), C-contiguous float
-    h : ndarray of shape (n, D), C-contiguous, same dtype
+    delta : ndarray or torch.Tensor of shape (n, C), C-contiguous float
+    h : ndarray or torch.Tensor of shape (n, D), C-contiguous, same dtype
     max_pending : int
         Centres pending at most before a flush.
     norms : ndarray of shape (n,) or None
@@ -53,19 +58,35 @@ class LazyKMeansPP:
 
     def __init__(self, delta, h, max_pending=MAX_PENDING, norms=None):
         self.delta, self.h = delta, h
-        self.dtype = h.dtype
+        self.torch = is_torch_tensor(h)
         n = h.shape[0]
         self.n = n
-        self.norms = sq_norms(delta, h) if norms is None else norms
-        self.tol = roundoff_tolerance(
-            self.dtype, max(delta.shape[1], h.shape[1])
-        )
-        self.U = np.full(n, np.inf, dtype=self.dtype)
-        self.is_centre = np.zeros(n, dtype=bool)
         self.max_pending = int(max_pending)
         self.pend_idx = []
-        self.pend_d = np.empty((self.max_pending, delta.shape[1]), self.dtype)
-        self.pend_h = np.empty((self.max_pending, h.shape[1]), self.dtype)
+        shape_d = (self.max_pending, delta.shape[1])
+        shape_h = (self.max_pending, h.shape[1])
+        if self.torch:
+            import torch
+
+            self._t = torch
+            np_dtype = np.float32 if h.dtype == torch.float32 else np.float64
+            if norms is None:
+                norms = (delta * delta).sum(1) * (h * h).sum(1)
+            self.U = torch.full_like(norms, float("inf"))
+            self.pend_d = delta.new_empty(shape_d)
+            self.pend_h = h.new_empty(shape_h)
+        else:
+            np_dtype = h.dtype
+            if norms is None:
+                norms = sq_norms(delta, h)
+            self.U = np.full(n, np.inf, dtype=h.dtype)
+            self.pend_d = np.empty(shape_d, h.dtype)
+            self.pend_h = np.empty(shape_h, h.dtype)
+        self.norms = norms
+        self.tol = roundoff_tolerance(
+            np_dtype, max(delta.shape[1], h.shape[1])
+        )
+        self.is_centre = np.zeros(n, dtype=bool)
         self.n_flushes = 0
         self.n_proposals = 0
 
@@ -78,9 +99,9 @@ class LazyKMeansPP:
         self.pend_h[p] = self.h[idx]
         self.pend_idx.append(int(idx))
         self.is_centre[idx] = True
-        if np.isfinite(self.U[idx]):
-            b = idx // _BLOCK
-            self.block_sums[b] -= float(self.U[idx])
+        u = float(self.U[idx])
+        if np.isfinite(u):
+            self.block_sums[idx // _BLOCK] -= u
         self.U[idx] = 0.0
         if len(self.pend_idx) >= self.max_pending:
             self.flush()
@@ -96,7 +117,10 @@ class LazyKMeansPP:
                 stop = min(start + rows, self.n)
                 dist = self._dist(start, stop, Pd, Ph, Pa)
                 U = self.U[start:stop]
-                np.minimum(U, dist.min(1), out=U)
+                if self.torch:
+                    self._t.minimum(U, dist.min(1).values, out=U)
+                else:
+                    np.minimum(U, dist.min(1), out=U)
             self.U[self.pend_idx] = 0.0
             self.pend_idx = []
             self.n_flushes += 1
@@ -124,18 +148,44 @@ class LazyKMeansPP:
         d = (Ph @ self.h[i]) * (Pd @ self.delta[i])
         base = self.norms[i] + Pa
         d = base - 2.0 * d
-        d = np.where(d > self.tol * base, d, 0.0)
+        d = d * (d > self.tol * base)
         return min(u, float(d.min()))
+
+    def argmax_u(self):
+        """``(i, U[i])`` for the largest ``U`` (lowest index on ties)."""
+        top = float(self.U.max())
+        if self.torch:
+            return int(self._t.nonzero(self.U == top)[0, 0]), top
+        return int(np.argmax(self.U)), top
+
+    def tighten(self, i, value):
+        """Lower ``U[i]`` to ``value`` (still an upper bound of ``D^2``)."""
+        self.block_sums[i // _BLOCK] -= float(self.U[i]) - value
+        self.U[i] = value
 
     # ------------------------------------------------------------- sampling
 
+    def largest_norm(self):
+        """Index of the largest norm (lowest on ties), -1 if all zero."""
+        top = float(self.norms.max())
+        if not top > 0.0:
+            return -1
+        if self.torch:
+            return int(self._t.nonzero(self.norms == top)[0, 0])
+        return int(np.argmax(self.norms))
+
     def _reset_sums(self):
+        """Float64 block sums of ``U``, on the host."""
         n_full = self.n // _BLOCK * _BLOCK
         U = self.U
-        sums = U[:n_full].reshape(-1, _BLOCK).sum(1, dtype=np.float64)
+        f64 = self._t.float64 if self.torch else np.float64
+        parts = [U[:n_full].reshape(-1, _BLOCK).sum(1, dtype=f64)]
         if n_full < self.n:
-            sums = np.append(sums, U[n_full:].sum(dtype=np.float64))
-        self.block_sums = sums
+            parts.append(U[n_full:].sum(dtype=f64).reshape(1))
+        if self.torch:
+            self.block_sums = self._t.cat(parts).cpu().numpy()
+        else:
+            self.block_sums = np.concatenate(parts)
 
     def propose(self, random_state):
         """Index drawn with probability ``U / sum(U)``, or -1 if all zero."""
@@ -151,6 +201,8 @@ class LazyKMeansPP:
             u -= cum[b - 1]
         start = b * _BLOCK
         block = self.U[start : start + _BLOCK]
+        if self.torch:
+            block = block.cpu().numpy()
         inner = np.cumsum(block, dtype=np.float64)
         j = int(np.searchsorted(inner, u, side="right"))
         if j >= block.size or block[j] <= 0.0:
@@ -182,9 +234,8 @@ def lazy_kmeans_plusplus(
     """
     st = LazyKMeansPP(delta, h, min(max_pending, n_picks), norms)
     picks = np.empty(n_picks, dtype=np.intp)
-    if st.norms.sum(dtype=np.float64) > 0.0:
-        first = int(np.argmax(st.norms))
-    else:
+    first = st.largest_norm()
+    if first < 0:
         first = int(random_state.randint(st.n))
     picks[0] = first
     st._reset_sums()
@@ -210,6 +261,51 @@ def lazy_kmeans_plusplus(
             if rejected >= 4 and st.pend_idx:
                 st.flush()
                 rejected = 0
+        picks[k] = i
+        if k + 1 < n_picks:
+            st.add(i)
+    return picks, st
+
+
+def lazy_farthest_first(
+    delta, h, n_picks, max_pending=MAX_PENDING, norms=None, max_tighten=32
+):
+    """Farthest-first picks (the plain kernel's) from stale distances.
+
+    Lazy greedy: take the largest upper bound ``U[i]``, compute the exact
+    ``D^2[i]``; if the bound was tight, ``i`` is the farthest sample (every
+    other ``D^2 <= U <= U[i]``), else lower ``U[i]`` and look again. After
+    ``max_tighten`` loose bounds in one pick the pending centres are
+    flushed. Ties go to the lowest index, as in the plain kernel.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_picks,), dtype=np.intp
+    state : LazyKMeansPP
+    """
+    st = LazyKMeansPP(delta, h, min(max_pending, n_picks), norms)
+    picks = np.empty(n_picks, dtype=np.intp)
+    first = max(st.largest_norm(), 0)
+    picks[0] = first
+    st._reset_sums()
+    st.add(first)
+    st.flush()
+    for k in range(1, n_picks):
+        loose = 0
+        while True:
+            i, u = st.argmax_u()
+            if u == 0.0:  # every remaining distance is zero
+                i = int(np.flatnonzero(~st.is_centre)[0])
+                break
+            d = st.exact(i)
+            st.n_proposals += 1
+            if d >= u:
+                break
+            st.tighten(i, d)
+            loose += 1
+            if loose >= max_tighten and st.pend_idx:
+                st.flush()
+                loose = 0
         picks[k] = i
         if k + 1 < n_picks:
             st.add(i)
