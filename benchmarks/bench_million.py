@@ -37,19 +37,17 @@ def peak_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def make_factors(n, d, seed=0, chunk=65536):
+def make_factors(n, d, seed=0, chunk=65536, h_dtype=np.float32):
     rng = np.random.default_rng(seed)
     delta = np.empty((n, C), dtype=np.float32)
-    h = np.empty((n, d), dtype=np.float32)
+    h = np.empty((n, d), dtype=h_dtype)
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         p = rng.dirichlet(np.full(C, 0.5), size=stop - start)
         p[np.arange(stop - start), p.argmax(1)] -= 1.0
         delta[start:stop] = p
-        rng.standard_normal(
-            (stop - start, d), dtype=np.float32, out=h[start:stop]
-        )
-        np.maximum(h[start:stop], 0.0, out=h[start:stop])
+        block = rng.standard_normal((stop - start, d), dtype=np.float32)
+        h[start:stop] = np.maximum(block, 0.0)
     return delta, h
 
 
@@ -59,9 +57,18 @@ def main():
     parser.add_argument("--d", type=int, default=512)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--plain-picks", type=int, default=20)
+    parser.add_argument(
+        "--storage",
+        choices=["float32", "float16"],
+        default="float32",
+        help="dtype in which h is generated and held (float16: the "
+        "storage_dtype option; the plain kernel and the floor then run "
+        "on a float32 copy made after the lazy call)",
+    )
     args = parser.parse_args()
-    log(f"generating {args.n} x (C={C}, D={args.d}) float32 factors")
-    delta, h = make_factors(args.n, args.d)
+    log(f"generating {args.n} x (C={C}, D={args.d}) factors, h {args.storage}")
+    delta, h = make_factors(args.n, args.d, h_dtype=np.dtype(args.storage))
+    h_bytes = h.nbytes
     base = peak_mib()
     t0 = time.perf_counter()
     idx, st = lazy_kmeans_plusplus(
@@ -71,6 +78,8 @@ def main():
     lazy_peak = peak_mib()
     assert len(set(idx.tolist())) == args.batch
     log(f"lazy: {lazy_s:.2f} s, {st.n_flushes} flushes")
+    if h.dtype == np.float16:
+        h = h.astype(np.float32)
     t0 = time.perf_counter()
     kmeans_plusplus(
         delta, h, args.plain_picks, random_state=0, algorithm="plain"
@@ -83,7 +92,14 @@ def main():
     floor_s = (time.perf_counter() - t0) * args.batch / args.plain_picks
     # The public function (input checks included) must give the same picks.
     same = np.array_equal(
-        idx, kmeans_plusplus(delta, h, args.batch, random_state=0)[0]
+        idx,
+        kmeans_plusplus(
+            delta,
+            h,
+            args.batch,
+            random_state=0,
+            storage_dtype=None if args.storage == "float32" else "float16",
+        )[0],
     )
     text = "\n".join(
         [
@@ -93,16 +109,17 @@ def main():
             machine_line(),
             versions_line(),
             "",
-            "| N | C | D | batch | lazy (s) | flushes | proposals | "
+            "| N | C | D | h | batch | lazy (s) | flushes | proposals | "
             "plain (s, est.) | floor (s, est.) | lazy/floor | "
             "peak RSS MiB (process) | peak growth in the lazy call MiB |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-            f"| {args.n:,} | {C} | {args.d} | {args.batch} | {lazy_s:.2f} | "
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {args.n:,} | {C} | {args.d} | {args.storage} | {args.batch} "
+            f"| {lazy_s:.2f} | "
             f"{st.n_flushes} | {st.n_proposals} | {plain_s:.1f} | "
             f"{floor_s:.1f} | {lazy_s / floor_s:.3f}x | {lazy_peak:.0f} | "
             f"{lazy_peak - base:.0f} |",
             "",
-            f"The factors alone take {(delta.nbytes + h.nbytes) / 2**20:.0f}"
+            f"The factors alone take {(delta.nbytes + h_bytes) / 2**20:.0f}"
             f" MiB. plain and floor: {args.plain_picks} picks/passes timed "
             f"and scaled to {args.batch}. Public function gives the same "
             f"picks: {same}.",

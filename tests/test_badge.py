@@ -107,6 +107,35 @@ class BadgeParamTests:
                     X, y, clf, batch_size=3, return_utilities=ret
                 )
 
+    def test_param_storage_dtype(self):
+        X, y, _, clf = make_pool()
+        idx = self.make(random_state=0, storage_dtype="float16").query(
+            X, y, clf, batch_size=6
+        )
+        assert len(set(idx.tolist())) == 6
+        # On 2-D blobs the rounding to float16 changes nothing here.
+        ref = self.make(random_state=0).query(X, y, clf, batch_size=6)
+        np.testing.assert_array_equal(idx, ref)
+        for kw, ret, match in [
+            (dict(storage_dtype="float8"), False, "storage_dtype"),
+            (dict(storage_dtype="bfloat16"), False, "bfloat16"),
+            (dict(storage_dtype="float16"), True, "lazy kernels"),
+            (
+                dict(storage_dtype="float16", algorithm="plain"),
+                False,
+                "lazy kernels",
+            ),
+            (
+                dict(storage_dtype="float16", class_balance="equal"),
+                False,
+                "class_balance",
+            ),
+        ]:
+            with pytest.raises(ValueError, match=match):
+                self.make(**kw).query(
+                    X, y, clf, batch_size=3, return_utilities=ret
+                )
+
     def test_param_chunk_size(self):
         X, y, _, clf = make_pool()
         ref = self.make(random_state=0).query(X, y, clf, batch_size=6)

@@ -206,3 +206,40 @@ def test_lazy_farthest_first_makes_the_plain_picks(dtype):
         farthest_first(delta, h, 3, algorithm="lazy", return_utilities=True)
     with pytest.raises(ValueError, match="algorithm"):
         farthest_first(delta, h, 3, algorithm="fast")
+
+
+@pytest.mark.parametrize("kind", ["kmeans++", "farthest_first"])
+def test_half_storage_picks_are_exact_for_the_rounded_embeddings(kind):
+    from skactiveml_badge.selection import farthest_first
+
+    kernel = kmeans_plusplus if kind == "kmeans++" else farthest_first
+    kw = {"random_state": 0} if kind == "kmeans++" else {}
+    rng = np.random.RandomState(4)
+    _, delta, h = random_factors(rng, 3000, 10, 40)
+    rounded = h.astype(np.float16).astype(np.float64)
+    half = kernel(delta, h, 120, dtype=np.float64, storage_dtype="float16",
+                  **kw)[0]  # fmt: skip
+    ref = kernel(delta, rounded, 120, dtype=np.float64, **kw)[0]
+    np.testing.assert_array_equal(half, ref)
+    with pytest.raises(ValueError, match="float16 range"):
+        kernel(delta, h * 1e5, 3, storage_dtype="float16", **kw)
+    with pytest.raises(ValueError, match="lazy kernels"):
+        kernel(delta, h, 3, storage_dtype="float16", return_utilities=True,
+               **kw)  # fmt: skip
+    with pytest.raises(ValueError, match="n_picks"):
+        kernel(delta, h, 5000, storage_dtype="float16", **kw)
+
+
+def test_bfloat16_storage_on_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.RandomState(4)
+    _, delta, h = random_factors(rng, 2000, 10, 32)
+    rounded = torch.tensor(h).to(torch.bfloat16).to(torch.float64)
+    a = kmeans_plusplus(
+        torch.tensor(delta), torch.tensor(h), 60, random_state=0,
+        dtype=np.float64, backend="torch", storage_dtype="bfloat16",
+    )[0]  # fmt: skip
+    b = kmeans_plusplus(
+        delta, rounded.numpy(), 60, random_state=0, dtype=np.float64
+    )[0]
+    np.testing.assert_array_equal(a, b)

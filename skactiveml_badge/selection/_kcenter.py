@@ -20,6 +20,7 @@ def farthest_first(
     backend="auto",
     device=None,
     algorithm="auto",
+    storage_dtype=None,
 ):
     """Pick a batch by farthest-first traversal on gradient embeddings.
 
@@ -60,6 +61,8 @@ def farthest_first(
         the current farthest candidates (lazy greedy), applying new centres
         in blocks: the same picks up to round-off in near-ties, no
         utilities, dense ``h`` only. ``"auto"``: lazy where it applies.
+    storage_dtype : None, "float16" or "bfloat16", default=None
+        Hold ``h`` in half precision, as for :func:`kmeans_plusplus`.
 
     Returns
     -------
@@ -81,6 +84,12 @@ def farthest_first(
     >>> bool(np.nanmax(util[1]) >= np.nanmax(util[2]))
     True
     """
+    if storage_dtype is not None:
+        from ._kmeanspp import _half
+
+        return _half("farthest_first", delta, h, n_picks, None, dtype,
+                     storage_dtype, backend, device, return_utilities,
+                     algorithm)  # fmt: skip
     state, n_picks = check_kernel_args(
         delta, h, n_picks, dtype, chunk_size, backend, device
     )

@@ -22,6 +22,7 @@ def kmeans_plusplus(
     backend="auto",
     device=None,
     algorithm="auto",
+    storage_dtype=None,
 ):
     """Pick a batch by k-means++ seeding on gradient embeddings.
 
@@ -72,6 +73,10 @@ def kmeans_plusplus(
         n=50,000, D=512 and 1,000 picks it takes about a tenth of the
         plain kernel's time. It needs a dense ``h``, returns no utilities
         and runs on both backends. ``"auto"``: lazy where it applies.
+    storage_dtype : None, "float16" or "bfloat16", default=None
+        Hold ``h`` in half precision (half the bytes; ``"bfloat16"`` with
+        the torch backend only) and compute in ``dtype``. The picks are
+        then exact draws for the rounded embeddings. Lazy kernel only.
 
     Returns
     -------
@@ -99,10 +104,14 @@ def kmeans_plusplus(
     >>> idx.shape
     (4,)
     """
+    random_state = check_random_state(random_state)
+    if storage_dtype is not None:
+        return _half("kmeans++", delta, h, n_picks, random_state, dtype,
+                     storage_dtype, backend, device, return_utilities,
+                     algorithm)  # fmt: skip
     state, n_picks = check_kernel_args(
         delta, h, n_picks, dtype, chunk_size, backend, device
     )
-    random_state = check_random_state(random_state)
     return run_kmeans_plusplus(
         state, n_picks, random_state, return_utilities, None, algorithm
     )
@@ -199,3 +208,31 @@ def _search(cum, u, weights):
         # u rounded up to the total: take the last positive weight.
         i = int(np.flatnonzero(weights)[-1])
     return i
+
+
+def _half(kind, delta, h, n_picks, rs, dtype, storage, backend, device,
+          return_utils, algorithm):  # fmt: skip
+    """Public kernels with ``storage_dtype``: checks, then a lazy kernel."""
+    from ._backend import BACKENDS, resolve_backend
+    from ._lazy import half_factors, run_half
+    from ._validation import check_positive_int
+
+    if algorithm not in ALGORITHMS:
+        raise ValueError(
+            f"`algorithm` must be one of {list(ALGORITHMS)}, got "
+            f"{algorithm!r}."
+        )
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"`backend` must be one of {list(BACKENDS)}, got {backend!r}."
+        )
+    n_picks = check_positive_int(n_picks, "n_picks")
+    delta, h = half_factors(
+        delta, h, dtype, storage, resolve_backend(backend, h), device
+    )
+    if not 0 < n_picks <= delta.shape[0]:
+        raise ValueError(
+            f"`n_picks={n_picks}` exceeds the number of samples "
+            f"({delta.shape[0]})."
+        )
+    return run_half(kind, delta, h, n_picks, rs, return_utils, algorithm)

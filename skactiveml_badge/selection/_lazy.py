@@ -27,7 +27,7 @@ proposal), so the same seed gives other picks with the same distribution.
 import numpy as np
 
 from ._backend import is_torch_tensor
-from ._distances import roundoff_tolerance, sq_norms
+from ._distances import roundoff_tolerance
 
 _BLOCK = 1024
 # Pending centres at most before a forced flush. A proposal costs
@@ -37,6 +37,26 @@ _BLOCK = 1024
 MAX_PENDING = 4096
 # Elements of the (rows x pending) distance block computed at once.
 _FLUSH_ELEMENTS = 1 << 21
+# Rows of a half-precision h converted at once (32 MiB at D = 512).
+_HALF_ROWS = 16384
+
+
+def _make_torch_convert():
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return None
+
+    def convert(block, dtype):
+        import torch
+
+        t = torch.from_numpy(np.ascontiguousarray(block))
+        return t.to(getattr(torch, np.dtype(dtype).name)).numpy()
+
+    return convert
+
+
+_torch_convert = _make_torch_convert()
 
 
 class LazyKMeansPP:
@@ -65,23 +85,28 @@ class LazyKMeansPP:
         self.pend_idx = []
         shape_d = (self.max_pending, delta.shape[1])
         shape_h = (self.max_pending, h.shape[1])
+        # Half-precision storage of h (half the bytes): rows are converted
+        # to the compute dtype of delta when they are used.
+        self.cdtype = delta.dtype
+        self.half = h.dtype != delta.dtype
         if self.torch:
             import torch
 
             self._t = torch
-            np_dtype = np.float32 if h.dtype == torch.float32 else np.float64
+            f32 = delta.dtype == torch.float32
+            np_dtype = np.float32 if f32 else np.float64
             if norms is None:
-                norms = (delta * delta).sum(1) * (h * h).sum(1)
+                norms = self._norms()
             self.U = torch.full_like(norms, float("inf"))
             self.pend_d = delta.new_empty(shape_d)
-            self.pend_h = h.new_empty(shape_h)
+            self.pend_h = delta.new_empty(shape_h)
         else:
-            np_dtype = h.dtype
+            np_dtype = delta.dtype
             if norms is None:
-                norms = sq_norms(delta, h)
-            self.U = np.full(n, np.inf, dtype=h.dtype)
-            self.pend_d = np.empty(shape_d, h.dtype)
-            self.pend_h = np.empty(shape_h, h.dtype)
+                norms = self._norms()
+            self.U = np.full(n, np.inf, dtype=delta.dtype)
+            self.pend_d = np.empty(shape_d, delta.dtype)
+            self.pend_h = np.empty(shape_h, delta.dtype)
         self.norms = norms
         self.tol = roundoff_tolerance(
             np_dtype, max(delta.shape[1], h.shape[1])
@@ -90,13 +115,40 @@ class LazyKMeansPP:
         self.n_flushes = 0
         self.n_proposals = 0
 
+    def rows(self, start, stop):
+        """``h[start:stop]`` in the compute dtype."""
+        block = self.h[start:stop]
+        if not self.half:
+            return block
+        if self.torch:
+            return block.to(self.cdtype)
+        if _torch_convert is not None:
+            # numpy's float16 -> float32 cast is scalar code (about 5 ns per
+            # value here); torch's is vectorised (under 1 ns).
+            return _torch_convert(block, self.cdtype)
+        return block.astype(self.cdtype)
+
+    def _norms(self):
+        """``|delta|^2 |h|^2``, in chunks (no n x D temporary)."""
+        parts = []
+        for start in range(0, self.n, _HALF_ROWS):
+            hb = self.rows(start, start + _HALF_ROWS)
+            if self.torch:
+                parts.append((hb * hb).sum(1))
+            else:
+                parts.append(np.einsum("ij,ij->i", hb, hb))
+        h2 = self._t.cat(parts) if self.torch else np.concatenate(parts)
+        if self.torch:
+            return (self.delta * self.delta).sum(1) * h2
+        return np.einsum("ij,ij->i", self.delta, self.delta) * h2
+
     # -------------------------------------------------------------- centres
 
     def add(self, idx):
         """Make ``idx`` a (pending) centre."""
         p = len(self.pend_idx)
         self.pend_d[p] = self.delta[idx]
-        self.pend_h[p] = self.h[idx]
+        self.pend_h[p] = self.rows(idx, idx + 1)[0]
         self.pend_idx.append(int(idx))
         self.is_centre[idx] = True
         u = float(self.U[idx])
@@ -113,6 +165,8 @@ class LazyKMeansPP:
             Pd, Ph = self.pend_d[:p], self.pend_h[:p]
             Pa = self.norms[self.pend_idx]
             rows = max(1, _FLUSH_ELEMENTS // p)
+            if self.half:  # bound the converted copy of h's rows
+                rows = min(rows, _HALF_ROWS)
             for start in range(0, self.n, rows):
                 stop = min(start + rows, self.n)
                 dist = self._dist(start, stop, Pd, Ph, Pa)
@@ -128,7 +182,7 @@ class LazyKMeansPP:
 
     def _dist(self, start, stop, Pd, Ph, Pa):
         a = self.norms[start:stop, None]
-        dist = self.h[start:stop] @ Ph.T
+        dist = self.rows(start, stop) @ Ph.T
         dist *= self.delta[start:stop] @ Pd.T
         dist *= -2.0
         base = a + Pa[None, :]
@@ -145,7 +199,7 @@ class LazyKMeansPP:
             return u
         Pd, Ph = self.pend_d[:p], self.pend_h[:p]
         Pa = self.norms[self.pend_idx]
-        d = (Ph @ self.h[i]) * (Pd @ self.delta[i])
+        d = (Ph @ self.rows(i, i + 1)[0]) * (Pd @ self.delta[i])
         base = self.norms[i] + Pa
         d = base - 2.0 * d
         d = d * (d > self.tol * base)
@@ -310,3 +364,68 @@ def lazy_farthest_first(
         if k + 1 < n_picks:
             st.add(i)
     return picks, st
+
+
+HALF_DTYPES = ("float16", "bfloat16")
+
+
+def half_factors(delta, h, dtype, storage_dtype, backend, device=None):
+    """``delta`` in ``dtype`` and ``h`` in half precision, on the backend.
+
+    ``h`` is converted without a full-precision copy where it can be (a
+    float32 numpy array is rounded straight to float16). Raises if a value
+    of ``h`` overflows the half-precision range.
+    """
+    import scipy.sparse as sp
+
+    from ._validation import check_dtype
+
+    if storage_dtype not in HALF_DTYPES:
+        raise ValueError(
+            f"`storage_dtype` must be None or one of {list(HALF_DTYPES)}, "
+            f"got {storage_dtype!r}."
+        )
+    if sp.issparse(h):
+        raise ValueError("`storage_dtype` needs a dense h.")
+    dtype = check_dtype(dtype)
+    if backend == "torch":
+        import torch
+
+        from ._torch import as_tensors
+
+        delta, _ = as_tensors(delta, delta[:, :1], dtype, device)
+        h = torch.as_tensor(h, device=delta.device)
+        h = h.to(getattr(torch, storage_dtype)).contiguous()
+        finite = bool(torch.isfinite(h).all())
+    else:
+        if storage_dtype != "float16":
+            raise ValueError(
+                "`storage_dtype='bfloat16'` needs backend='torch' (numpy has "
+                "no bfloat16)."
+            )
+        if is_torch_tensor(delta) or is_torch_tensor(h):
+            delta, h = delta.cpu().numpy(), h.cpu().numpy()
+        delta = np.ascontiguousarray(delta, dtype=dtype)
+        with np.errstate(over="ignore"):  # overflow is reported below
+            h = np.ascontiguousarray(h, dtype=np.float16)
+        finite = bool(np.isfinite(h).all())
+    if not finite:
+        raise ValueError(
+            f"`h` has values outside the {storage_dtype} range (or NaN); "
+            "use storage_dtype=None."
+        )
+    if delta.shape[0] != h.shape[0] or h.ndim != 2:
+        raise ValueError("`delta` and `h` must be 2-D with the same rows.")
+    return delta, h
+
+
+def run_half(kind, delta, h, n_picks, random_state, return_utils, algorithm):
+    """A lazy kernel on half-precision ``h`` (from :func:`half_factors`)."""
+    if algorithm == "plain" or return_utils:
+        raise ValueError(
+            "`storage_dtype` is served by the lazy kernels only: use "
+            "algorithm='auto' or 'lazy' and no return_utilities."
+        )
+    if kind == "kmeans++":
+        return lazy_kmeans_plusplus(delta, h, n_picks, random_state)[0], None
+    return lazy_farthest_first(delta, h, n_picks)[0], None
