@@ -132,7 +132,8 @@ default=None
         rejection sampling with blocked distance updates, about ten times
         faster on large pools, but it returns no utilities and takes other
         random numbers; for farthest-first it makes the same picks (lazy
-        greedy).
+        greedy) up to exact ties in distance, which round-off may break
+        differently.
         ``"auto"`` uses it for calls without ``return_utilities``, without
         ``class_balance``, on the numpy backend with a dense embedding;
         so, for one seed, ``query(..., return_utilities=True)`` and

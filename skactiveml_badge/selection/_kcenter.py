@@ -2,11 +2,9 @@
 
 import numpy as np
 
-from ._kmeanspp import lazy_obstacle
+from ._kmeanspp import use_lazy
 from ._lazy import lazy_farthest_first
 from ._validation import check_kernel_args
-
-ALGORITHMS = ("auto", "plain", "lazy")
 
 
 def farthest_first(
@@ -100,15 +98,7 @@ def farthest_first(
 
 def run_farthest_first(state, n_picks, return_utils, quota, algorithm):
     """The lazy kernel where it applies (and is allowed), else the plain."""
-    if algorithm not in ALGORITHMS:
-        raise ValueError(
-            f"`algorithm` must be one of {list(ALGORITHMS)}, got "
-            f"{algorithm!r}."
-        )
-    why_not = lazy_obstacle(state, return_utils, quota)
-    if algorithm == "lazy" and why_not:
-        raise ValueError(f"`algorithm='lazy'` {why_not}.")
-    if algorithm == "plain" or why_not:
+    if not use_lazy(state, return_utils, quota, algorithm):
         return _farthest_first(state, n_picks, return_utils, quota)
     idx, _ = lazy_farthest_first(
         state.delta, state.h, n_picks, norms=state.sq_norms

@@ -121,15 +121,7 @@ def run_kmeans_plusplus(
     state, n_picks, random_state, return_utils, quota, algorithm
 ):
     """The lazy kernel where it applies (and is allowed), else the plain."""
-    if algorithm not in ALGORITHMS:
-        raise ValueError(
-            f"`algorithm` must be one of {list(ALGORITHMS)}, got "
-            f"{algorithm!r}."
-        )
-    why_not = lazy_obstacle(state, return_utils, quota)
-    if algorithm == "lazy" and why_not:
-        raise ValueError(f"`algorithm='lazy'` {why_not}.")
-    if algorithm == "plain" or why_not:
+    if not use_lazy(state, return_utils, quota, algorithm):
         return _kmeans_plusplus(
             state, n_picks, random_state, return_utils, quota
         )
@@ -139,13 +131,27 @@ def run_kmeans_plusplus(
     return idx, None
 
 
+def use_lazy(state, return_utils, quota, algorithm):
+    """Whether a call goes to a lazy kernel; raises for an impossible
+    ``algorithm="lazy"`` or an unknown algorithm."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(
+            f"`algorithm` must be one of {list(ALGORITHMS)}, got "
+            f"{algorithm!r}."
+        )
+    why_not = lazy_obstacle(state, return_utils, quota)
+    if algorithm == "lazy" and why_not:
+        raise ValueError(f"`algorithm='lazy'` {why_not}.")
+    return algorithm != "plain" and not why_not
+
+
 def lazy_obstacle(state, return_utils, quota):
     """Why the lazy kernel cannot serve a call (or an empty string)."""
     if return_utils:
         return "returns no utilities (use 'plain' or 'auto')"
     if quota is not None:
         return "does not support class quotas"
-    if sp.issparse(state.h):
+    if state is not None and sp.issparse(state.h):
         return "needs a dense h (not sparse leaf embeddings)"
     return ""
 
@@ -217,11 +223,7 @@ def _half(kind, delta, h, n_picks, rs, dtype, storage, backend, device,
     from ._lazy import half_factors, run_half
     from ._validation import check_positive_int
 
-    if algorithm not in ALGORITHMS:
-        raise ValueError(
-            f"`algorithm` must be one of {list(ALGORITHMS)}, got "
-            f"{algorithm!r}."
-        )
+    use_lazy(None, False, None, algorithm)  # checks the name
     if backend not in BACKENDS:
         raise ValueError(
             f"`backend` must be one of {list(BACKENDS)}, got {backend!r}."

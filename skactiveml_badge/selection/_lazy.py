@@ -265,6 +265,18 @@ class LazyKMeansPP:
         return start + j
 
 
+def _start(delta, h, n_picks, max_pending, norms, if_all_zero):
+    """The state with its first centre (the largest norm) applied."""
+    st = LazyKMeansPP(delta, h, min(max_pending, n_picks), norms)
+    picks = np.empty(n_picks, dtype=np.intp)
+    first = st.largest_norm()
+    picks[0] = first if first >= 0 else if_all_zero(st.n)
+    st._reset_sums()
+    st.add(picks[0])
+    st.flush()
+    return st, picks
+
+
 def lazy_kmeans_plusplus(
     delta, h, n_picks, random_state, max_pending=MAX_PENDING, norms=None
 ):
@@ -286,15 +298,10 @@ def lazy_kmeans_plusplus(
     state : LazyKMeansPP
         For its counters (``n_flushes``, ``n_proposals``).
     """
-    st = LazyKMeansPP(delta, h, min(max_pending, n_picks), norms)
-    picks = np.empty(n_picks, dtype=np.intp)
-    first = st.largest_norm()
-    if first < 0:
-        first = int(random_state.randint(st.n))
-    picks[0] = first
-    st._reset_sums()
-    st.add(first)
-    st.flush()
+    st, picks = _start(
+        delta, h, n_picks, max_pending, norms,
+        lambda n: int(random_state.randint(n)),
+    )  # fmt: skip
     for k in range(1, n_picks):
         rejected = 0
         while True:
@@ -337,13 +344,7 @@ def lazy_farthest_first(
     indices : ndarray of shape (n_picks,), dtype=np.intp
     state : LazyKMeansPP
     """
-    st = LazyKMeansPP(delta, h, min(max_pending, n_picks), norms)
-    picks = np.empty(n_picks, dtype=np.intp)
-    first = max(st.largest_norm(), 0)
-    picks[0] = first
-    st._reset_sums()
-    st.add(first)
-    st.flush()
+    st, picks = _start(delta, h, n_picks, max_pending, norms, lambda n: 0)
     for k in range(1, n_picks):
         loose = 0
         while True:
