@@ -81,8 +81,10 @@ class Badge(EmbeddingPoolStrategy):
         read per pick; use float64 when the exact selection probabilities
         matter to more than about six digits.
     chunk_size : int or None, default=None
-        Rows processed at once in each distance update; the extra memory
-        is a few vectors of this length. ``None`` uses 65536.
+        Rows processed at once in each distance update of the plain
+        kernels; the extra memory is a few vectors of this length.
+        ``None`` uses 65536. (The lazy kernels update in blocks of about
+        two million distances, a few times 8 MiB.)
     embedding_layer : str or None, default=None
         Torch nets: name (in ``module.named_modules()``) of the
         ``torch.nn.Linear`` layer whose input is the embedding. ``None``
