@@ -17,6 +17,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from .._optional import import_optional
+from .._validation import check_non_negative_int
+from ..selection._validation import check_positive_int
 from ._registry import MODELS, STRATEGIES, check_names, load_dataset
 
 #: Columns of ``results.csv``, one row per (data set, model, strategy,
@@ -118,14 +120,14 @@ class ExperimentConfig:
                 )
         check_names(self.datasets, self.models, self.strategies)
         for name in ("rounds", "n_start"):
-            _check_int(getattr(self, name), name)
+            check_positive_int(getattr(self, name), name)
         for b in self.batch_sizes:
-            _check_int(b, "batch_sizes")
+            check_positive_int(b, "batch_sizes")
         if isinstance(self.seeds, (int, np.integer)):
-            _check_int(self.seeds, "seeds")
+            check_positive_int(self.seeds, "seeds")
         else:
             for s in self.seeds:
-                _check_int(s, "seeds", minimum=0)
+                check_non_negative_int(s, "seeds")
             if not len(self.seeds) or len(set(self.seeds)) != len(self.seeds):
                 raise ValueError("`seeds` must be distinct and non-empty.")
         if not 0 < float(self.test_size) < 1:
@@ -161,13 +163,6 @@ class ExperimentConfig:
                 )
             data[name] = (X, y, scale)
         return data
-
-
-def _check_int(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"`{name}` must be an int, got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}, got {value}.")
 
 
 def run_experiment(config, out_dir, progress=True, _after_row=None):
