@@ -3,14 +3,12 @@
 import numpy as np
 import scipy.sparse as sp
 
+from ._arrays import is_torch_tensor
 from ._distances import NearestCentreDistances
 
 BACKENDS = ("auto", "numpy", "torch")
 
-
-def is_torch_tensor(x):
-    """Whether ``x`` is a torch tensor (without importing torch)."""
-    return type(x).__module__.startswith("torch") and hasattr(x, "device")
+__all__ = ["BACKENDS", "is_torch_tensor", "make_state", "resolve_backend"]
 
 
 def resolve_backend(backend, h):

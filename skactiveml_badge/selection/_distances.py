@@ -13,6 +13,8 @@ so every distance needs only the factors (``O(C + D)`` per pair) and the
 import numpy as np
 import scipy.sparse as sp
 
+from ._arrays import argmax_first, block_sums
+
 # Rows processed at once when updating distances to one new centre: the
 # extra memory is four vectors of this length (1 MiB in float32). Smaller
 # chunks split each matrix-vector product into more BLAS calls, which
@@ -180,11 +182,7 @@ class NearestCentreDistances:
 
     def block_sums(self, weights, block: int):
         """Float64 sums of consecutive blocks of ``block`` weights."""
-        n_full = weights.size // block * block
-        sums = weights[:n_full].reshape(-1, block).sum(1, dtype=np.float64)
-        if n_full < weights.size:
-            sums = np.append(sums, weights[n_full:].sum(dtype=np.float64))
-        return sums
+        return block_sums(weights, block)
 
     def block(self, weights, start: int, stop: int):
         """``weights[start:stop]`` on the host."""
@@ -192,8 +190,7 @@ class NearestCentreDistances:
 
     def argmax(self, weights):
         """Index and value of the largest weight (lowest index on ties)."""
-        idx = int(np.argmax(weights))
-        return idx, float(weights[idx])
+        return argmax_first(weights)
 
     def to_host(self, weights):
         """All weights as a float64 numpy array."""

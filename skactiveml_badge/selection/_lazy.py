@@ -26,7 +26,7 @@ proposal), so the same seed gives other picks with the same distribution.
 
 import numpy as np
 
-from ._backend import is_torch_tensor
+from ._arrays import argmax_first, block_sums, is_torch_tensor
 from ._distances import roundoff_tolerance
 
 _BLOCK = 1024
@@ -207,10 +207,7 @@ class LazyKMeansPP:
 
     def argmax_u(self):
         """``(i, U[i])`` for the largest ``U`` (lowest index on ties)."""
-        top = float(self.U.max())
-        if self.torch:
-            return int(self._t.nonzero(self.U == top)[0, 0]), top
-        return int(np.argmax(self.U)), top
+        return argmax_first(self.U)
 
     def tighten(self, i, value):
         """Lower ``U[i]`` to ``value`` (still an upper bound of ``D^2``)."""
@@ -221,25 +218,12 @@ class LazyKMeansPP:
 
     def largest_norm(self):
         """Index of the largest norm (lowest on ties), -1 if all zero."""
-        top = float(self.norms.max())
-        if not top > 0.0:
-            return -1
-        if self.torch:
-            return int(self._t.nonzero(self.norms == top)[0, 0])
-        return int(np.argmax(self.norms))
+        idx, top = argmax_first(self.norms)
+        return idx if top > 0.0 else -1
 
     def _reset_sums(self):
         """Float64 block sums of ``U``, on the host."""
-        n_full = self.n // _BLOCK * _BLOCK
-        U = self.U
-        f64 = self._t.float64 if self.torch else np.float64
-        parts = [U[:n_full].reshape(-1, _BLOCK).sum(1, dtype=f64)]
-        if n_full < self.n:
-            parts.append(U[n_full:].sum(dtype=f64).reshape(1))
-        if self.torch:
-            self.block_sums = self._t.cat(parts).cpu().numpy()
-        else:
-            self.block_sums = np.concatenate(parts)
+        self.block_sums = block_sums(self.U, _BLOCK)
 
     def propose(self, random_state):
         """Index drawn with probability ``U / sum(U)``, or -1 if all zero."""

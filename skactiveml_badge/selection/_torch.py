@@ -9,6 +9,7 @@ backends pick the same indices up to floating-point round-off.
 import numpy as np
 
 from .._optional import import_optional
+from ._arrays import argmax_first, block_sums
 from ._distances import DEFAULT_CHUNK_SIZE, roundoff_tolerance
 
 torch = import_optional("torch")
@@ -108,23 +109,13 @@ class TorchNearestCentreDistances:
         ).to(self.sq_norms.dtype)
 
     def block_sums(self, weights, block):
-        n = weights.shape[0]
-        n_full = n // block * block
-        sums = weights[:n_full].reshape(-1, block).sum(1, dtype=torch.float64)
-        if n_full < n:
-            tail = weights[n_full:].sum(dtype=torch.float64).reshape(1)
-            sums = torch.cat([sums, tail])
-        return sums.cpu().numpy()
+        return block_sums(weights, block)
 
     def block(self, weights, start, stop):
         return weights[start:stop].cpu().numpy()
 
     def argmax(self, weights):
-        # torch.argmax does not promise the first index on ties; the
-        # smallest index among the maxima does.
-        value = weights.max()
-        idx = torch.nonzero(weights == value)[0, 0]
-        return int(idx), float(value)
+        return argmax_first(weights)
 
     def to_host(self, weights):
         return weights.cpu().numpy().astype(np.float64)
