@@ -27,7 +27,7 @@ proposal), so the same seed gives other picks with the same distribution.
 import numpy as np
 
 from ._arrays import argmax_first, block_sums, is_torch_tensor
-from ._distances import roundoff_tolerance
+from ._distances import roundoff_tolerance, sq_norms
 
 _BLOCK = 1024
 # Pending centres at most before a forced flush. A proposal costs
@@ -108,6 +108,10 @@ class LazyKMeansPP:
             self.pend_d = np.empty(shape_d, delta.dtype)
             self.pend_h = np.empty(shape_h, delta.dtype)
         self.norms = norms
+        if self.torch:
+            self.pend_a = norms.new_empty(self.max_pending)
+        else:
+            self.pend_a = np.empty(self.max_pending, norms.dtype)
         self.tol = roundoff_tolerance(
             np_dtype, max(delta.shape[1], h.shape[1])
         )
@@ -129,7 +133,10 @@ class LazyKMeansPP:
         return block.astype(self.cdtype)
 
     def _norms(self):
-        """``|delta|^2 |h|^2``, in chunks (no n x D temporary)."""
+        """``|delta|^2 |h|^2`` (in chunks for a half or torch h: no n x D
+        temporary)."""
+        if not (self.torch or self.half):
+            return sq_norms(self.delta, self.h)
         parts = []
         for start in range(0, self.n, _HALF_ROWS):
             hb = self.rows(start, start + _HALF_ROWS)
@@ -138,9 +145,7 @@ class LazyKMeansPP:
             else:
                 parts.append(np.einsum("ij,ij->i", hb, hb))
         h2 = self._t.cat(parts) if self.torch else np.concatenate(parts)
-        if self.torch:
-            return (self.delta * self.delta).sum(1) * h2
-        return np.einsum("ij,ij->i", self.delta, self.delta) * h2
+        return (self.delta * self.delta).sum(1) * h2
 
     # -------------------------------------------------------------- centres
 
@@ -149,6 +154,7 @@ class LazyKMeansPP:
         p = len(self.pend_idx)
         self.pend_d[p] = self.delta[idx]
         self.pend_h[p] = self.rows(idx, idx + 1)[0]
+        self.pend_a[p] = self.norms[idx]
         self.pend_idx.append(int(idx))
         self.is_centre[idx] = True
         u = float(self.U[idx])
@@ -163,7 +169,7 @@ class LazyKMeansPP:
         p = len(self.pend_idx)
         if p:
             Pd, Ph = self.pend_d[:p], self.pend_h[:p]
-            Pa = self.norms[self.pend_idx]
+            Pa = self.pend_a[:p]
             rows = max(1, _FLUSH_ELEMENTS // p)
             if self.half:  # bound the converted copy of h's rows
                 rows = min(rows, _HALF_ROWS)
@@ -198,7 +204,7 @@ class LazyKMeansPP:
         if p == 0:
             return u
         Pd, Ph = self.pend_d[:p], self.pend_h[:p]
-        Pa = self.norms[self.pend_idx]
+        Pa = self.pend_a[:p]
         d = (Ph @ self.rows(i, i + 1)[0]) * (Pd @ self.delta[i])
         base = self.norms[i] + Pa
         d = base - 2.0 * d
@@ -376,9 +382,12 @@ def half_factors(delta, h, dtype, storage_dtype, backend, device=None):
     if backend == "torch":
         import torch
 
-        from ._torch import as_tensors
+        from ._torch import _TORCH_DTYPES
 
-        delta, _ = as_tensors(delta, delta[:, :1], dtype, device)
+        tdtype = getattr(torch, _TORCH_DTYPES[dtype])
+        delta = torch.as_tensor(delta, device=device).to(tdtype).contiguous()
+        if not bool(torch.isfinite(delta).all()):
+            raise ValueError("`delta` contains NaN or infinite values.")
         h = torch.as_tensor(h, device=delta.device)
         h = h.to(getattr(torch, storage_dtype)).contiguous()
         finite = bool(torch.isfinite(h).all())
