@@ -164,21 +164,15 @@ def quadratic_forms(L, h, M, ops):
     return ops.cat(parts, 0)
 
 
-def project(L, h, U):
+def project(L, h, U, ops):
     """``V_x^T U`` for every row, for ``U`` of shape (d, k): (n, C, k)."""
     n, Cr, C = L.shape
     D = h.shape[1]
     k = U.shape[1]
     U3 = U.reshape(Cr, D, k)
     # W[n, a, b] = sum_i h[n, i] U[a, i, b]
-    W = (h @ _swap01(U3).reshape(D, Cr * k)).reshape(n, Cr, k)
+    W = (h @ ops.permute(U3, (1, 0, 2)).reshape(D, Cr * k)).reshape(n, Cr, k)
     return L.mT @ W
-
-
-def _swap01(a):
-    if is_torch_tensor(a):
-        return a.permute(1, 0, 2)
-    return np.transpose(a, (1, 0, 2))
 
 
 def apply_to(M, L_s, h_s):
@@ -236,7 +230,7 @@ class BaitState:
         W = self.B @ FUR - UR @ (UR.T @ FUR) * (sign / 2)
         sel = slice(None) if rows is None else rows
         C = self.eye.shape[0]
-        cf = project(self.L[sel], self.h[sel], ops.cat([UR, W], 1))
+        cf = project(self.L[sel], self.h[sel], ops.cat([UR, W], 1), ops)
         c, f = cf[..., :C], cf[..., C:]
         fc = f @ c.mT
         self.G[sel] = self.G[sel] - sign * (c @ c.mT)
