@@ -24,8 +24,8 @@ from .selection._distances import (
     sq_norms,
 )
 from .selection._kcenter import run_farthest_first
-from .selection._kmeanspp import ALGORITHMS, run_kmeans_plusplus
-from .selection._lazy import half_factors, run_half
+from .selection._kmeanspp import run_kmeans_plusplus
+from .selection._lazy import ALGORITHMS, half_factors, run_half
 from .selection._quota import QuotaTracker, class_quotas
 from .selection._validation import check_dtype, check_positive_int
 
@@ -389,17 +389,12 @@ default=None
         delta = logit_gradients(proba)
         backend = resolve_backend(self.backend, h)
         if self.storage_dtype is not None:
-            if self.class_balance is not None:
-                raise ValueError(
-                    "`storage_dtype` cannot be combined with `class_balance`."
-                )
             delta, h = half_factors(
                 delta, h, dtype, self.storage_dtype, backend
             )
-            kind = self.selection
             return run_half(
-                kind, delta, h, n_picks, self.random_state_, return_util,
-                self.algorithm,
+                self.selection, delta, h, n_picks, self.random_state_,
+                return_util, self.algorithm, quota=self.class_balance,
             )  # fmt: skip
         state = make_state(
             delta, h, backend, dtype, chunk_size, check_finite=False

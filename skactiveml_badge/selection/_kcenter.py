@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from ._kmeanspp import use_lazy
-from ._lazy import lazy_farthest_first
+from ._lazy import lazy_farthest_first, use_lazy
 from ._validation import check_kernel_args
 
 

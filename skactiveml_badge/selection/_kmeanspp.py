@@ -1,13 +1,10 @@
 """k-means++ seeding on rank-one gradient embeddings (the BADGE rule)."""
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
-from ._lazy import lazy_kmeans_plusplus
+from ._lazy import lazy_kmeans_plusplus, use_lazy
 from ._validation import check_kernel_args
-
-ALGORITHMS = ("auto", "plain", "lazy")
 
 
 def kmeans_plusplus(
@@ -129,31 +126,6 @@ def run_kmeans_plusplus(
         state.delta, state.h, n_picks, random_state, norms=state.sq_norms
     )
     return idx, None
-
-
-def use_lazy(state, return_utils, quota, algorithm):
-    """Whether a call goes to a lazy kernel; raises for an impossible
-    ``algorithm="lazy"`` or an unknown algorithm."""
-    if algorithm not in ALGORITHMS:
-        raise ValueError(
-            f"`algorithm` must be one of {list(ALGORITHMS)}, got "
-            f"{algorithm!r}."
-        )
-    why_not = lazy_obstacle(state, return_utils, quota)
-    if algorithm == "lazy" and why_not:
-        raise ValueError(f"`algorithm='lazy'` {why_not}.")
-    return algorithm != "plain" and not why_not
-
-
-def lazy_obstacle(state, return_utils, quota):
-    """Why the lazy kernel cannot serve a call (or an empty string)."""
-    if return_utils:
-        return "returns no utilities (use 'plain' or 'auto')"
-    if quota is not None:
-        return "does not support class quotas"
-    if state is not None and sp.issparse(state.h):
-        return "needs a dense h (not sparse leaf embeddings)"
-    return ""
 
 
 def _kmeans_plusplus(state, n_picks, random_state, return_utils, quota=None):

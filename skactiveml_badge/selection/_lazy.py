@@ -25,10 +25,12 @@ proposal), so the same seed gives other picks with the same distribution.
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._arrays import argmax_first, block_sums, is_torch_tensor
 from ._distances import roundoff_tolerance, sq_norms
 
+ALGORITHMS = ("auto", "plain", "lazy")
 _BLOCK = 1024
 # Pending centres at most before a forced flush. A proposal costs
 # O(p (C + D)) for p pending centres and a flush O(n p (C + D)) at GEMM
@@ -367,8 +369,6 @@ def half_factors(delta, h, dtype, storage_dtype, backend, device=None):
     float32 numpy array is rounded straight to float16). Raises if a value
     of ``h`` overflows the half-precision range.
     """
-    import scipy.sparse as sp
-
     from ._validation import check_dtype
 
     if storage_dtype not in HALF_DTYPES:
@@ -413,13 +413,43 @@ def half_factors(delta, h, dtype, storage_dtype, backend, device=None):
     return delta, h
 
 
-def run_half(kind, delta, h, n_picks, random_state, return_utils, algorithm):
+def run_half(
+    kind, delta, h, n_picks, random_state, return_utils, algorithm, quota=None
+):
     """A lazy kernel on half-precision ``h`` (from :func:`half_factors`)."""
-    if algorithm == "plain" or return_utils:
+    why_not = lazy_obstacle(None, return_utils, quota)
+    if algorithm == "plain":
+        why_not = "is not allowed (algorithm='plain')"
+    if why_not:
         raise ValueError(
-            "`storage_dtype` is served by the lazy kernels only: use "
-            "algorithm='auto' or 'lazy' and no return_utilities."
+            "`storage_dtype` is served by the lazy kernels only, and the "
+            f"lazy kernel {why_not}."
         )
     if kind == "kmeans++":
         return lazy_kmeans_plusplus(delta, h, n_picks, random_state)[0], None
     return lazy_farthest_first(delta, h, n_picks)[0], None
+
+
+def use_lazy(state, return_utils, quota, algorithm):
+    """Whether a call goes to a lazy kernel; raises for an impossible
+    ``algorithm="lazy"`` or an unknown algorithm."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(
+            f"`algorithm` must be one of {list(ALGORITHMS)}, got "
+            f"{algorithm!r}."
+        )
+    why_not = lazy_obstacle(state, return_utils, quota)
+    if algorithm == "lazy" and why_not:
+        raise ValueError(f"`algorithm='lazy'` {why_not}.")
+    return algorithm != "plain" and not why_not
+
+
+def lazy_obstacle(state, return_utils, quota):
+    """Why the lazy kernel cannot serve a call (or an empty string)."""
+    if return_utils:
+        return "returns no utilities (use 'plain' or 'auto')"
+    if quota is not None:
+        return "does not support class quotas (class_balance)"
+    if state is not None and sp.issparse(state.h):
+        return "needs a dense h (not sparse leaf embeddings)"
+    return ""
