@@ -2,6 +2,7 @@
 
 from ._badge import Badge, WarmStartWarning
 from ._bait import Bait
+from ._baselines import ClusterMargin, ExpectedGradientLength, PowerSampling
 from .embeddings import UntrainedModelWarning
 
 __version__ = "0.1.0"
@@ -9,6 +10,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Badge",
     "Bait",
+    "ClusterMargin",
+    "ExpectedGradientLength",
+    "PowerSampling",
     "UntrainedModelWarning",
     "WarmStartWarning",
     "__version__",

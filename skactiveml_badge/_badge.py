@@ -12,11 +12,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._embedding_params import EmbeddingPoolStrategy, check_pool_and_batch
 from ._validation import (
+    check_bool,
     check_choice,
     check_non_negative_int,
 )
 from ._warm_start import WARM_START_RULES, warm_start_pick
-from .embeddings import logit_gradients
+from .embeddings import TREE_EMBEDDINGS
 from .selection._backend import make_state, resolve_backend
 from .selection._distances import (
     DEFAULT_CHUNK_SIZE,
@@ -149,6 +150,29 @@ default=None
         measured effect. Served by the lazy kernels only: it cannot be
         combined with ``return_utilities``, ``class_balance`` or
         ``algorithm="plain"``.
+    origin_as_centre : bool, default=False
+        Count the zero embedding as a centre from the second pick on: each
+        later pick is then drawn proportionally to ``min(|g|^2, D^2)``
+        (farthest-first: the largest ``min(|g|, D)``) instead of ``D^2``.
+        This is the rule of scikit-activeml 1.0.1's ``Badge``; it prefers
+        uncertain samples (small ``|g|``) to far but confident ones. The
+        first pick is the largest ``|g|`` either way; ``False`` is the
+        paper's rule.
+    tree_embedding : {"proximity", "leaf_gradient", "proximity+X"}, \
+default="proximity"
+        Tree ensembles only (see ``leaf_dim``):
+
+        - ``"proximity"``: ``g = delta (x) z`` with ``z`` the leaf one-hot
+          embedding scaled to norm one (shared leaves = proximity).
+        - ``"leaf_gradient"``: boosted models (LightGBM, XGBoost,
+          scikit-learn's gradient boosting), whose leaf values are their
+          last layer: the exact gradient of the loss at the pseudo-label
+          with respect to the leaf values, ``delta_c(t)`` at the leaf of
+          every tree ``t`` (scoring class ``c(t)``), scaled so that
+          ``|g| = |delta|``. Forests (no leaf logits) raise a
+          ``ValueError``.
+        - ``"proximity+X"``: ``z`` next to the features ``X`` scaled to a
+          mean squared row norm of one.
 
     Notes
     -----
@@ -225,6 +249,8 @@ default=None
         warm_start_labels=0,
         algorithm="auto",
         storage_dtype=None,
+        origin_as_centre=False,
+        tree_embedding="proximity",
     ):
         super().__init__(
             missing_label=missing_label, random_state=random_state
@@ -244,6 +270,8 @@ default=None
         self.warm_start_labels = warm_start_labels
         self.algorithm = algorithm
         self.storage_dtype = storage_dtype
+        self.origin_as_centre = origin_as_centre
+        self.tree_embedding = tree_embedding
 
     def _query_batch(
         self, clf, X, y, X_cand, mapping, batch_size, return_util, params
@@ -363,8 +391,10 @@ default=None
         """Host float64 factors (delta, h) of X, for the diagnostics."""
         X = check_array(X, allow_nd=True, input_name="X")
         self._check_params()
-        proba, h = self._embed(clf, X, as_tensor=False)
-        delta = np.asarray(logit_gradients(proba), dtype=np.float64)
+        _, delta, h = self._gradient_factors(
+            clf, X, False, self.tree_embedding
+        )
+        delta = np.asarray(delta, dtype=np.float64)
         h = h.astype(np.float64) if sp.issparse(h) else np.asarray(h, float)
         return delta, h
 
@@ -377,6 +407,8 @@ default=None
             )
         check_non_negative_int(self.warm_start_labels, "warm_start_labels")
         check_choice(self.algorithm, "algorithm", ALGORITHMS)
+        check_bool(self.origin_as_centre, "origin_as_centre")
+        check_choice(self.tree_embedding, "tree_embedding", TREE_EMBEDDINGS)
         dtype = check_dtype(self.dtype)
         chunk_size = check_positive_int(
             self.chunk_size, "chunk_size", allow_none=True
@@ -384,9 +416,10 @@ default=None
         return dtype, chunk_size or DEFAULT_CHUNK_SIZE
 
     def _select(self, clf, X_cand, n_picks, dtype, chunk_size, return_util):
-        proba, h = self._embed(clf, X_cand, self.backend != "numpy")
-        # The embedding sources have checked both for NaN and infinity.
-        delta = logit_gradients(proba)
+        # The embedding sources have checked them for NaN and infinity.
+        proba, delta, h = self._gradient_factors(
+            clf, X_cand, self.backend != "numpy", self.tree_embedding
+        )
         backend = resolve_backend(self.backend, h)
         if self.storage_dtype is not None:
             delta, h = half_factors(
@@ -395,6 +428,7 @@ default=None
             return run_half(
                 self.selection, delta, h, n_picks, self.random_state_,
                 return_util, self.algorithm, quota=self.class_balance,
+                origin=self.origin_as_centre,
             )  # fmt: skip
         state = make_state(
             delta, h, backend, dtype, chunk_size, check_finite=False
@@ -408,9 +442,15 @@ default=None
                 return_util,
                 quota,
                 self.algorithm,
+                self.origin_as_centre,
             )
         return run_farthest_first(
-            state, n_picks, return_util, quota, self.algorithm
+            state,
+            n_picks,
+            return_util,
+            quota,
+            self.algorithm,
+            self.origin_as_centre,
         )
 
     def _warm_start_active(self, y):

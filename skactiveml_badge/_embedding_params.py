@@ -13,7 +13,7 @@ from ._validation import (
     check_query_inputs,
     fit_or_check_classifier,
 )
-from .embeddings import proba_and_embedding
+from .embeddings import gradient_factors, proba_and_embedding
 from .selection._backend import BACKENDS
 from .selection._validation import check_positive_int
 
@@ -26,7 +26,8 @@ class EmbeddingParamsMixin:
     ``embedding_source`` (see :class:`~skactiveml_badge.Badge`)."""
 
     def _check_embedding_params(self):
-        check_choice(self.backend, "backend", BACKENDS)
+        if hasattr(self, "backend"):
+            check_choice(self.backend, "backend", BACKENDS)
         check_choice(
             self.embedding_source, "embedding_source", EMBEDDING_SOURCES
         )
@@ -47,18 +48,31 @@ class EmbeddingParamsMixin:
             clf,
             X,
             self.clf_embedding_flag_name,
+            **self._embed_options(as_tensor),
+        )
+
+    def _gradient_factors(self, clf, X, as_tensor, tree_embedding):
+        """``(proba, delta, h)`` of ``X`` (see ``gradient_factors``)."""
+        return gradient_factors(
+            clf,
+            X,
+            self.clf_embedding_flag_name,
+            tree_embedding=tree_embedding,
+            **self._embed_options(as_tensor),
+        )
+
+    def _embed_options(self, as_tensor):
+        return dict(
             embedding_layer=self.embedding_layer,
             include_bias=self.include_bias,
             dl_batch_size=self.dl_batch_size,
-            as_tensor=as_tensor,
+            as_tensor=as_tensor and getattr(self, "backend", "") != "numpy",
             leaf_dim=self.leaf_dim,
             source=self.embedding_source,
         )
 
 
-class EmbeddingPoolStrategy(
-    EmbeddingParamsMixin, SingleAnnotatorPoolQueryStrategy
-):
+class PoolStrategy(SingleAnnotatorPoolQueryStrategy):
     """``query`` for the strategies of this package.
 
     A subclass implements ``_check_params()`` (returning what
@@ -149,6 +163,10 @@ array-like of shape (n_candidates, ...), default=None
         utilities = np.full((batch_size, X.shape[0]), np.nan)
         utilities[:, mapping] = util
         return query_indices, utilities
+
+
+class EmbeddingPoolStrategy(EmbeddingParamsMixin, PoolStrategy):
+    """A :class:`PoolStrategy` that embeds with the classifier."""
 
 
 def check_pool_and_batch(unlabeled_x, batch_size):

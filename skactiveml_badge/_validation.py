@@ -7,12 +7,16 @@ from sklearn.base import clone
 from sklearn.utils import check_array
 from sklearn.utils.validation import _num_samples
 
+from .selection._validation import check_bool
 
-def check_bool(value, name):
-    """Raise a TypeError unless ``value`` is a bool."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be a bool, got {value!r}.")
-    return bool(value)
+__all__ = [
+    "check_bool",
+    "check_choice",
+    "check_non_negative_int",
+    "check_query_inputs",
+    "check_sample_weight",
+    "fit_or_check_classifier",
+]
 
 
 def check_query_inputs(X, y, candidates, missing_label):

@@ -6,7 +6,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..selection._backend import is_torch_tensor
-from ._trees import is_tree_ensemble, leaf_embedding, leaf_indices
+from ._trees import (
+    is_tree_ensemble,
+    leaf_embedding,
+    leaf_gradient_values,
+    leaf_indices,
+)
 
 
 def logit_gradients(proba):
@@ -62,6 +67,7 @@ def proba_and_embedding(
     as_tensor=False,
     leaf_dim=256,
     source="auto",
+    tree_embedding="proximity",
 ):
     """Class probabilities and the input of the last linear layer.
 
@@ -99,6 +105,11 @@ def proba_and_embedding(
     source : {"auto", "classifier", "X"}, default="auto"
         ``"auto"`` as above; ``"classifier"`` skips the model adapters
         (scikit-activeml's behaviour); ``"X"`` always embeds ``X``.
+    tree_embedding : {"proximity", "proximity+X"}, default="proximity"
+        Trees: the leaf embedding, or the leaf embedding next to ``X``
+        scaled to a mean squared row norm of one (both blocks then weigh
+        alike). The leaf-gradient embedding is not a rank-one factor; see
+        :func:`gradient_factors`.
 
     Returns
     -------
@@ -150,12 +161,82 @@ def proba_and_embedding(
             include_bias,
         )
     if adapters and is_tree_ensemble(inner):
-        return _tree_embedding(clf, inner, X, n, leaf_dim, include_bias)
+        return _tree_embedding(
+            clf, inner, X, n, leaf_dim, include_bias, tree_embedding
+        )
     proba, emb = _classifier_outputs(clf, X, kwargs)
     return _finish(proba, emb, n, include_bias)
 
 
-def _tree_embedding(clf, est, X, n, leaf_dim, include_bias):
+TREE_EMBEDDINGS = ("proximity", "leaf_gradient", "proximity+X")
+
+
+def gradient_factors(clf, X, clf_embedding_flag_name=None, **options):
+    """Probabilities and the two factors of the gradient embeddings.
+
+    ``g_i = delta_i (x) h_i``. For every source but one this is
+    ``delta = p - onehot(argmax p)`` and ``h`` from
+    :func:`proba_and_embedding` (same options). The exception is a boosted
+    tree ensemble with ``tree_embedding="leaf_gradient"``: the gradient
+    with respect to the leaf values (:mod:`._trees`) is returned whole as
+    ``h``, with ``delta`` a column of ones.
+
+    Returns
+    -------
+    proba : ndarray (or Tensor) of shape (n_samples, n_classes)
+    delta : ndarray (or Tensor) of shape (n_samples, n_classes) or \
+(n_samples, 1)
+    h : ndarray, sparse matrix (or Tensor) of shape (n_samples, n_dims)
+    """
+    from . import _models
+
+    kind = options.get("tree_embedding", "proximity")
+    if kind not in TREE_EMBEDDINGS:
+        raise ValueError(
+            f"`tree_embedding` must be one of {list(TREE_EMBEDDINGS)}, got "
+            f"{kind!r}."
+        )
+    inner = _models.inner_estimator(clf)
+    if (
+        kind == "leaf_gradient"
+        and options.get("source", "auto") == "auto"
+        and not _predict_kwargs(clf_embedding_flag_name)
+        and is_tree_ensemble(inner)
+        and clf.__dict__.get("is_fitted_") is not False
+    ):
+        if options.get("include_bias"):
+            raise ValueError(
+                "`include_bias=True` has no leaf-gradient counterpart; use "
+                "it with tree_embedding='proximity'."
+            )
+        n = _n(X)
+        proba = _check_proba(clf.predict_proba(X), n)
+        delta = logit_gradients(proba)
+        leaves = leaf_indices(inner, np.asarray(X).reshape(n, -1))
+        cols = _class_columns(clf, inner)
+        values = leaf_gradient_values(leaves, inner, delta[:, cols])
+        h = leaf_embedding(leaves, options.get("leaf_dim", 256), values)
+        return proba, np.ones((n, 1), dtype=np.float32), h
+    options = dict(options)
+    if kind == "leaf_gradient":  # not a boosted tree model: as proximity
+        options["tree_embedding"] = "proximity"
+    proba, h = proba_and_embedding(clf, X, clf_embedding_flag_name, **options)
+    return proba, logit_gradients(proba), h
+
+
+def _class_columns(clf, inner):
+    """Column of ``clf.predict_proba`` of each of ``inner.classes_``."""
+    outer = list(getattr(clf, "classes_", inner.classes_))
+    try:
+        return np.array([outer.index(c) for c in inner.classes_])
+    except ValueError:
+        raise ValueError(
+            f"The classes of the fitted trees {list(inner.classes_)} are "
+            f"not among the classifier's classes {outer}."
+        ) from None
+
+
+def _tree_embedding(clf, est, X, n, leaf_dim, include_bias, kind):
     """Pseudo-gradient probabilities and the leaf embedding of a tree model.
 
     If scikit-activeml's wrapper could not fit the trees (it then predicts
@@ -175,6 +256,14 @@ def _tree_embedding(clf, est, X, n, leaf_dim, include_bias):
         return _finish(proba, X, n, include_bias)
     X2 = np.asarray(X).reshape(n, -1)
     z = leaf_embedding(leaf_indices(est, X2), leaf_dim)
+    if kind == "proximity+X":
+        X2 = _check_numeric(np.asarray(X2, dtype=np.float32), "features")
+        scale = np.sqrt(np.mean(np.einsum("ij,ij->i", X2, X2)))
+        X2 = X2 / scale if scale > 0 else X2
+        if sp.issparse(z):
+            z = sp.hstack([z, sp.csr_matrix(X2)], format="csr")
+        else:
+            z = np.hstack([z, X2])
     proba = _check_proba(proba, n)
     return proba, _append_ones(z) if include_bias else z
 

@@ -1,26 +1,35 @@
 """Leaf embeddings of tree ensembles, for pseudo-BADGE on trees.
 
-A tree ensemble has no last linear layer. Its leaf embedding ``z(x)``
-one-hot encodes the leaf that ``x`` reaches in every tree, scaled by
-``1 / sqrt(n_trees)``: then ``|z| = 1`` and ``z(x) . z(x')`` is the fraction
-of trees in which ``x`` and ``x'`` share a leaf, the random-forest
-proximity. Combined with the pseudo-gradient ``delta = p - onehot(yhat)``
-it gives the rank-one embedding ``g = delta (x) z`` of the same selection.
+A tree ensemble has no last linear layer. Two embeddings stand in for the
+gradient embedding of a net:
 
-Two encodings:
+- *proximity* (rank one): ``z(x)`` one-hot encodes the leaf that ``x``
+  reaches in every tree, scaled by ``1 / sqrt(n_trees)``: then ``|z| = 1``
+  and ``z(x) . z(x')`` is the fraction of trees in which ``x`` and ``x'``
+  share a leaf, the random-forest proximity. Combined with the
+  pseudo-gradient ``delta = p - onehot(yhat)`` it gives ``g = delta (x) z``.
+- *leaf gradient* (boosted models only): a boosted model's leaf values are
+  its last layer, and the gradient of the loss with respect to them has,
+  at the leaf ``x`` reaches in tree ``t``, the entry ``delta_c(t)(x)`` for
+  the class ``c(t)`` that tree scores (:func:`leaf_gradient_values`). It is
+  the full gradient, used with a constant ``delta = 1``.
+
+Two encodings of either:
 
 - exact: a sparse CSR matrix with one column per (tree, leaf) pair reached
   by the samples and ``n_trees`` non-zeros per row, so an inner product
   costs ``O(n_trees)``;
 - hashed: every (tree, leaf) pair goes to one of ``leaf_dim`` buckets with
   a sign (feature hashing, Weinberger et al., ICML 2009), a dense
-  ``(n, leaf_dim)`` array. The hash is a fixed integer mix (SplitMix64's
-  finaliser), the same in every process and on every platform; Python's
-  ``hash`` is not. Inner products equal the exact ones when no two pairs
-  of a row share a bucket, and are unbiased otherwise.
+  ``(n, leaf_dim)`` array whose rows are rescaled to their exact norms.
+  The hash is a fixed integer mix (SplitMix64's finaliser), the same in
+  every process and on every platform; Python's ``hash`` is not. Inner
+  products equal the exact ones when no two pairs of a row share a bucket,
+  and are unbiased otherwise (up to the norm rescaling).
 
-The exact encoding is used when the samples reach no more than
-``leaf_dim`` distinct leaves in all, the hashed one otherwise.
+The exact encoding is used when a row has no more entries than
+``leaf_dim`` (``n_trees <= leaf_dim``) or the samples reach no more than
+``leaf_dim`` distinct leaves in all; the hashed one otherwise.
 """
 
 import numpy as np
@@ -71,7 +80,7 @@ def leaf_indices(est, X):
     ``RandomForestClassifier``, ``ExtraTreesClassifier`` and
     ``GradientBoostingClassifier`` (``apply``).
     """
-    if _module(est) == "lightgbm":
+    if _kind(est) == "LGBMClassifier":
         leaves = est.predict(X, pred_leaf=True)
     else:
         leaves = est.apply(X)
@@ -79,18 +88,23 @@ def leaf_indices(est, X):
     return leaves.astype(np.int64)
 
 
-def _module(est):
-    return type(est).__module__.split(".")[0]
+_BOOSTED_KINDS = ("LGBMClassifier", "XGBClassifier", "XGBRFClassifier")
+
+
+def _kind(est):
+    """The LightGBM or XGBoost classifier class ``est`` is (or derives
+    from), by name, without importing either package; else ``""``."""
+    for cls in type(est).__mro__:
+        if cls.__module__.split(".")[0] in ("lightgbm", "xgboost"):
+            if cls.__name__ in _BOOSTED_KINDS:
+                return cls.__name__
+    return ""
 
 
 def is_tree_ensemble(est):
     """Whether ``est`` is one of the supported tree classifiers."""
-    if _module(est) in ("lightgbm", "xgboost"):
-        return type(est).__name__ in (
-            "LGBMClassifier",
-            "XGBClassifier",
-            "XGBRFClassifier",
-        )
+    if _kind(est):
+        return True
     from sklearn.ensemble import (
         ExtraTreesClassifier,
         GradientBoostingClassifier,
@@ -105,26 +119,120 @@ def is_tree_ensemble(est):
     return isinstance(est, kinds)
 
 
-def leaf_embedding(leaves, leaf_dim=256):
+def tree_classes(est, n_trees):
+    """Which logit every tree of a boosted ensemble adds to.
+
+    Boosted models sum the values of the leaves their trees reach into one
+    raw score (logit) per class: LightGBM, XGBoost and scikit-learn's
+    gradient boosting grow one tree per class and round, ordered round by
+    round (class ``t % K`` for tree ``t``), or one tree per round for two
+    classes, which scores the second class against the first.
+
+    Parameters
+    ----------
+    est : fitted LGBMClassifier, XGBClassifier or GradientBoostingClassifier
+    n_trees : int
+        Columns of :func:`leaf_indices`.
+
+    Returns
+    -------
+    classes : ndarray of shape (n_trees,), int
+        Position in ``est.classes_`` of the class each tree scores (1 for
+        all trees of a binary model).
+    n_rounds : int
+        Boosting rounds (trees per class).
+
+    Raises
+    ------
+    ValueError
+        For forests, which average the trees' class probabilities and have
+        no leaf logits.
+    """
+    name = _kind(est) or type(est).__name__
+    if name not in _BOOSTED_KINDS and not hasattr(est, "init_"):
+        raise ValueError(
+            "tree_embedding='leaf_gradient' needs a boosted ensemble "
+            f"(LightGBM, XGBoost, GradientBoostingClassifier), got {name}: "
+            "a forest averages class probabilities and has no leaf logits. "
+            "Use tree_embedding='proximity'."
+        )
+    n_classes = len(est.classes_)
+    per_round = 1 if n_classes <= 2 else n_classes
+    parallel = 1
+    if name.startswith("XGB"):
+        parallel = int(est.get_params().get("num_parallel_tree") or 1)
+    if n_trees % (per_round * parallel):
+        raise ValueError(
+            f"{name} has {n_trees} trees, not a multiple of {per_round} "
+            f"classes x {parallel} parallel trees per round."
+        )
+    t = np.arange(n_trees)
+    if per_round == 1:
+        return np.ones(n_trees, dtype=np.intp), n_trees // parallel
+    return (t // parallel) % per_round, n_trees // (per_round * parallel)
+
+
+def leaf_embedding(leaves, leaf_dim=256, values=None):
     """Exact (sparse) or hashed (dense) leaf embedding of leaf indices.
+
+    Row ``i`` has, in the column of every (tree, leaf) pair that sample
+    ``i`` reaches, the value ``values[i, t]`` (``1 / sqrt(n_trees)`` by
+    default: the proximity embedding, rows of norm one).
 
     Parameters
     ----------
     leaves : ndarray of shape (n_samples, n_trees), int
     leaf_dim : int or None, default=256
-        Buckets of the hashed embedding; also the largest number of
-        distinct (tree, leaf) pairs encoded exactly. ``None``: always
-        exact.
+        Buckets of the hashed embedding. The exact sparse embedding is used
+        when the samples reach at most ``leaf_dim`` distinct (tree, leaf)
+        pairs in all or when ``n_trees <= leaf_dim`` (a sparse row of
+        ``n_trees`` entries then costs no more per distance than a dense
+        one of ``leaf_dim``). ``None``: always exact.
+    values : ndarray of shape (n_samples, n_trees) or None, default=None
+        The entries; ``None`` for ``1 / sqrt(n_trees)``.
 
     Returns
     -------
     z : scipy.sparse.csr_matrix or ndarray of shape (n_samples, n_dims)
-        float32 rows of norm 1 (up to hash collisions).
+        float32. The hashed rows are rescaled to the exact row norms
+        ``sqrt(sum_t values[i, t]^2)``; only their inner products carry
+        hashing noise.
     """
+    n_trees = leaves.shape[1]
+    if values is None:
+        values = np.full(leaves.shape, 1.0 / np.sqrt(n_trees), np.float32)
     cols, n_pairs = _pair_columns(leaves)
-    if leaf_dim is None or n_pairs <= leaf_dim:
-        return _exact(cols, n_pairs)
-    return hashed_leaf_embedding(leaves, leaf_dim)
+    if leaf_dim is None or n_pairs <= leaf_dim or n_trees <= leaf_dim:
+        return _exact(cols, n_pairs, values)
+    return hashed_leaf_embedding(leaves, leaf_dim, values)
+
+
+def leaf_gradient_values(leaves, est, delta_inner):
+    """Entries of the leaf-value gradient embedding of a boosted model.
+
+    A boosted model's raw scores are sums of leaf values, its last layer:
+    the gradient of the cross-entropy loss (at the pseudo-label) with
+    respect to the value of the leaf that sample ``x`` reaches in tree
+    ``t`` is ``delta_c(x)`` for the class ``c`` that tree ``t`` scores,
+    and zero for every other leaf. Divided by ``sqrt(n_rounds)``, the
+    embedding's norm is ``|delta|`` for several classes (``|delta_1|`` for
+    two), as a rank-one BADGE embedding with ``|h| = 1``.
+
+    Parameters
+    ----------
+    leaves : ndarray of shape (n_samples, n_trees), int
+    est : fitted boosted classifier (see :func:`tree_classes`)
+    delta_inner : ndarray of shape (n_samples, len(est.classes_))
+        ``p - onehot(argmax p)`` over the classes the model knows.
+
+    Returns
+    -------
+    values : ndarray of shape (n_samples, n_trees), float32
+    """
+    classes, n_rounds = tree_classes(est, leaves.shape[1])
+    values = np.asarray(delta_inner, dtype=np.float32)[:, classes]
+    values *= np.float32(1.0 / np.sqrt(n_rounds))
+    return values
 
 
 def _pair_columns(leaves):
@@ -143,20 +251,41 @@ def _pair_columns(leaves):
     return renumber[key], int(present.sum())
 
 
-def _exact(cols, n_pairs):
+def _exact(cols, n_pairs, values):
     n, n_trees = cols.shape
     indptr = np.arange(0, n * n_trees + 1, n_trees)
-    data = np.full(n * n_trees, 1.0 / np.sqrt(n_trees), dtype=np.float32)
+    data = np.asarray(values, dtype=np.float32).ravel()
     return sp.csr_matrix((data, cols.ravel(), indptr), shape=(n, n_pairs))
 
 
-def hashed_leaf_embedding(leaves, leaf_dim):
-    """(tree, leaf) pairs hashed into ``leaf_dim`` signed buckets; dense."""
+def hashed_leaf_embedding(leaves, leaf_dim, values=None):
+    """(tree, leaf) pairs hashed into ``leaf_dim`` signed buckets; dense.
+
+    Every distinct (tree, leaf) pair is hashed once (a table per tree over
+    its leaf ids), and the samples' buckets are gathered from that table.
+    Rows are rescaled to their exact norms (see :func:`leaf_embedding`).
+    """
     n, n_trees = leaves.shape
-    trees = np.broadcast_to(np.arange(n_trees), leaves.shape)
-    buckets, signs = hash_leaves(trees, leaves, leaf_dim)
-    flat = (np.arange(n)[:, None] * leaf_dim + buckets).ravel()
+    if values is None:
+        values = np.full(leaves.shape, 1.0 / np.sqrt(n_trees), np.float32)
+    low = leaves.min(axis=0)
+    width = int((leaves.max(axis=0) - low).max()) + 1
+    grid_t = np.repeat(np.arange(n_trees), width).reshape(n_trees, width)
+    grid_l = low[:, None] + np.arange(width)[None, :]
+    table_b, table_s = hash_leaves(grid_t, grid_l, leaf_dim)
+    rel = leaves - low
+    tree = np.arange(n_trees)
+    buckets = table_b[tree, rel]
+    buckets += (np.arange(n, dtype=np.int64) * leaf_dim)[:, None]
+    weights = table_s[tree, rel] * values
     # Pairs of one row that share a bucket are summed (a collision).
-    z = np.bincount(flat, weights=signs.ravel(), minlength=n * leaf_dim)
-    z *= 1.0 / np.sqrt(n_trees)
-    return z.astype(np.float32).reshape(n, leaf_dim)
+    z = np.bincount(
+        buckets.ravel(), weights=weights.ravel(), minlength=n * leaf_dim
+    ).reshape(n, leaf_dim)
+    exact = np.einsum("ij,ij->i", values, values, dtype=np.float64)
+    hashed = np.einsum("ij,ij->i", z, z)
+    scale = np.ones(n)
+    ok = hashed > 0
+    scale[ok] = np.sqrt(exact[ok] / hashed[ok])
+    z *= scale[:, None]
+    return z.astype(np.float32)

@@ -6,6 +6,8 @@ random and margin sampling, 3 seeds, 20 start labels and 10 rounds of 20.
 """
 
 import argparse
+import dataclasses
+import json
 import os
 import sys
 
@@ -33,6 +35,7 @@ def _catalogue():
 
 def build_parser():
     defaults = ExperimentConfig()
+    fields = {f.name for f in dataclasses.fields(ExperimentConfig)}
     parser = argparse.ArgumentParser(
         prog="python -m skactiveml_badge.experiments",
         description=(__doc__ or "").split("\n\n")[0],
@@ -67,6 +70,26 @@ def build_parser():
         help="label column (.csv) or array (.npz) of a data file",
     )
     parser.add_argument(
+        "--max-samples",
+        type=int,
+        default=defaults.max_samples,
+        help="cut larger data sets to this many samples (stratified)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=defaults.workers,
+        help="processes running the runs (one thread each)",
+    )
+    parser.add_argument(
+        "--config",
+        help=(
+            "a JSON file of settings (keys: "
+            + ", ".join(sorted(fields - {"workers"}))
+            + "); options given on the command line override it"
+        ),
+    )
+    parser.add_argument(
         "--out",
         default="experiment_results",
         help="output folder; rerunning with the same folder resumes",
@@ -77,24 +100,43 @@ def build_parser():
     return parser
 
 
+def _settings(parser, args, argv):
+    """ExperimentConfig keywords: the config file, then the options that
+    were given explicitly."""
+    settings = {}
+    if args.config:
+        try:
+            with open(args.config) as fh:
+                settings = json.load(fh)
+        except (OSError, ValueError) as exc:
+            parser.error(f"--config {args.config}: {exc}")
+        fields = {f.name for f in dataclasses.fields(ExperimentConfig)}
+        unknown = sorted(set(settings) - fields)
+        if unknown:
+            parser.error(f"--config {args.config}: unknown keys {unknown}")
+    given = {
+        a.dest
+        for a in parser._actions
+        for arg in (argv if argv is not None else sys.argv[1:])
+        if any(arg == o or arg.startswith(o + "=") for o in a.option_strings)
+    }  # fmt: skip
+    for field in dataclasses.fields(ExperimentConfig):
+        if field.name in given or field.name not in settings:
+            settings[field.name] = getattr(args, field.name)
+    return settings
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    config = ExperimentConfig(
-        datasets=args.datasets,
-        models=args.models,
-        strategies=args.strategies,
-        batch_sizes=args.batch_sizes,
-        seeds=args.seeds,
-        rounds=args.rounds,
-        n_start=args.n_start,
-        test_size=args.test_size,
-        label_column=args.label_column,
-    )
+    config = ExperimentConfig(**_settings(parser, args, argv))
     try:
         path = run_experiment(config, args.out, progress=not args.quiet)
     except (ValueError, TypeError, ImportError) as exc:
         parser.error(str(exc))
+    except RuntimeError as exc:  # runs that failed; the others are saved
+        print(str(exc), file=sys.stderr)
+        return 1
     rows = read_results(path)
     # Report only this configuration's runs (the folder may hold more).
     wanted = {tuple(map(str, r)) for r in config.runs()}

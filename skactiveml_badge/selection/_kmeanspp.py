@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ._lazy import lazy_kmeans_plusplus, use_lazy
-from ._validation import check_kernel_args
+from ._validation import check_bool, check_kernel_args
 
 
 def kmeans_plusplus(
@@ -20,6 +20,7 @@ def kmeans_plusplus(
     device=None,
     algorithm="auto",
     storage_dtype=None,
+    origin_as_centre=False,
 ):
     """Pick a batch by k-means++ seeding on gradient embeddings.
 
@@ -74,6 +75,14 @@ def kmeans_plusplus(
         Hold ``h`` in half precision (half the bytes; ``"bfloat16"`` with
         the torch backend only) and compute in ``dtype``. The picks are
         then exact draws for the rounded embeddings. Lazy kernel only.
+    origin_as_centre : bool, default=False
+        Count the zero embedding as a centre from the second pick on, so
+        that each later pick is drawn proportionally to
+        ``min(|g|^2, D^2)`` instead of ``D^2``: the rule of scikit-activeml
+        1.0.1's ``Badge``, which prefers uncertain samples (small ``|g|``
+        cannot weigh more than ``|g|^2``) to far but confident ones. The
+        first pick is the largest norm either way. ``False`` is the
+        paper's rule.
 
     Returns
     -------
@@ -105,31 +114,47 @@ def kmeans_plusplus(
     if storage_dtype is not None:
         return _half("kmeans++", delta, h, n_picks, random_state, dtype,
                      storage_dtype, backend, device, return_utilities,
-                     algorithm)  # fmt: skip
+                     algorithm, origin_as_centre)  # fmt: skip
     state, n_picks = check_kernel_args(
         delta, h, n_picks, dtype, chunk_size, backend, device
     )
+    check_bool(origin_as_centre, "origin_as_centre")
     return run_kmeans_plusplus(
-        state, n_picks, random_state, return_utilities, None, algorithm
+        state,
+        n_picks,
+        random_state,
+        return_utilities,
+        None,
+        algorithm,
+        origin_as_centre,
     )
 
 
 def run_kmeans_plusplus(
-    state, n_picks, random_state, return_utils, quota, algorithm
+    state, n_picks, random_state, return_utils, quota, algorithm, origin=False
 ):
     """The lazy kernel where it applies (and is allowed), else the plain."""
     if not use_lazy(state, return_utils, quota, algorithm):
         return _kmeans_plusplus(
-            state, n_picks, random_state, return_utils, quota
+            state, n_picks, random_state, return_utils, quota, origin
         )
     idx, _ = lazy_kmeans_plusplus(
-        state.delta, state.h, n_picks, random_state, norms=state.sq_norms
+        state.delta,
+        state.h,
+        n_picks,
+        random_state,
+        norms=state.sq_norms,
+        origin=origin,
     )
     return idx, None
 
 
-def _kmeans_plusplus(state, n_picks, random_state, return_utils, quota=None):
+def _kmeans_plusplus(
+    state, n_picks, random_state, return_utils, quota=None, origin=False
+):
     """k-means++ on a distance state; see :func:`kmeans_plusplus`."""
+    if origin:
+        state.add_origin()
     n = state.n_samples
     indices = np.empty(n_picks, dtype=np.intp)
     utilities = np.full((n_picks, n), np.nan) if return_utils else None
@@ -189,7 +214,7 @@ def _search(cum, u, weights):
 
 
 def _half(kind, delta, h, n_picks, rs, dtype, storage, backend, device,
-          return_utils, algorithm):  # fmt: skip
+          return_utils, algorithm, origin):  # fmt: skip
     """Public kernels with ``storage_dtype``: checks, then a lazy kernel."""
     from ._backend import BACKENDS, resolve_backend
     from ._lazy import half_factors, run_half
@@ -209,4 +234,7 @@ def _half(kind, delta, h, n_picks, rs, dtype, storage, backend, device,
             f"`n_picks={n_picks}` exceeds the number of samples "
             f"({delta.shape[0]})."
         )
-    return run_half(kind, delta, h, n_picks, rs, return_utils, algorithm)
+    check_bool(origin, "origin_as_centre")
+    return run_half(
+        kind, delta, h, n_picks, rs, return_utils, algorithm, origin=origin
+    )

@@ -257,9 +257,12 @@ class LazyKMeansPP:
         return start + j
 
 
-def _start(delta, h, n_picks, max_pending, norms, if_all_zero):
-    """The state with its first centre (the largest norm) applied."""
+def _start(delta, h, n_picks, max_pending, norms, if_all_zero, origin):
+    """The state with its first centre (the largest norm) applied, and
+    the zero embedding as a centre too if ``origin``."""
     st = LazyKMeansPP(delta, h, min(max_pending, n_picks), norms)
+    if origin:  # D^2 <= |g|^2 from the start: U = |g|^2 is a bound
+        st.U[:] = st.norms
     picks = np.empty(n_picks, dtype=np.intp)
     first = st.largest_norm()
     picks[0] = first if first >= 0 else if_all_zero(st.n)
@@ -270,7 +273,13 @@ def _start(delta, h, n_picks, max_pending, norms, if_all_zero):
 
 
 def lazy_kmeans_plusplus(
-    delta, h, n_picks, random_state, max_pending=MAX_PENDING, norms=None
+    delta,
+    h,
+    n_picks,
+    random_state,
+    max_pending=MAX_PENDING,
+    norms=None,
+    origin=False,
 ):
     """k-means++ picks (the plain kernel's distribution) without utilities.
 
@@ -283,6 +292,8 @@ def lazy_kmeans_plusplus(
     max_pending : int, default=MAX_PENDING
     norms : ndarray of shape (n,) or None, default=None
         Precomputed squared norms of the embeddings.
+    origin : bool, default=False
+        Count the zero embedding as a centre (``origin_as_centre``).
 
     Returns
     -------
@@ -292,7 +303,7 @@ def lazy_kmeans_plusplus(
     """
     st, picks = _start(
         delta, h, n_picks, max_pending, norms,
-        lambda n: int(random_state.randint(n)),
+        lambda n: int(random_state.randint(n)), origin,
     )  # fmt: skip
     for k in range(1, n_picks):
         rejected = 0
@@ -321,7 +332,13 @@ def lazy_kmeans_plusplus(
 
 
 def lazy_farthest_first(
-    delta, h, n_picks, max_pending=MAX_PENDING, norms=None, max_tighten=32
+    delta,
+    h,
+    n_picks,
+    max_pending=MAX_PENDING,
+    norms=None,
+    max_tighten=32,
+    origin=False,
 ):
     """Farthest-first picks (the plain kernel's) from stale distances.
 
@@ -336,7 +353,9 @@ def lazy_farthest_first(
     indices : ndarray of shape (n_picks,), dtype=np.intp
     state : LazyKMeansPP
     """
-    st, picks = _start(delta, h, n_picks, max_pending, norms, lambda n: 0)
+    st, picks = _start(
+        delta, h, n_picks, max_pending, norms, lambda n: 0, origin
+    )
     for k in range(1, n_picks):
         loose = 0
         while True:
@@ -414,7 +433,15 @@ def half_factors(delta, h, dtype, storage_dtype, backend, device=None):
 
 
 def run_half(
-    kind, delta, h, n_picks, random_state, return_utils, algorithm, quota=None
+    kind,
+    delta,
+    h,
+    n_picks,
+    random_state,
+    return_utils,
+    algorithm,
+    quota=None,
+    origin=False,
 ):
     """A lazy kernel on half-precision ``h`` (from :func:`half_factors`)."""
     why_not = lazy_obstacle(None, return_utils, quota)
@@ -426,8 +453,11 @@ def run_half(
             f"lazy kernel {why_not}."
         )
     if kind == "kmeans++":
-        return lazy_kmeans_plusplus(delta, h, n_picks, random_state)[0], None
-    return lazy_farthest_first(delta, h, n_picks)[0], None
+        idx, _ = lazy_kmeans_plusplus(
+            delta, h, n_picks, random_state, origin=origin
+        )
+        return idx, None
+    return lazy_farthest_first(delta, h, n_picks, origin=origin)[0], None
 
 
 def use_lazy(state, return_utils, quota, algorithm):

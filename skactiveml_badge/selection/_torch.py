@@ -98,6 +98,9 @@ class TorchNearestCentreDistances:
             )
         self.min_sq_dist[idx] = 0.0
 
+    def add_origin(self):
+        torch.minimum(self.min_sq_dist, self.sq_norms, out=self.min_sq_dist)
+
     def weights(self, k):
         w = self.sq_norms if k == 0 else self.min_sq_dist
         return w if self._eligible_t is None else w * self._eligible_t

@@ -10,6 +10,13 @@ from ._distances import DEFAULT_CHUNK_SIZE
 _DTYPES = {np.dtype(np.float32), np.dtype(np.float64)}
 
 
+def check_bool(value, name):
+    """Raise a TypeError unless ``value`` is a bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be a bool, got {value!r}.")
+    return bool(value)
+
+
 def check_dtype(dtype, name="dtype"):
     """Return ``dtype`` as a numpy float32/float64 dtype or raise."""
     try:

@@ -1,0 +1,288 @@
+"""The study's summary: mean accuracy over the loop with 95% intervals,
+mean ranks per model family, settings lost in paired tests, and compute.
+
+A *setting* is a (data set, model, batch size); a strategy's score in a
+setting and seed is its test accuracy averaged over the rounds after the
+start set ("mean accuracy over the loop", the area under its learning
+curve divided by its length).
+"""
+
+from collections import defaultdict
+
+import numpy as np
+
+from ._registry import MODELS, STRATEGIES
+
+
+def loop_means(rows):
+    """Per-seed mean accuracy over the query rounds.
+
+    Returns
+    -------
+    dict
+        ``{(dataset, model, batch_size): {strategy: {seed: mean}}}``, only
+        for runs whose every round is present.
+    """
+    acc = defaultdict(lambda: defaultdict(dict))
+    last = max((r["round"] for r in rows), default=0)
+    by_run = defaultdict(dict)
+    for r in rows:
+        key = (r["dataset"], r["model"], r["batch_size"], r["strategy"])
+        by_run[key + (r["seed"],)][r["round"]] = r["accuracy"]
+    for (d, m, b, s, seed), rounds in by_run.items():
+        if len(rounds) == last + 1 and last > 0:
+            acc[(d, m, b)][s][seed] = float(
+                np.mean([rounds[k] for k in range(1, last + 1)])
+            )
+    return acc
+
+
+def interval95(values):
+    """Mean and half-width of the 95% Student-t interval of the mean."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float)
+    if v.size < 2:
+        return float(v.mean()), float("nan")
+    half = stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
+    return float(v.mean()), float(half)
+
+
+def paired_beats(a, b, alpha=0.05):
+    """Whether ``a`` beat ``b``: paired two-sided t-test over the seeds
+    both have, ``p < alpha`` and a positive mean difference (equal
+    differences with a positive mean count as a win)."""
+    from scipy import stats
+
+    seeds = sorted(set(a) & set(b))
+    z = np.array([a[s] - b[s] for s in seeds])
+    if z.size < 2:
+        return False
+    if z.std(ddof=1) == 0:
+        return bool(z.mean() > 0)
+    t = np.sqrt(z.size) * z.mean() / z.std(ddof=1)
+    return bool(t > stats.t.ppf(1 - alpha / 2, z.size - 1))
+
+
+def family_of(model):
+    """The model family of a registered model (its own name otherwise)."""
+    return MODELS[model].family if model in MODELS else model
+
+
+def _ranks(scores):
+    """Rank 1 = best; ties get the mean of their ranks."""
+    from scipy.stats import rankdata
+
+    return rankdata(-np.asarray(scores), method="average")
+
+
+def family_table(means, family, baselines):
+    """Per strategy of a family: mean rank, mean accuracy, settings lost.
+
+    Only strategies that completed every setting of the family are
+    ranked (the others are listed with what they have).
+
+    Parameters
+    ----------
+    means : dict
+        From :func:`loop_means`.
+    family : str
+    baselines : sequence of str
+        The strategies counted in "beaten by a baseline".
+
+    Returns
+    -------
+    rows : list of dict
+        ``strategy``, ``mean_rank``, ``mean_accuracy``, ``n_settings``,
+        ``lost`` (settings in which some baseline beat it), sorted by mean
+        rank.
+    settings : list of tuple
+    """
+    settings = [k for k in means if family_of(k[1]) == family]
+    names = sorted({s for k in settings for s in means[k]})
+    complete = [s for s in names if all(s in means[k] for k in settings)]
+    ranks = defaultdict(list)
+    for k in settings:
+        avg = [np.mean(list(means[k][s].values())) for s in complete]
+        for s, r in zip(complete, _ranks(avg), strict=True):
+            ranks[s].append(r)
+    out = []
+    for s in names:
+        got = [k for k in settings if s in means[k]]
+        lost = sum(
+            any(
+                paired_beats(means[k][b], means[k][s])
+                for b in baselines
+                if b in means[k] and b != s
+            )
+            for k in got
+        )
+        out.append(
+            {
+                "strategy": s,
+                "mean_rank": float(np.mean(ranks[s])) if s in ranks else None,
+                "mean_accuracy": float(
+                    np.mean([np.mean(list(means[k][s].values())) for k in got])
+                ),
+                "n_settings": len(got),
+                "lost": lost,
+            }
+        )
+    out.sort(key=lambda r: (r["mean_rank"] is None, r["mean_rank"] or 0.0))
+    return out, settings
+
+
+def compute_seconds(rows):
+    """Fit and query seconds summed per (data set, model)."""
+    total = defaultdict(float)
+    for r in rows:
+        q = r["query_seconds"]
+        total[(r["dataset"], r["model"])] += r["fit_seconds"] + (
+            0.0 if np.isnan(q) else q
+        )
+    return dict(total)
+
+
+def baseline_names(names):
+    """The strategies that are not this package's BADGE variants."""
+    return [s for s in names if not s.startswith(("badge", "bait"))]
+
+
+def _rst_table(header, body):
+    """A reStructuredText simple table."""
+    cells = [list(map(str, header))] + [list(map(str, r)) for r in body]
+    widths = [max(len(row[j]) for row in cells) for j in range(len(header))]
+    rule = "  ".join("=" * w for w in widths)
+
+    def line(row):
+        return "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
+
+    return "\n".join(
+        [rule, line(cells[0]), rule] + [line(r) for r in cells[1:]] + [rule]
+    )
+
+
+def study_page(rows, command, title="Label-efficiency study"):
+    """The study's results as a reStructuredText page.
+
+    Parameters
+    ----------
+    rows : list of dict
+        From :func:`~skactiveml_badge.experiments.read_results`.
+    command : str
+        The command that made (and resumes) the study, shown on the page.
+    title : str
+
+    Returns
+    -------
+    str
+    """
+    means = loop_means(rows)
+    names = sorted({s for k in means for s in means[k]})
+    baselines = baseline_names(names)
+    families = sorted({family_of(k[1]) for k in means})
+    n_runs = sum(len(v) for k in means for v in means[k].values())
+    out = [
+        title,
+        "=" * len(title),
+        "",
+        "Made (and resumed, if interrupted) by::",
+        "",
+        "    " + command,
+        "",
+        f"{len(means)} settings (data set x model x batch size), "
+        f"{len(names)} strategies, {n_runs} complete runs. A run's score is "
+        "its test accuracy averaged over the query rounds (the mean "
+        "accuracy over the loop); ranks are taken per setting among the "
+        "strategies that completed every setting of the family (1 = best), "
+        "then averaged. *Lost* counts the settings in which some baseline "
+        "beat the strategy in a paired two-sided t-test over seeds "
+        "(p < 0.05).",
+        "",
+    ]
+    for fam in families:
+        table, settings = family_table(means, fam, baselines)
+        head = f"Model family: {fam}"
+        out += [head, "-" * len(head), ""]
+        models = sorted({k[1] for k in settings})
+        datasets = sorted({k[0] for k in settings})
+        out.append(
+            f"Models: {', '.join(models)}; {len(datasets)} data sets, "
+            f"{len(settings)} settings."
+        )
+        out.append("")
+        body = []
+        for r in table:
+            rank = "" if r["mean_rank"] is None else f"{r['mean_rank']:.2f}"
+            body.append(
+                [
+                    r["strategy"],
+                    rank,
+                    f"{100 * r['mean_accuracy']:.2f}",
+                    f"{r['lost']}/{r['n_settings']}",
+                ]
+            )
+        out.append(
+            _rst_table(
+                ["strategy", "mean rank", "mean acc. (%)", "lost"], body
+            )
+        )
+        out.append("")
+    out += _settings_section(means, names)
+    out += _compute_section(rows)
+    out += _strategy_section(names)
+    return "\n".join(out) + "\n"
+
+
+def _settings_section(means, names):
+    head = "Mean accuracy over the loop, per setting"
+    out = [head, "-" * len(head), ""]
+    out.append(
+        "Mean over seeds and the half-width of its 95% interval (points "
+        "of accuracy); the best strategy of a setting is in bold."
+    )
+    out.append("")
+    for k in sorted(means):
+        d, m, b = k
+        sub = f"{d}, {m}, batch {b}"
+        out += [sub, "~" * len(sub), ""]
+        stats_ = {s: interval95(list(v.values())) for s, v in means[k].items()}
+        best = max(mu for mu, _ in stats_.values())
+        body = []
+        for s in sorted(stats_, key=lambda s: -stats_[s][0]):
+            mu, half = stats_[s]
+            cell = f"{100 * mu:.2f} ± {100 * half:.2f}"
+            if mu == best:
+                cell = f"**{cell}**"
+            body.append([s, cell, len(means[k][s])])
+        out.append(_rst_table(["strategy", "accuracy (%)", "seeds"], body))
+        out.append("")
+    return out
+
+
+def _compute_section(rows):
+    head = "Compute"
+    out = [head, "-" * len(head), ""]
+    out.append(
+        "Seconds of fitting and querying summed over strategies, seeds and "
+        "rounds, per data set and model (one thread per run)."
+    )
+    out.append("")
+    total = compute_seconds(rows)
+    body = [[d, m, f"{s:.0f}"] for (d, m), s in sorted(total.items())]
+    body.append(["all", "", f"{sum(total.values()):.0f}"])
+    out.append(_rst_table(["data set", "model", "seconds"], body))
+    out.append("")
+    return out
+
+
+def _strategy_section(names):
+    head = "Strategies"
+    out = [head, "-" * len(head), ""]
+    body = [
+        [s, STRATEGIES[s].description if s in STRATEGIES else ""]
+        for s in names
+    ]
+    out.append(_rst_table(["name", "what it is"], body))
+    out.append("")
+    return out
