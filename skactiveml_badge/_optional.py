@@ -12,6 +12,7 @@ _EXTRA_OF = {
     "matplotlib": "plot",
     "mlxtend": "experiments",
     "pandas": "experiments",
+    "mnist1d": "experiments",
 }
 
 # Modules that no extra can provide, and how to install them.

@@ -287,6 +287,57 @@ class BadgeParamTests:
         with pytest.warns(UserWarning, match="warm-start"):
             qs.query(X, y, clf, batch_size=2)
 
+    def test_param_origin_as_centre(self, lookup_problem):
+        X, proba, delta, h, clf = lookup_problem
+        y = np.full(len(X), np.nan)
+        G = explicit_embeddings(delta, h)
+        qs = self.make(
+            origin_as_centre=True,
+            clf_embedding_flag_name="return_embeddings",
+            dtype=np.float64,
+            random_state=3,
+        )
+        idx, util = qs.query(
+            X, y, clf, fit_clf=False, batch_size=6, return_utilities=True
+        )
+        ref = hidden_origin_rows(G, idx)
+        if self.default_params["selection"] == "kmeans++":
+            np.testing.assert_allclose(util[1:], ref[1:], rtol=1e-9)
+        else:  # distances min(|g|, D): the rows' square, normalised
+            sq = util**2
+            np.testing.assert_allclose(
+                sq[1:] / np.nansum(sq[1:], 1, keepdims=True),
+                ref[1:],
+                rtol=1e-9,
+            )
+            for k in range(1, 6):
+                assert idx[k] == np.nanargmax(ref[k])
+        with pytest.raises(TypeError, match="origin_as_centre"):
+            self.make(origin_as_centre="yes").query(X, y, clf)
+
+    def test_param_tree_embedding(self):
+        X, y, _, _ = make_pool()
+        lightgbm = pytest.importorskip("lightgbm")
+        clf = SklearnClassifier(
+            lightgbm.LGBMClassifier(
+                n_estimators=5, min_child_samples=2, verbose=-1
+            ),
+            classes=[0, 1, 2],
+        ).fit(X, y)
+        norms = {}
+        for kind in ("proximity", "leaf_gradient", "proximity+X"):
+            qs = self.make(random_state=0, tree_embedding=kind)
+            idx = qs.query(X, y, clf, fit_clf=False, batch_size=3)
+            assert idx.shape == (3,)
+            norms[kind] = qs.gradient_norms(clf, X)
+        # Leaf gradients: |g| = |delta| (proximity rows: |g| = |delta|).
+        np.testing.assert_allclose(
+            norms["leaf_gradient"], norms["proximity"], rtol=1e-5
+        )
+        assert not np.allclose(norms["proximity+X"], norms["proximity"])
+        with pytest.raises(ValueError, match="tree_embedding"):
+            self.make(tree_embedding="leaves").query(X, y, clf)
+
 
 class TestBadgeKMeansPP(BadgeParamTests, QueryStrategyContract):
     strategy_class = Badge

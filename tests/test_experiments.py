@@ -217,6 +217,15 @@ def test_user_files_load(tmp_path):
         ("mnist", (5000, 784), 10),
         ("letter", (20000, 16), 26),
         ("satimage", (6435, 36), 6),
+        ("mnist1d", (5000, 40), 10),
+        ("optdigits", (5620, 64), 10),
+        ("segment", (2310, 19), 7),
+        ("vehicle", (846, 18), 4),
+        ("spambase", (4597, 57), 2),
+        ("phoneme", (5404, 5), 2),
+        ("texture", (5500, 40), 11),
+        ("penbased", (10992, 16), 10),
+        ("magic", (19020, 10), 2),
     ],
 )
 def test_registered_datasets_load_offline(name, shape, n_classes):
@@ -294,3 +303,163 @@ def test_catalogue_lists_every_name():
     for name in ["digits", "letter", "mlp", "lightgbm", "bait", "typiclust"]:
         assert name in text
     assert os.path.basename(cli.__file__) == "__main__.py"
+
+
+def test_every_registered_dataset_has_a_kind_and_the_study_has_enough():
+    import json
+
+    from skactiveml_badge.experiments._registry import DATASETS
+
+    assert {d.kind for d in DATASETS.values()} == {"tabular", "image"}
+    path = os.path.join(
+        os.path.dirname(__file__), "..", "benchmarks", "study",
+        "label_efficiency.json",
+    )  # fmt: skip
+    with open(path) as fh:
+        study = json.load(fh)
+    kinds = [DATASETS[d].kind for d in study["datasets"]]
+    assert kinds.count("tabular") >= 6 and kinds.count("image") >= 3
+    assert study["seeds"] >= 5
+    assert {"lightgbm", "xgboost", "rf", "mlp", "logreg"} <= set(
+        study["models"]
+    )
+    ExperimentConfig(**study)  # every key is a setting
+
+
+def test_strategies_apply_to_their_model_families():
+    from skactiveml_badge.experiments._registry import applies
+
+    assert applies("badge-leafgrad", "lightgbm")
+    assert applies("badge-leafgrad", "xgboost")
+    assert not applies("badge-leafgrad", "rf")
+    assert not applies("badge-leafgrad", "mlp")
+    assert applies("badge-bias", "mlp") and not applies("badge-bias", "rf")
+    assert applies("margin", "rf")
+    cfg = ExperimentConfig(
+        models=["rf", "lightgbm"],
+        strategies=["margin", "badge-leafgrad"],
+        seeds=1,
+    )
+    assert [(m, s) for _, m, s, _, _ in cfg.runs()] == [
+        ("rf", "margin"),
+        ("lightgbm", "margin"),
+        ("lightgbm", "badge-leafgrad"),
+    ]
+
+
+def test_cap_samples_is_stratified_and_the_same_for_every_seed():
+    from skactiveml_badge.experiments._registry import cap_samples
+
+    X, y, _ = load_dataset("digits")
+    Xa, ya = cap_samples(X, y, 500)
+    Xb, yb = cap_samples(X, y, 500)
+    assert Xa.shape == (500, 64)
+    np.testing.assert_array_equal(Xa, Xb)
+    share = np.bincount(ya) / 500
+    np.testing.assert_allclose(share, np.bincount(y) / len(y), atol=0.01)
+    assert cap_samples(X, y, None)[0] is X
+    with pytest.raises((ValueError, TypeError), match="max_samples"):
+        ExperimentConfig(max_samples=0).validate()
+
+
+def test_worker_processes_give_the_rows_of_one_process(tmp_path):
+    kw = dict(
+        datasets=["iris"],
+        models=["logreg"],
+        strategies=["badge", "margin", "random"],
+        batch_sizes=[5],
+        seeds=2,
+        rounds=2,
+        max_samples=120,
+    )
+    one = run_experiment(
+        ExperimentConfig(**kw), tmp_path / "one", progress=False
+    )
+    two = run_experiment(
+        ExperimentConfig(**kw, workers=2), tmp_path / "two", progress=False
+    )
+    key = [c for c in COLUMNS if c not in TIMING_COLUMNS]
+
+    def rows(path):
+        return sorted(tuple(r[c] for c in key) for r in _csv(path))
+
+    assert rows(one) == rows(two)
+    assert len(rows(one)) == 3 * 2 * 3
+
+
+def test_config_file_and_study_page(tmp_path, capsys):
+    import json
+
+    cfg = tmp_path / "study.json"
+    cfg.write_text(
+        json.dumps(
+            dict(
+                datasets=["iris", "wine"],
+                models=["logreg"],
+                strategies=["badge-paper", "margin", "random"],
+                batch_sizes=[5],
+                seeds=3,
+                rounds=2,
+            )
+        )
+    )
+    page = tmp_path / "study.rst"
+    argv = [
+        "--config", str(cfg), "--rounds", "3", "--out",
+        str(tmp_path / "o"), "--quiet", "--study-page", str(page),
+    ]  # fmt: skip
+    assert cli.main(argv) == 0
+    rows = _csv(tmp_path / "o" / "results.csv")
+    assert max(int(r["round"]) for r in rows) == 3  # the option won
+    text = page.read_text()
+    assert "--config" in text and "Model family: linear" in text
+    assert "2 settings, 2 complete" in text
+    for name in ("badge-paper", "margin", "random"):
+        assert name in text
+    # --report-only runs nothing and reports what is there.
+    page.unlink()
+    before = (tmp_path / "o" / "results.csv").read_text()
+    assert cli.main([*argv, "--seeds", "5", "--report-only"]) == 0
+    assert (tmp_path / "o" / "results.csv").read_text() == before
+    assert "2 settings, 2 complete" in page.read_text()
+    with pytest.raises(SystemExit):
+        cli.main(["--report-only", "--out", str(tmp_path / "none")])
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"rounds": 2, "colour": "red"}')
+    with pytest.raises(SystemExit):
+        cli.main(["--config", str(bad), "--out", str(tmp_path / "b")])
+    assert "unknown keys ['colour']" in capsys.readouterr().err
+
+
+def test_study_ranks_intervals_and_paired_wins():
+    from skactiveml_badge.experiments._study import (
+        family_table,
+        interval95,
+        loop_means,
+        paired_beats,
+    )
+
+    rows = []
+    for seed in range(4):
+        for s, base in (("a", 0.8), ("b", 0.7), ("c", 0.75)):
+            for r in range(3):
+                acc = base + 0.01 * r + (0.001 * seed if s == "c" else 0)
+                rows.append(
+                    dict(dataset="d", model="logreg", strategy=s,
+                         batch_size=5, seed=seed, round=r, accuracy=acc)
+                )  # fmt: skip
+    means = loop_means(rows)
+    # Rounds 1..2 only: a's mean is 0.8 + 0.015.
+    assert means[("d", "logreg", 5)]["a"][0] == pytest.approx(0.815)
+    table, settings, complete = family_table(means, "linear", ["b", "c"])
+    assert [r["strategy"] for r in table] == ["a", "c", "b"]
+    assert [r["mean_rank"] for r in table] == [1.0, 2.0, 3.0]
+    assert {r["strategy"]: r["lost"] for r in table} == {
+        "a": 0,
+        "b": 1,
+        "c": 0,
+    }
+    assert paired_beats({0: 1.0, 1: 1.0}, {0: 0.5, 1: 0.5})
+    assert not paired_beats({0: 1.0}, {0: 0.5})
+    mean, half = interval95([1.0, 2.0, 3.0])
+    assert mean == 2.0 and half == pytest.approx(2.4841, rel=1e-4)

@@ -71,8 +71,9 @@ def test_hash_is_splitmix64_and_fixed():
 def test_hashed_embedding_is_the_same_in_another_process():
     code = (
         "import numpy as np;"
-        "from skactiveml_badge.embeddings._trees import leaf_embedding;"
-        "z = leaf_embedding(np.arange(60).reshape(6, 10) % 7, 16);"
+        "from skactiveml_badge.embeddings._trees import "
+        "hashed_leaf_embedding as f;"
+        "z = f(np.arange(60).reshape(6, 10) % 7, 8);"
         "print(np.round(z, 6).tolist())"
     )
     outs = {
@@ -86,7 +87,7 @@ def test_hashed_embedding_is_the_same_in_another_process():
         for seed in ("0", "12345")
     }
     assert len(outs) == 1
-    z = leaf_embedding(np.arange(60).reshape(6, 10) % 7, 16)
+    z = hashed_leaf_embedding(np.arange(60).reshape(6, 10) % 7, 8)
     assert outs.pop().strip() == str(np.round(z, 6).tolist())
 
 
@@ -101,7 +102,9 @@ def test_exact_embedding_is_sparse_with_unit_rows_and_proximity():
         [gram[0, 1], gram[1, 2], gram[0, 2]], [2 / 3, 1 / 3, 0], atol=1e-6
     )
     assert sp.issparse(leaf_embedding(leaves, leaf_dim=6))
-    assert isinstance(leaf_embedding(leaves, leaf_dim=5), np.ndarray)
+    # Exact while a row is no longer than leaf_dim (3 trees), else hashed.
+    assert sp.issparse(leaf_embedding(leaves, leaf_dim=5))
+    assert isinstance(leaf_embedding(leaves, leaf_dim=2), np.ndarray)
 
 
 def test_exact_and_hashed_give_same_distances_without_collisions(rng):
@@ -250,3 +253,137 @@ def test_sparse_factors_in_public_kernels_bias_and_backend(rng):
         X, y, clf, batch_size=3
     )
     assert (idx >= 50).all()
+
+
+def _raw_scores_from_leaves(est, X):
+    """Each class's raw score rebuilt from leaf values and tree_classes."""
+    from skactiveml_badge.embeddings._trees import tree_classes
+
+    leaves = leaf_indices(est, X)
+    classes, _ = tree_classes(est, leaves.shape[1])
+    n_out = 1 if len(est.classes_) == 2 else len(est.classes_)
+    raw = np.zeros((len(X), n_out))
+    for t in range(leaves.shape[1]):
+        if hasattr(est, "booster_"):  # LightGBM
+            values = np.array(
+                [
+                    est.booster_.get_leaf_output(t, leaf)
+                    for leaf in range(leaves[:, t].max() + 1)
+                ]
+            )
+            v = values[leaves[:, t]]
+        else:  # scikit-learn gradient boosting (leaf = node id)
+            n_rounds, k = est.estimators_.shape
+            tree = est.estimators_[t // k, t % k].tree_
+            v = tree.value[leaves[:, t], 0, 0] * est.learning_rate
+        raw[:, classes[t] if n_out > 1 else 0] += v
+    return raw
+
+
+@pytest.mark.parametrize("binary", [False, True])
+@pytest.mark.parametrize("name", ["lightgbm", "gradient_boosting"])
+def test_tree_classes_rebuild_the_raw_scores(name, binary):
+    """Leaf values summed per tree_classes give the models' raw scores (up
+    to a per-class constant, the initial score): the tree-to-class map
+    that the leaf-gradient embedding uses is the models' own."""
+    X, y = _data(binary)
+    est = _models()[name].fit(X, y)
+    raw = _raw_scores_from_leaves(est, X)
+    if name == "lightgbm":
+        ref = est.predict(X, raw_score=True).reshape(len(X), -1)
+    else:
+        ref = est.decision_function(X).reshape(len(X), -1)
+    gap = ref - raw
+    np.testing.assert_allclose(gap, gap[[0] * len(gap)], atol=1e-8)
+
+
+def test_xgboost_tree_classes_rebuild_the_margins():
+    from skactiveml_badge.embeddings._trees import tree_classes
+
+    X, y = _data(False)
+    est = _models()["xgboost"].fit(X, y)
+    leaves = leaf_indices(est, X)
+    classes, n_rounds = tree_classes(est, leaves.shape[1])
+    assert n_rounds == 8
+    frame = est.get_booster().trees_to_dataframe()
+    leaf = frame[frame.Feature == "Leaf"]
+    value = dict(
+        zip(zip(leaf.Tree, leaf.Node, strict=True), leaf.Gain, strict=True)
+    )
+    raw = np.zeros((len(X), len(est.classes_)))
+    for t in range(leaves.shape[1]):
+        raw[:, classes[t]] += [value[(t, n)] for n in leaves[:, t]]
+    gap = est.predict(X, output_margin=True) - raw
+    np.testing.assert_allclose(gap, gap[[0] * len(gap)], atol=1e-5)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_leaf_gradient_is_the_loss_gradient_wrt_leaf_values(binary):
+    """The embedding equals the cross-entropy gradient (at the
+    pseudo-label) with respect to every (tree, leaf) value, computed here
+    by the chain rule through the rebuilt raw scores, up to the
+    1/sqrt(n_rounds) scale."""
+    from skactiveml_badge.embeddings import gradient_factors
+    from skactiveml_badge.embeddings._trees import tree_classes
+
+    X, y = _data(binary)
+    est = _models()["lightgbm"].fit(X, y)
+    proba, delta, h = gradient_factors(
+        est, X, tree_embedding="leaf_gradient", leaf_dim=None
+    )
+    assert delta.shape == (len(X), 1) and np.all(delta == 1)
+    leaves = leaf_indices(est, X)
+    classes, n_rounds = tree_classes(est, leaves.shape[1])
+    p = est.predict_proba(X)
+    yhat = p.argmax(1)
+    # d loss / d raw score of class c: p_c - 1[c = yhat] (binary: the one
+    # logit of class 1).
+    dlogit = p - np.eye(p.shape[1])[yhat]
+    h = h.toarray()
+    for i in (0, 7, 123):
+        expected = {}
+        for t in range(leaves.shape[1]):
+            expected[(t, leaves[i, t])] = dlogit[i, classes[t]]
+        got = h[i][h[i] != 0] * np.sqrt(n_rounds)
+        want = np.array([v for v in expected.values() if v != 0])
+        np.testing.assert_allclose(np.sort(got), np.sort(want), rtol=1e-5)
+
+
+def test_leaf_gradient_rejects_forests_and_bias():
+    from skactiveml_badge.embeddings import gradient_factors
+
+    X, y = _data(False)
+    rf = _models()["random_forest"].fit(X, y)
+    with pytest.raises(ValueError, match="forest"):
+        gradient_factors(rf, X, tree_embedding="leaf_gradient")
+    gb = _models()["lightgbm"].fit(X, y)
+    with pytest.raises(ValueError, match="include_bias"):
+        gradient_factors(
+            gb, X, tree_embedding="leaf_gradient", include_bias=True
+        )
+
+
+def test_hashed_rows_keep_exact_norms_and_match_the_hash(rng):
+    leaves = rng.randint(0, 40, size=(50, 300))
+    values = rng.randn(50, 300).astype(np.float32)
+    z = hashed_leaf_embedding(leaves, 64, values)
+    np.testing.assert_allclose(
+        (z.astype(np.float64) ** 2).sum(1),
+        (values.astype(np.float64) ** 2).sum(1),
+        rtol=1e-5,
+    )
+    # Before the norm rescaling, row i is the signed bucket sum.
+    buckets, signs = hash_leaves(
+        np.broadcast_to(np.arange(300), leaves.shape), leaves, 64
+    )
+    raw = np.zeros((50, 64))
+    for i in range(50):
+        np.add.at(raw[i], buckets[i], signs[i] * values[i])
+    scale = np.linalg.norm(values, axis=1) / np.linalg.norm(raw, axis=1)
+    np.testing.assert_allclose(z, raw * scale[:, None], rtol=1e-4, atol=1e-6)
+
+
+def test_exact_embedding_where_rows_are_short():
+    leaves = np.arange(600).reshape(6, 100) % 37
+    assert sp.issparse(leaf_embedding(leaves, 256))  # 100 trees <= 256
+    assert not sp.issparse(leaf_embedding(np.tile(leaves, 3), 256))

@@ -16,8 +16,16 @@ _ACTIVATIONS = {
 
 
 def inner_estimator(clf):
-    """The fitted estimator inside a SklearnClassifier, or ``clf``."""
-    return clf.__dict__.get("estimator_", clf)
+    """The fitted estimator inside a scikit-activeml wrapper, or ``clf``.
+
+    Only scikit-activeml classifiers are unwrapped: scikit-learn's
+    ensembles also have an ``estimator_`` (their template tree).
+    """
+    from skactiveml.base import SkactivemlClassifier
+
+    if isinstance(clf, SkactivemlClassifier):
+        return clf.__dict__.get("estimator_", clf)
+    return clf
 
 
 def _is_skorch_net(est):

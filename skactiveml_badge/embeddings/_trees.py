@@ -199,10 +199,13 @@ def leaf_embedding(leaves, leaf_dim=256, values=None):
         hashing noise.
     """
     n_trees = leaves.shape[1]
-    if values is None:
-        values = np.full(leaves.shape, 1.0 / np.sqrt(n_trees), np.float32)
+    if leaf_dim is not None and n_trees > leaf_dim:
+        # At least one pair per tree: more than leaf_dim pairs in all.
+        return hashed_leaf_embedding(leaves, leaf_dim, values)
     cols, n_pairs = _pair_columns(leaves)
     if leaf_dim is None or n_pairs <= leaf_dim or n_trees <= leaf_dim:
+        if values is None:
+            values = np.full(leaves.shape, 1 / np.sqrt(n_trees), np.float32)
         return _exact(cols, n_pairs, values)
     return hashed_leaf_embedding(leaves, leaf_dim, values)
 
@@ -258,31 +261,50 @@ def _exact(cols, n_pairs, values):
     return sp.csr_matrix((data, cols.ravel(), indptr), shape=(n, n_pairs))
 
 
+# Rows hashed at once: bounds the (rows x n_trees) temporaries (8 MiB each
+# at 2,600 trees).
+_HASH_ROWS = 1024
+
+
 def hashed_leaf_embedding(leaves, leaf_dim, values=None):
     """(tree, leaf) pairs hashed into ``leaf_dim`` signed buckets; dense.
 
     Every distinct (tree, leaf) pair is hashed once (a table per tree over
-    its leaf ids), and the samples' buckets are gathered from that table.
-    Rows are rescaled to their exact norms (see :func:`leaf_embedding`).
+    its range of leaf ids), and the samples' buckets and signs are
+    gathered from that table, in blocks of rows. Rows are rescaled to
+    their exact norms (see :func:`leaf_embedding`).
     """
     n, n_trees = leaves.shape
-    if values is None:
-        values = np.full(leaves.shape, 1.0 / np.sqrt(n_trees), np.float32)
     low = leaves.min(axis=0)
     width = int((leaves.max(axis=0) - low).max()) + 1
     grid_t = np.repeat(np.arange(n_trees), width).reshape(n_trees, width)
     grid_l = low[:, None] + np.arange(width)[None, :]
     table_b, table_s = hash_leaves(grid_t, grid_l, leaf_dim)
-    rel = leaves - low
-    tree = np.arange(n_trees)
-    buckets = table_b[tree, rel]
-    buckets += (np.arange(n, dtype=np.int64) * leaf_dim)[:, None]
-    weights = table_s[tree, rel] * values
-    # Pairs of one row that share a bucket are summed (a collision).
-    z = np.bincount(
-        buckets.ravel(), weights=weights.ravel(), minlength=n * leaf_dim
-    ).reshape(n, leaf_dim)
-    exact = np.einsum("ij,ij->i", values, values, dtype=np.float64)
+    # One flat table: entry t * width + (leaf - low[t]); the sign folded
+    # into the bucket's table as a separate float32 table.
+    table_b = table_b.ravel().astype(np.int32)
+    table_s = table_s.ravel()
+    small = n_trees * width < 2**31
+    offset = np.arange(n_trees) * width - low
+    offset = offset.astype(np.int32 if small else np.int64)
+    z = np.empty((n, leaf_dim), dtype=np.float64)
+    for start in range(0, n, _HASH_ROWS):
+        stop = min(start + _HASH_ROWS, n)
+        key = leaves[start:stop].astype(offset.dtype, copy=False) + offset
+        m = stop - start
+        buckets = table_b[key]
+        buckets += (np.arange(m, dtype=np.int32) * leaf_dim)[:, None]
+        weights = table_s[key]
+        if values is not None:
+            weights *= values[start:stop]
+        # Pairs of one row that share a bucket are summed (a collision).
+        z[start:stop] = np.bincount(
+            buckets.ravel(), weights=weights.ravel(), minlength=m * leaf_dim
+        ).reshape(m, leaf_dim)
+    if values is None:  # entries 1 / sqrt(n_trees): rows of norm one
+        exact = np.ones(n)
+    else:
+        exact = np.einsum("ij,ij->i", values, values, dtype=np.float64)
     hashed = np.einsum("ij,ij->i", z, z)
     scale = np.ones(n)
     ok = hashed > 0

@@ -20,7 +20,8 @@ from ._report import (
     plot_penalty_matrix,
     read_results,
 )
-from ._runner import ExperimentConfig, run_experiment
+from ._runner import RESULTS_FILE, ExperimentConfig, run_experiment
+from ._study import study_page
 
 
 def _catalogue():
@@ -97,6 +98,22 @@ def build_parser():
     parser.add_argument(
         "--quiet", action="store_true", help="no progress bar, no tables"
     )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help=(
+            "run nothing: report (tables, plots, --study-page) on the runs "
+            "of this configuration already in --out"
+        ),
+    )
+    parser.add_argument(
+        "--study-page",
+        metavar="PATH",
+        help=(
+            "also write the study's results page (reStructuredText: mean "
+            "ranks per model family, 95%% intervals, compute) to PATH"
+        ),
+    )
     return parser
 
 
@@ -131,7 +148,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     config = ExperimentConfig(**_settings(parser, args, argv))
     try:
-        path = run_experiment(config, args.out, progress=not args.quiet)
+        if args.report_only:
+            path = os.path.join(args.out, RESULTS_FILE)
+            if not os.path.isfile(path):
+                raise ValueError(f"--report-only: {path!r} does not exist.")
+        else:
+            path = run_experiment(config, args.out, progress=not args.quiet)
     except (ValueError, TypeError, ImportError) as exc:
         parser.error(str(exc))
     except RuntimeError as exc:  # runs that failed; the others are saved
@@ -165,6 +187,13 @@ def main(argv=None):
     with open(os.path.join(args.out, "summary.md"), "w") as fh:
         fh.write(summary)
     written = [path, os.path.join(args.out, "summary.md")]
+    if args.study_page:
+        argv = sys.argv[1:] if argv is None else argv
+        shown = [a for a in argv if a != "--report-only"]
+        command = " ".join([parser.prog, *shown])
+        with open(args.study_page, "w") as fh:
+            fh.write(study_page(rows, command, len(config.runs())))
+        written.append(args.study_page)
     try:
         plot_learning_curves(rows, curve_png)
         plot_penalty_matrix(names, P, n_settings, penalty_png)

@@ -108,13 +108,13 @@ class ExperimentConfig:
 
     def runs(self):
         """Every (dataset, model, strategy, batch_size, seed), in order:
-        model by model, then seed by seed (so that an interrupted study
-        has whole seeds), leaving out strategies that do not apply to a
+        seed by seed (so that an interrupted study has whole seeds of
+        every setting), leaving out strategies that do not apply to a
         model (see ``STRATEGIES``)."""
         return [
             (d, m, s, b, seed)
-            for m in self.models
             for seed in self.seed_list()
+            for m in self.models
             for d in self.datasets
             for b in self.batch_sizes
             for s in self.strategies

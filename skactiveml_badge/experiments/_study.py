@@ -79,8 +79,10 @@ def _ranks(scores):
 def family_table(means, family, baselines):
     """Per strategy of a family: mean rank, mean accuracy, settings lost.
 
-    Only strategies that completed every setting of the family are
-    ranked (the others are listed with what they have).
+    Ranks and mean accuracies are taken over the *complete* settings of
+    the family: those in which every strategy of the family has run, on
+    the seeds they all have (an unfinished study thus compares like with
+    like). Settings lost count every setting a strategy has run.
 
     Parameters
     ----------
@@ -100,12 +102,19 @@ def family_table(means, family, baselines):
     """
     settings = [k for k in means if family_of(k[1]) == family]
     names = sorted({s for k in settings for s in means[k]})
-    complete = [s for s in names if all(s in means[k] for k in settings)]
-    ranks = defaultdict(list)
+    ranks, accs = defaultdict(list), defaultdict(list)
+    complete = []
     for k in settings:
-        avg = [np.mean(list(means[k][s].values())) for s in complete]
-        for s, r in zip(complete, _ranks(avg), strict=True):
+        if not all(s in means[k] for s in names):
+            continue
+        seeds = set.intersection(*(set(means[k][s]) for s in names))
+        if not seeds:
+            continue
+        complete.append(k)
+        avg = [np.mean([means[k][s][i] for i in seeds]) for s in names]
+        for s, a, r in zip(names, avg, _ranks(avg), strict=True):
             ranks[s].append(r)
+            accs[s].append(a)
     out = []
     for s in names:
         got = [k for k in settings if s in means[k]]
@@ -121,15 +130,15 @@ def family_table(means, family, baselines):
             {
                 "strategy": s,
                 "mean_rank": float(np.mean(ranks[s])) if s in ranks else None,
-                "mean_accuracy": float(
-                    np.mean([np.mean(list(means[k][s].values())) for k in got])
+                "mean_accuracy": (
+                    float(np.mean(accs[s])) if s in accs else None
                 ),
                 "n_settings": len(got),
                 "lost": lost,
             }
         )
     out.sort(key=lambda r: (r["mean_rank"] is None, r["mean_rank"] or 0.0))
-    return out, settings
+    return out, settings, complete
 
 
 def compute_seconds(rows):
@@ -162,7 +171,7 @@ def _rst_table(header, body):
     )
 
 
-def study_page(rows, command, title="Label-efficiency study"):
+def study_page(rows, command, n_planned=None, title="Label-efficiency study"):
     """The study's results as a reStructuredText page.
 
     Parameters
@@ -171,6 +180,9 @@ def study_page(rows, command, title="Label-efficiency study"):
         From :func:`~skactiveml_badge.experiments.read_results`.
     command : str
         The command that made (and resumes) the study, shown on the page.
+    n_planned : int or None, default=None
+        Runs the study's configuration has; the page says so when fewer
+        are complete.
     title : str
 
     Returns
@@ -190,6 +202,9 @@ def study_page(rows, command, title="Label-efficiency study"):
         "",
         "    " + command,
         "",
+        "Add ``--report-only`` to rebuild this page from the results "
+        "without running anything.",
+        "",
         f"{len(means)} settings (data set x model x batch size), "
         f"{len(names)} strategies, {n_runs} complete runs. A run's score is "
         "its test accuracy averaged over the query rounds (the mean "
@@ -200,25 +215,33 @@ def study_page(rows, command, title="Label-efficiency study"):
         "(p < 0.05).",
         "",
     ]
+    if n_planned is not None and n_runs < n_planned:
+        out += [
+            f".. note:: Partial results: {n_runs} of the {n_planned} runs "
+            "are complete; the study is resumed by the command above.",
+            "",
+        ]
     for fam in families:
-        table, settings = family_table(means, fam, baselines)
+        table, settings, complete = family_table(means, fam, baselines)
         head = f"Model family: {fam}"
         out += [head, "-" * len(head), ""]
         models = sorted({k[1] for k in settings})
         datasets = sorted({k[0] for k in settings})
         out.append(
             f"Models: {', '.join(models)}; {len(datasets)} data sets, "
-            f"{len(settings)} settings."
+            f"{len(settings)} settings, {len(complete)} complete (every "
+            "strategy ran; ranks and accuracies are over these)."
         )
         out.append("")
         body = []
         for r in table:
-            rank = "" if r["mean_rank"] is None else f"{r['mean_rank']:.2f}"
+            rank = "–" if r["mean_rank"] is None else f"{r['mean_rank']:.2f}"
+            acc = r["mean_accuracy"]
             body.append(
                 [
                     r["strategy"],
                     rank,
-                    f"{100 * r['mean_accuracy']:.2f}",
+                    "–" if acc is None else f"{100 * acc:.2f}",
                     f"{r['lost']}/{r['n_settings']}",
                 ]
             )
@@ -251,7 +274,9 @@ def _settings_section(means, names):
         body = []
         for s in sorted(stats_, key=lambda s: -stats_[s][0]):
             mu, half = stats_[s]
-            cell = f"{100 * mu:.2f} ± {100 * half:.2f}"
+            cell = f"{100 * mu:.2f}"
+            if np.isfinite(half):
+                cell += f" ± {100 * half:.2f}"
             if mu == best:
                 cell = f"**{cell}**"
             body.append([s, cell, len(means[k][s])])
