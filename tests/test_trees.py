@@ -387,3 +387,46 @@ def test_exact_embedding_where_rows_are_short():
     leaves = np.arange(600).reshape(6, 100) % 37
     assert sp.issparse(leaf_embedding(leaves, 256))  # 100 trees <= 256
     assert not sp.issparse(leaf_embedding(np.tile(leaves, 3), 256))
+
+
+@pytest.mark.parametrize("labels", ["all", "one missing", "two of ten"])
+def test_lightgbm_proba_from_leaves_equals_predict_proba(labels):
+    """One pass over the trees: the probabilities rebuilt from the leaves
+    equal the wrapper's predict_proba, whichever classes were seen."""
+    from skactiveml_badge.embeddings._base import tree_proba_and_leaves
+    from skactiveml_badge.embeddings._trees import lightgbm_proba
+
+    X, y = load_digits(return_X_y=True)
+    y = y.astype(float)
+    if labels == "one missing":
+        y[y == 3] = np.nan
+    elif labels == "two of ten":
+        y[~np.isin(y, [1, 7])] = np.nan
+    est = lightgbm.LGBMClassifier(n_estimators=15, verbose=-1)
+    clf = SklearnClassifier(est, classes=np.arange(10)).fit(X, y)
+    proba, leaves = tree_proba_and_leaves(clf, clf.estimator_, X)
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-12)
+    assert leaves.shape == (len(X), clf.estimator_.booster_.num_trees())
+    bare = lightgbm.LGBMClassifier(n_estimators=5, verbose=-1).fit(X, y > 4)
+    proba, _ = tree_proba_and_leaves(bare, bare, X)
+    np.testing.assert_allclose(proba, bare.predict_proba(X), atol=1e-12)
+    # Other objectives predict otherwise: no shortcut.
+    ova = lightgbm.LGBMClassifier(
+        n_estimators=3, objective="multiclassova", verbose=-1
+    ).fit(X, load_digits().target)
+    assert lightgbm_proba(ova, leaf_indices(ova, X)) is None
+    proba, _ = tree_proba_and_leaves(ova, ova, X)
+    np.testing.assert_allclose(proba, ova.predict_proba(X))
+
+
+def test_compact_leaf_values_equal_the_full_array(rng):
+    leaves = rng.randint(0, 6, size=(40, 300))
+    class_values = rng.randn(40, 5).astype(np.float32)
+    classes = np.arange(300) % 5
+    full = class_values[:, classes]
+    for leaf_dim in (64, None):
+        a = leaf_embedding(leaves, leaf_dim, (class_values, classes))
+        b = leaf_embedding(leaves, leaf_dim, full)
+        if sp.issparse(a):
+            a, b = a.toarray(), b.toarray()
+        np.testing.assert_allclose(a, b, rtol=1e-6)

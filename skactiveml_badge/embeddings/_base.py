@@ -11,6 +11,7 @@ from ._trees import (
     leaf_embedding,
     leaf_gradient_values,
     leaf_indices,
+    lightgbm_proba,
 )
 
 
@@ -210,9 +211,11 @@ def gradient_factors(clf, X, clf_embedding_flag_name=None, **options):
                 "it with tree_embedding='proximity'."
             )
         n = _n(X)
-        proba = _check_proba(clf.predict_proba(X), n)
+        proba, leaves = tree_proba_and_leaves(
+            clf, inner, np.asarray(X).reshape(n, -1)
+        )
+        proba = _check_proba(proba, n)
         delta = logit_gradients(proba)
-        leaves = leaf_indices(inner, np.asarray(X).reshape(n, -1))
         cols = _class_columns(clf, inner)
         values = leaf_gradient_values(leaves, inner, delta[:, cols])
         h = leaf_embedding(leaves, options.get("leaf_dim", 256), values)
@@ -222,6 +225,30 @@ def gradient_factors(clf, X, clf_embedding_flag_name=None, **options):
         options["tree_embedding"] = "proximity"
     proba, h = proba_and_embedding(clf, X, clf_embedding_flag_name, **options)
     return proba, logit_gradients(proba), h
+
+
+def tree_proba_and_leaves(clf, est, X):
+    """``clf.predict_proba(X)`` and the leaf indices of its trees ``est``.
+
+    For LightGBM the probabilities come from the leaves
+    (:func:`~._trees.lightgbm_proba`, one pass over the trees instead of
+    two), placed in the columns of ``clf.classes_`` as scikit-activeml's
+    wrapper places them (zero for classes the trees have not seen).
+    """
+    leaves = leaf_indices(est, X)
+    inner = lightgbm_proba(est, leaves)
+    if inner is None or clf.__dict__.get("is_fitted_") is False:
+        return clf.predict_proba(X), leaves
+    if clf is est:
+        return inner, leaves
+    cols = _class_columns(clf, est)
+    n_classes = len(getattr(clf, "classes_", est.classes_))
+    if len(cols) == n_classes:
+        proba = inner[:, np.argsort(cols)]
+    else:
+        proba = np.zeros((len(inner), n_classes))
+        proba[:, cols] = inner
+    return proba, leaves
 
 
 def _class_columns(clf, inner):
@@ -244,8 +271,8 @@ def _tree_embedding(clf, est, X, n, leaf_dim, include_bias, kind):
     """
     from ._models import UntrainedModelWarning
 
-    proba = clf.predict_proba(X)
     if clf.__dict__.get("is_fitted_") is False:
+        proba = clf.predict_proba(X)
         warnings.warn(
             f"The tree ensemble in {type(clf).__name__} could not be fitted "
             "(it predicts label frequencies); the selection falls back to "
@@ -255,7 +282,8 @@ def _tree_embedding(clf, est, X, n, leaf_dim, include_bias, kind):
         )
         return _finish(proba, X, n, include_bias)
     X2 = np.asarray(X).reshape(n, -1)
-    z = leaf_embedding(leaf_indices(est, X2), leaf_dim)
+    proba, leaves = tree_proba_and_leaves(clf, est, X2)
+    z = leaf_embedding(leaves, leaf_dim)
     if kind == "proximity+X":
         X2 = _check_numeric(np.asarray(X2, dtype=np.float32), "features")
         scale = np.sqrt(np.mean(np.einsum("ij,ij->i", X2, X2)))

@@ -81,11 +81,76 @@ def leaf_indices(est, X):
     ``GradientBoostingClassifier`` (``apply``).
     """
     if _kind(est) == "LGBMClassifier":
-        leaves = est.predict(X, pred_leaf=True)
-    else:
-        leaves = est.apply(X)
-    leaves = np.asarray(leaves).reshape(X.shape[0], -1)
+        # The booster in blocks of rows: LightGBM builds a float64 result
+        # before its int32 one, which costs more than the traversal when
+        # the trees are many.
+        booster = est.booster_
+        X = np.asarray(X)
+        return np.concatenate(
+            [
+                booster.predict(X[s : s + _PREDICT_ROWS], pred_leaf=True)
+                for s in range(0, X.shape[0], _PREDICT_ROWS)
+            ]
+        ).reshape(X.shape[0], -1)
+    leaves = np.asarray(est.apply(X)).reshape(X.shape[0], -1)
     return leaves.astype(np.int64)
+
+
+_PREDICT_ROWS = 2048
+
+
+def lightgbm_proba(est, leaves):
+    """LightGBM's class probabilities from its leaf indices, or None.
+
+    The raw score of a class is the sum of the outputs of the leaves its
+    trees reach (LightGBM folds the initial score into the first trees),
+    so the probabilities need no second pass over the trees: a gather of
+    leaf outputs, a sum per class and a softmax (a sigmoid for two
+    classes). ``None`` unless ``est`` is a LightGBM classifier with the
+    ``multiclass`` or ``binary`` objective (others predict otherwise).
+
+    Parameters
+    ----------
+    est : fitted LGBMClassifier
+    leaves : ndarray of shape (n_samples, n_trees), int
+        From :func:`leaf_indices`.
+
+    Returns
+    -------
+    proba : ndarray of shape (n_samples, len(est.classes_)) or None
+    """
+    if _kind(est) != "LGBMClassifier" or est.objective_ not in (
+        "multiclass",
+        "binary",
+    ):
+        return None
+    booster = est.booster_
+    n, n_trees = leaves.shape
+    reached = leaves.max(axis=0)
+    width = int(reached.max()) + 1
+    table = np.zeros((n_trees, width))
+    for t in range(n_trees):
+        for leaf in range(int(reached[t]) + 1):
+            table[t, leaf] = booster.get_leaf_output(t, leaf)
+    table = table.ravel()
+    offset = np.arange(n_trees, dtype=np.int64) * width
+    n_out = 1 if est.objective_ == "binary" else len(est.classes_)
+    raw = np.empty((n, n_out))
+    for s in range(0, n, _GATHER_ROWS):
+        block = table[leaves[s : s + _GATHER_ROWS] + offset]
+        raw[s : s + _GATHER_ROWS] = block.reshape(
+            block.shape[0], -1, n_out
+        ).sum(1)
+    if n_out == 1:
+        p1 = 1.0 / (1.0 + np.exp(-raw[:, 0]))
+        return np.column_stack([1.0 - p1, p1])
+    raw -= raw.max(axis=1, keepdims=True)
+    np.exp(raw, out=raw)
+    raw /= raw.sum(axis=1, keepdims=True)
+    return raw
+
+
+_GATHER_ROWS = 256
 
 
 _BOOSTED_KINDS = ("LGBMClassifier", "XGBClassifier", "XGBRFClassifier")
@@ -188,8 +253,11 @@ def leaf_embedding(leaves, leaf_dim=256, values=None):
         pairs in all or when ``n_trees <= leaf_dim`` (a sparse row of
         ``n_trees`` entries then costs no more per distance than a dense
         one of ``leaf_dim``). ``None``: always exact.
-    values : ndarray of shape (n_samples, n_trees) or None, default=None
-        The entries; ``None`` for ``1 / sqrt(n_trees)``.
+    values : None, ndarray of shape (n_samples, n_trees) or tuple
+        The entries; ``None`` for ``1 / sqrt(n_trees)``; a tuple
+        ``(class_values, classes)`` for entries ``class_values[i,
+        classes[t]]`` (:func:`leaf_gradient_values`), which are then never
+        formed for the hashed embedding.
 
     Returns
     -------
@@ -206,7 +274,7 @@ def leaf_embedding(leaves, leaf_dim=256, values=None):
     if leaf_dim is None or n_pairs <= leaf_dim or n_trees <= leaf_dim:
         if values is None:
             values = np.full(leaves.shape, 1 / np.sqrt(n_trees), np.float32)
-        return _exact(cols, n_pairs, values)
+        return _exact(cols, n_pairs, _values_block(values, 0, len(leaves)))
     return hashed_leaf_embedding(leaves, leaf_dim, values)
 
 
@@ -230,12 +298,39 @@ def leaf_gradient_values(leaves, est, delta_inner):
 
     Returns
     -------
-    values : ndarray of shape (n_samples, n_trees), float32
+    values : tuple ``(class_values, classes)``
+        The entries in compact form: entry ``(i, t)`` is
+        ``class_values[i, classes[t]]``, with ``class_values`` of shape
+        ``(n_samples, len(est.classes_))`` (float32) and ``classes`` of
+        shape ``(n_trees,)`` (see :func:`leaf_embedding`).
     """
     classes, n_rounds = tree_classes(est, leaves.shape[1])
-    values = np.asarray(delta_inner, dtype=np.float32)[:, classes]
-    values *= np.float32(1.0 / np.sqrt(n_rounds))
-    return values
+    class_values = np.asarray(delta_inner, dtype=np.float32)
+    class_values = class_values * np.float32(1.0 / np.sqrt(n_rounds))
+    return class_values, classes
+
+
+def _values_block(values, start, stop):
+    """Rows ``start:stop`` of the (n_samples, n_trees) entries, or None
+    for the constant ``1 / sqrt(n_trees)``."""
+    if values is None:
+        return None
+    if isinstance(values, tuple):
+        class_values, classes = values
+        return class_values[start:stop][:, classes]
+    return values[start:stop]
+
+
+def _values_sq_norms(values, n, n_trees):
+    """Squared row norms of the entries, without forming them."""
+    if values is None:
+        return np.ones(n)
+    if isinstance(values, tuple):
+        class_values, classes = values
+        counts = np.bincount(classes, minlength=class_values.shape[1])
+        cv = class_values.astype(np.float64)
+        return (cv * cv) @ counts
+    return np.einsum("ij,ij->i", values, values, dtype=np.float64)
 
 
 def _pair_columns(leaves):
@@ -296,15 +391,12 @@ def hashed_leaf_embedding(leaves, leaf_dim, values=None):
         buckets += (np.arange(m, dtype=np.int32) * leaf_dim)[:, None]
         weights = table_s[key]
         if values is not None:
-            weights *= values[start:stop]
+            weights *= _values_block(values, start, stop)
         # Pairs of one row that share a bucket are summed (a collision).
         z[start:stop] = np.bincount(
             buckets.ravel(), weights=weights.ravel(), minlength=m * leaf_dim
         ).reshape(m, leaf_dim)
-    if values is None:  # entries 1 / sqrt(n_trees): rows of norm one
-        exact = np.ones(n)
-    else:
-        exact = np.einsum("ij,ij->i", values, values, dtype=np.float64)
+    exact = _values_sq_norms(values, n, n_trees)
     hashed = np.einsum("ij,ij->i", z, z)
     scale = np.ones(n)
     ok = hashed > 0
