@@ -7,8 +7,12 @@ from sklearn.utils import check_array
 from ._badge import _fitted_model
 from ._embedding_params import EmbeddingPoolStrategy, check_pool_and_batch
 from .selection._backend import resolve_backend
-from .selection._bait import _check_positive_real, bait
-from .selection._validation import check_dtype, check_positive_int
+from .selection._bait import bait
+from .selection._validation import (
+    check_dtype,
+    check_positive_int,
+    check_positive_real,
+)
 
 
 class Bait(EmbeddingPoolStrategy):
@@ -207,8 +211,8 @@ embedding_source
 
     def _check_params(self):
         self._check_embedding_params()
-        _check_positive_real(self.lamb, "lamb")
-        if _check_positive_real(self.oversample, "oversample") < 1:
+        check_positive_real(self.lamb, "lamb")
+        if check_positive_real(self.oversample, "oversample") < 1:
             raise ValueError(
                 f"`oversample` must be >= 1, got {self.oversample}."
             )

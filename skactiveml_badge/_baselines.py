@@ -11,7 +11,7 @@ from skactiveml.utils import MISSING_LABEL
 
 from ._embedding_params import EmbeddingPoolStrategy, PoolStrategy
 from ._validation import check_choice
-from .selection._validation import check_positive_int
+from .selection._validation import check_positive_int, check_positive_real
 
 _SCORES = ("margin", "entropy")
 
@@ -88,7 +88,7 @@ class PowerSampling(PoolStrategy):
 
     def _check_params(self):
         check_choice(self.method, "method", _SCORES)
-        beta = _check_positive_real(self.beta, "beta")
+        beta = check_positive_real(self.beta, "beta")
         return beta
 
     def _query_batch(
@@ -170,7 +170,7 @@ class ClusterMargin(PoolStrategy):
         n_clusters = check_positive_int(
             self.n_clusters, "n_clusters", allow_none=True
         )
-        factor = _check_positive_real(self.margin_factor, "margin_factor")
+        factor = check_positive_real(self.margin_factor, "margin_factor")
         if factor < 1:
             raise ValueError(
                 f"`margin_factor` must be at least 1, got {factor}."
@@ -211,12 +211,7 @@ class ClusterMargin(PoolStrategy):
             rest = np.setdiff1d(np.argsort(-scores, kind="stable"), idx)
             idx += [int(i) for i in rest[: batch_size - len(idx)]]
         idx = np.asarray(idx, dtype=np.intp)
-        util = None
-        if return_util:
-            util = np.tile(scores, (batch_size, 1))
-            for k in range(1, batch_size):
-                util[k:, idx[k - 1]] = np.nan
-        return idx, util
+        return idx, _fixed_rows(scores, idx) if return_util else None
 
 
 class ExpectedGradientLength(EmbeddingPoolStrategy):
@@ -288,19 +283,13 @@ leaf_dim, embedding_source
         egl = expected * h_norm
         tie = self.random_state_.random_sample(egl.size)
         idx = np.lexsort((tie, -egl))[:batch_size].astype(np.intp)
-        util = None
-        if return_util:
-            util = np.tile(egl, (batch_size, 1))
-            for k in range(1, batch_size):
-                util[k:, idx[k - 1]] = np.nan
-        return idx, util
+        return idx, _fixed_rows(egl, idx) if return_util else None
 
 
-def _check_positive_real(value, name):
-    if isinstance(value, bool) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise TypeError(f"`{name}` must be a positive real, got {value!r}.")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive real, got {value!r}.")
-    return float(value)
+def _fixed_rows(scores, idx):
+    """Utilities of a batch picked from fixed scores: one row per pick,
+    NaN for the earlier picks."""
+    util = np.tile(np.asarray(scores, dtype=np.float64), (len(idx), 1))
+    for k in range(1, len(idx)):
+        util[k:, idx[k - 1]] = np.nan
+    return util

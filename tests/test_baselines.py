@@ -34,7 +34,25 @@ def test_uncertainty_scores():
     np.testing.assert_allclose(uncertainty_scores(p, "entropy"), ent)
 
 
-class TestPowerSampling(QueryStrategyContract):
+class CommonParamTests:
+    """``missing_label`` and ``random_state``, as every strategy has them."""
+
+    @pytest.mark.parametrize("missing_label", [-1, "none"])
+    def test_param_missing_label(self, missing_label):
+        X, y, _, clf = make_pool(missing_label)
+        idx = self.make(missing_label=missing_label).query(
+            X, y, clf, batch_size=2
+        )
+        assert (y[idx] == missing_label).all()
+
+    def test_param_random_state(self):
+        X, y, _, clf = make_pool()
+        a = self.make(random_state=0).query(X, y, clf, batch_size=5)
+        b = self.make(random_state=0).query(X, y, clf, batch_size=5)
+        np.testing.assert_array_equal(a, b)
+
+
+class TestPowerSampling(CommonParamTests, QueryStrategyContract):
     strategy_class = PowerSampling
 
     def test_param_method(self):
@@ -59,17 +77,6 @@ class TestPowerSampling(QueryStrategyContract):
         ):
             with pytest.raises(exc, match="beta"):
                 self.make(beta=bad).query(X, y, clf, fit_clf=False)
-
-    def test_param_missing_label(self):
-        X, y, _, clf = make_pool(-1)
-        idx = self.make(missing_label=-1).query(X, y, clf, batch_size=2)
-        assert (y[idx] == -1).all()
-
-    def test_param_random_state(self):
-        X, y, _, clf = make_pool()
-        a = self.make(random_state=0).query(X, y, clf, batch_size=5)
-        b = self.make(random_state=0).query(X, y, clf, batch_size=5)
-        np.testing.assert_array_equal(a, b)
 
     def test_first_pick_follows_score_power(self, rng):
         """Gumbel-top-k's first pick is drawn with probability
@@ -97,7 +104,7 @@ class TestPowerSampling(QueryStrategyContract):
             np.testing.assert_allclose(util[k, free], w[free] / w[free].sum())
 
 
-class TestClusterMargin(QueryStrategyContract):
+class TestClusterMargin(CommonParamTests, QueryStrategyContract):
     strategy_class = ClusterMargin
 
     def test_param_n_clusters(self):
@@ -123,17 +130,6 @@ class TestClusterMargin(QueryStrategyContract):
         )
         assert set(idx.tolist()) == set(np.argsort(-scores)[:5].tolist())
 
-    def test_param_missing_label(self):
-        X, y, _, clf = make_pool("none")
-        idx = self.make(missing_label="none").query(X, y, clf, batch_size=2)
-        assert (y[idx] == "none").all()
-
-    def test_param_random_state(self):
-        X, y, _, clf = make_pool()
-        a = self.make(random_state=0).query(X, y, clf, batch_size=5)
-        b = self.make(random_state=0).query(X, y, clf, batch_size=5)
-        np.testing.assert_array_equal(a, b)
-
     def test_round_robin_over_clusters_smallest_first(self):
         """Two far-apart groups of low-margin samples: the batch
         alternates between them, starting with the smaller group."""
@@ -158,7 +154,7 @@ def _query_on_features(qs, X, y, proba):
     return qs.query(X, y, clf, fit_clf=False, batch_size=6)
 
 
-class TestExpectedGradientLength(QueryStrategyContract):
+class TestExpectedGradientLength(CommonParamTests, QueryStrategyContract):
     strategy_class = ExpectedGradientLength
 
     def test_param_clf_embedding_flag_name(self, rng):
@@ -201,17 +197,6 @@ class TestExpectedGradientLength(QueryStrategyContract):
         ref = _egl_brute_force(proba, X)
         ref[~np.isnan(y)] = np.nan
         np.testing.assert_allclose(util[0], ref)
-
-    def test_param_missing_label(self):
-        X, y, _, clf = make_pool(-1)
-        idx = self.make(missing_label=-1).query(X, y, clf, batch_size=2)
-        assert (y[idx] == -1).all()
-
-    def test_param_random_state(self):
-        X, y, _, clf = make_pool()
-        a = self.make(random_state=0).query(X, y, clf, batch_size=5)
-        b = self.make(random_state=0).query(X, y, clf, batch_size=5)
-        np.testing.assert_array_equal(a, b)
 
 
 def _egl_brute_force(proba, h):

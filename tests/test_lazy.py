@@ -54,19 +54,25 @@ def _sequence_frequencies(kernel_kwargs, delta, h, n_runs, seed):
     return counts
 
 
+def _exact_sequences(G, rows):
+    """Probability of every ordered 3-pick sequence under a rule given by
+    ``rows(G, picks)`` (the brute-force utility rows); the first pick is
+    the largest norm."""
+    first = int(np.argmax((G**2).sum(1)))
+    exact = {}
+    for a, b in itertools.permutations(set(range(len(G))) - {first}, 2):
+        r = rows(G, [first, a, b])
+        exact[(first, a, b)] = r[1, a] * r[2, b]
+    return exact
+
+
 def test_lazy_picks_follow_the_exact_distribution():
     """Chi-square against the enumerated distribution of ordered pick
     sequences, for the lazy kernel with and without forced flushes, and the
     total variation between lazy and plain frequencies."""
     rng = np.random.RandomState(3)
     _, delta, h = random_factors(rng, 7, 3, 2)
-    G = explicit_embeddings(delta, h)
-    first = int(np.argmax((G**2).sum(1)))
-    exact = {}
-    for a, b in itertools.permutations(set(range(7)) - {first}, 2):
-        p_a = paper_rows(G, [first, a])[1, a]
-        p_b = paper_rows(G, [first, a, b])[2, b]
-        exact[(first, a, b)] = p_a * p_b
+    exact = _exact_sequences(explicit_embeddings(delta, h), paper_rows)
     keys = list(exact)
     n_runs = 20_000
     freq = {}
@@ -253,12 +259,7 @@ def test_origin_as_centre_follows_the_hidden_origin_distribution():
 
     rng = np.random.RandomState(4)
     _, delta, h = random_factors(rng, 7, 3, 2)
-    G = explicit_embeddings(delta, h)
-    first = int(np.argmax((G**2).sum(1)))
-    exact = {}
-    for a, b in itertools.permutations(set(range(7)) - {first}, 2):
-        rows = hidden_origin_rows(G, [first, a, b])
-        exact[(first, a, b)] = rows[1, a] * rows[2, b]
+    exact = _exact_sequences(explicit_embeddings(delta, h), hidden_origin_rows)
     keys = list(exact)
     n_runs = 20_000
     for algorithm in ("plain", "lazy"):

@@ -285,29 +285,30 @@ def _settings_section(means, names):
     return out
 
 
+def _section(head, text, header, body):
+    """A titled section with one table."""
+    lines = [head, "-" * len(head), ""]
+    if text:
+        lines += [text, ""]
+    return lines + [_rst_table(header, body), ""]
+
+
 def _compute_section(rows):
-    head = "Compute"
-    out = [head, "-" * len(head), ""]
-    out.append(
-        "Seconds of fitting and querying summed over strategies, seeds and "
-        "rounds, per data set and model (one thread per run)."
-    )
-    out.append("")
     total = compute_seconds(rows)
     body = [[d, m, f"{s:.0f}"] for (d, m), s in sorted(total.items())]
     body.append(["all", "", f"{sum(total.values()):.0f}"])
-    out.append(_rst_table(["data set", "model", "seconds"], body))
-    out.append("")
-    return out
+    return _section(
+        "Compute",
+        "Seconds of fitting and querying summed over strategies, seeds and "
+        "rounds, per data set and model (one thread per run).",
+        ["data set", "model", "seconds"],
+        body,
+    )
 
 
 def _strategy_section(names):
-    head = "Strategies"
-    out = [head, "-" * len(head), ""]
     body = [
         [s, STRATEGIES[s].description if s in STRATEGIES else ""]
         for s in names
     ]
-    out.append(_rst_table(["name", "what it is"], body))
-    out.append("")
-    return out
+    return _section("Strategies", "", ["name", "what it is"], body)

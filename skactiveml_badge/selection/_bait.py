@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._backend import is_torch_tensor
+from ._validation import check_positive_real
 
 # Rows per chunk in the passes that form n x (C - 1) x d intermediates.
 _CHUNK_ELEMENTS = 1 << 21
@@ -400,8 +401,8 @@ def bait(
     dtype = check_dtype(dtype)
     n_picks = check_positive_int(n_picks, "n_picks")
     max_dim = check_positive_int(max_dim, "max_dim", allow_none=True)
-    lamb = _check_positive_real(lamb, "lamb")
-    oversample = _check_positive_real(oversample, "oversample")
+    lamb = check_positive_real(lamb, "lamb")
+    oversample = check_positive_real(oversample, "oversample")
     if oversample < 1:
         raise ValueError(f"`oversample` must be >= 1, got {oversample}.")
     if backend not in ("numpy", "torch"):
@@ -469,16 +470,6 @@ def _ties_only(n, n_picks, rs, return_utilities):
     for k in range(1, n_picks):
         util[k, picks[:k]] = np.nan
     return picks, util
-
-
-def _check_positive_real(value, name):
-    if isinstance(value, bool) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise TypeError(f"`{name}` must be a real number, got {value!r}.")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"`{name}` must be finite and > 0, got {value}.")
-    return float(value)
 
 
 def _rows(index, n, name, default):

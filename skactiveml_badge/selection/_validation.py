@@ -17,6 +17,17 @@ def check_bool(value, name):
     return bool(value)
 
 
+def check_positive_real(value, name):
+    """A finite real number > 0, as a float (TypeError, ValueError)."""
+    if isinstance(value, bool) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"`{name}` must be a real number, got {value!r}.")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"`{name}` must be finite and > 0, got {value}.")
+    return float(value)
+
+
 def check_dtype(dtype, name="dtype"):
     """Return ``dtype`` as a numpy float32/float64 dtype or raise."""
     try:
