@@ -413,6 +413,7 @@ def test_config_file_and_study_page(tmp_path, capsys):
     assert max(int(r["round"]) for r in rows) == 3  # the option won
     text = page.read_text()
     assert "--config" in text and "Model family: linear" in text
+    assert "beaten" in text and "Partial results" not in text
     assert "2 settings, 2 complete" in text
     for name in ("badge-paper", "margin", "random"):
         assert name in text

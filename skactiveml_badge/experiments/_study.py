@@ -12,6 +12,7 @@ from collections import defaultdict
 import numpy as np
 
 from ._registry import MODELS, STRATEGIES
+from ._report import penalty_matrix
 
 
 def loop_means(rows):
@@ -212,7 +213,11 @@ def study_page(rows, command, n_planned=None, title="Label-efficiency study"):
         "strategies that completed every setting of the family (1 = best), "
         "then averaged. *Lost* counts the settings in which some baseline "
         "beat the strategy in a paired two-sided t-test over seeds "
-        "(p < 0.05).",
+        "(p < 0.05). *Beaten* is the column sum of the BADGE paper's "
+        "pairwise penalty matrix over the family's settings: for every "
+        "round, every other strategy that beat this one in a paired t-test "
+        "over seeds adds 1 / (rounds), so it counts settings' worth of "
+        "significant losses to any strategy (lower is better).",
         "",
     ]
     if n_planned is not None and n_runs < n_planned:
@@ -223,6 +228,9 @@ def study_page(rows, command, n_planned=None, title="Label-efficiency study"):
         ]
     for fam in families:
         table, settings, complete = family_table(means, fam, baselines)
+        fam_rows = [r for r in rows if family_of(r["model"]) == fam]
+        p_names, P, _ = penalty_matrix(fam_rows)
+        beaten = dict(zip(p_names, P.sum(0), strict=True))
         head = f"Model family: {fam}"
         out += [head, "-" * len(head), ""]
         models = sorted({k[1] for k in settings})
@@ -243,11 +251,13 @@ def study_page(rows, command, n_planned=None, title="Label-efficiency study"):
                     rank,
                     "–" if acc is None else f"{100 * acc:.2f}",
                     f"{r['lost']}/{r['n_settings']}",
+                    f"{beaten.get(r['strategy'], 0.0):.2f}",
                 ]
             )
         out.append(
             _rst_table(
-                ["strategy", "mean rank", "mean acc. (%)", "lost"], body
+                ["strategy", "mean rank", "mean acc. (%)", "lost", "beaten"],
+                body,
             )
         )
         out.append("")
