@@ -464,3 +464,14 @@ def test_study_ranks_intervals_and_paired_wins():
     assert not paired_beats({0: 1.0}, {0: 0.5})
     mean, half = interval95([1.0, 2.0, 3.0])
     assert mean == 2.0 and half == pytest.approx(2.4841, rel=1e-4)
+
+
+def test_the_default_bar():
+    from skactiveml_badge.experiments._study import _meets_bar
+
+    row = dict(strategy="badge-x", mean_accuracy=0.80, lost=2, n_settings=8)
+    assert _meets_bar(row, 0.80, ["margin"]) == "yes"
+    assert _meets_bar(row, 0.81, ["margin"]) == "no"  # below the best
+    assert _meets_bar(row | dict(lost=3), 0.7, ["margin"]) == "no"
+    assert _meets_bar(row | dict(mean_accuracy=None), 0.7, []) == "–"
+    assert _meets_bar(row | dict(strategy="margin"), 0.7, ["margin"]) == ""

@@ -142,6 +142,17 @@ def family_table(means, family, baselines):
     return out, settings, complete
 
 
+def _meets_bar(row, best_base, baselines):
+    """``yes``/``no`` for this package's strategies, empty for baselines."""
+    if row["strategy"] in baselines:
+        return ""
+    acc = row["mean_accuracy"]
+    if acc is None or best_base is None:
+        return "–"
+    ok = row["lost"] <= row["n_settings"] / 4 and acc >= best_base
+    return "yes" if ok else "no"
+
+
 def compute_seconds(rows):
     """Fit and query seconds summed per (data set, model)."""
     total = defaultdict(float)
@@ -217,7 +228,10 @@ def study_page(rows, command, n_planned=None, title="Label-efficiency study"):
         "pairwise penalty matrix over the family's settings: for every "
         "round, every other strategy that beat this one in a paired t-test "
         "over seeds adds 1 / (rounds), so it counts settings' worth of "
-        "significant losses to any strategy (lower is better).",
+        "significant losses to any strategy (lower is better). *Bar* "
+        "(this package's strategies only): *yes* if the strategy lost in "
+        "at most a quarter of the settings and its mean accuracy is at "
+        "least the best baseline's, the bar a default must clear.",
         "",
     ]
     if n_planned is not None and n_runs < n_planned:
@@ -241,6 +255,15 @@ def study_page(rows, command, n_planned=None, title="Label-efficiency study"):
             "strategy ran; ranks and accuracies are over these)."
         )
         out.append("")
+        best_base = max(
+            (
+                r["mean_accuracy"]
+                for r in table
+                if r["strategy"] in baselines
+                and r["mean_accuracy"] is not None
+            ),
+            default=None,
+        )
         body = []
         for r in table:
             rank = "–" if r["mean_rank"] is None else f"{r['mean_rank']:.2f}"
@@ -252,11 +275,19 @@ def study_page(rows, command, n_planned=None, title="Label-efficiency study"):
                     "–" if acc is None else f"{100 * acc:.2f}",
                     f"{r['lost']}/{r['n_settings']}",
                     f"{beaten.get(r['strategy'], 0.0):.2f}",
+                    _meets_bar(r, best_base, baselines),
                 ]
             )
         out.append(
             _rst_table(
-                ["strategy", "mean rank", "mean acc. (%)", "lost", "beaten"],
+                [
+                    "strategy",
+                    "mean rank",
+                    "mean acc. (%)",
+                    "lost",
+                    "beaten",
+                    "bar",
+                ],
                 body,
             )
         )
