@@ -475,3 +475,23 @@ def test_the_default_bar():
     assert _meets_bar(row | dict(lost=3), 0.7, ["margin"]) == "no"
     assert _meets_bar(row | dict(mean_accuracy=None), 0.7, []) == "–"
     assert _meets_bar(row | dict(strategy="margin"), 0.7, ["margin"]) == ""
+
+
+def test_bagged_committee_strategies():
+    """QBC and BatchBALD get a committee of bootstrap clones of the model:
+    distinct members, unlabeled picks, the caller's classifier untouched."""
+    from skactiveml_badge.experiments._registry import MODELS, STRATEGIES
+
+    X, y_all, _ = load_dataset("iris")
+    y = np.full(len(y_all), np.nan)
+    y[::10] = y_all[::10]
+    clf = MODELS["logreg"].factory(4, 3, 0).fit(X, y)
+    coef = clf.estimator_.coef_.copy()
+    for name in ("qbc", "batchbald"):
+        qs = STRATEGIES[name].make(3)
+        assert qs.n_members == 5
+        idx = np.asarray(qs.query(X, y, clf, fit_clf=False, batch_size=4))
+        assert len(set(idx.tolist())) == 4 and np.isnan(y[idx]).all()
+        again = STRATEGIES[name].make(3).query(X, y, clf, batch_size=4)
+        np.testing.assert_array_equal(idx, again)
+    np.testing.assert_array_equal(clf.estimator_.coef_, coef)
