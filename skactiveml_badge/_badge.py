@@ -173,6 +173,13 @@ default="proximity"
           ``ValueError``.
         - ``"proximity+X"``: ``z`` next to the features ``X`` scaled to a
           mean squared row norm of one.
+    mc_dropout : int, default=0
+        Torch nets with dropout layers: the probabilities (hence ``delta``)
+        are the mean over this many forward passes with dropout active
+        (MC dropout, Gal and Ghahramani, ICML 2016); ``h`` still comes from
+        the evaluation pass. Seeded from ``random_state``. ``0``: one
+        evaluation pass, as in the paper. Other models raise a
+        ``ValueError`` when it is positive.
 
     Notes
     -----
@@ -251,6 +258,7 @@ default="proximity"
         storage_dtype=None,
         origin_as_centre=False,
         tree_embedding="proximity",
+        mc_dropout=0,
     ):
         super().__init__(
             missing_label=missing_label, random_state=random_state
@@ -272,6 +280,7 @@ default="proximity"
         self.storage_dtype = storage_dtype
         self.origin_as_centre = origin_as_centre
         self.tree_embedding = tree_embedding
+        self.mc_dropout = mc_dropout
 
     def _query_batch(
         self, clf, X, y, X_cand, mapping, batch_size, return_util, params
@@ -392,7 +401,7 @@ default="proximity"
         X = check_array(X, allow_nd=True, input_name="X")
         self._check_params()
         _, delta, h = self._gradient_factors(
-            clf, X, False, self.tree_embedding
+            clf, X, False, self.tree_embedding, **self._mc_options(0)
         )
         delta = np.asarray(delta, dtype=np.float64)
         h = h.astype(np.float64) if sp.issparse(h) else np.asarray(h, float)
@@ -409,6 +418,7 @@ default="proximity"
         check_choice(self.algorithm, "algorithm", ALGORITHMS)
         check_bool(self.origin_as_centre, "origin_as_centre")
         check_choice(self.tree_embedding, "tree_embedding", TREE_EMBEDDINGS)
+        check_non_negative_int(self.mc_dropout, "mc_dropout")
         dtype = check_dtype(self.dtype)
         chunk_size = check_positive_int(
             self.chunk_size, "chunk_size", allow_none=True
@@ -418,7 +428,11 @@ default="proximity"
     def _select(self, clf, X_cand, n_picks, dtype, chunk_size, return_util):
         # The embedding sources have checked them for NaN and infinity.
         proba, delta, h = self._gradient_factors(
-            clf, X_cand, self.backend != "numpy", self.tree_embedding
+            clf,
+            X_cand,
+            self.backend != "numpy",
+            self.tree_embedding,
+            **self._mc_options(),
         )
         backend = resolve_backend(self.backend, h)
         if self.storage_dtype is not None:
@@ -452,6 +466,16 @@ default="proximity"
             self.algorithm,
             self.origin_as_centre,
         )
+
+    def _mc_options(self, seed=None):
+        """MC-dropout options; the seed is drawn from ``random_state_``
+        only when MC dropout is on (other picks keep their random
+        numbers)."""
+        if not self.mc_dropout:
+            return {}
+        if seed is None:
+            seed = self.random_state_.randint(2**31 - 1)
+        return dict(mc_dropout=self.mc_dropout, mc_seed=seed)
 
     def _warm_start_active(self, y):
         """Whether the warm-start rule picks this batch (warns once)."""

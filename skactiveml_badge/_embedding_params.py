@@ -51,14 +51,16 @@ class EmbeddingParamsMixin:
             **self._embed_options(as_tensor),
         )
 
-    def _gradient_factors(self, clf, X, as_tensor, tree_embedding):
-        """``(proba, delta, h)`` of ``X`` (see ``gradient_factors``)."""
+    def _gradient_factors(self, clf, X, as_tensor, tree_embedding, **extra):
+        """``(proba, delta, h)`` of ``X`` (see ``gradient_factors``);
+        ``extra``: further options of ``proba_and_embedding``."""
         return gradient_factors(
             clf,
             X,
             self.clf_embedding_flag_name,
             tree_embedding=tree_embedding,
             **self._embed_options(as_tensor),
+            **extra,
         )
 
     def _embed_options(self, as_tensor):

@@ -338,6 +338,41 @@ class BadgeParamTests:
         with pytest.raises(ValueError, match="tree_embedding"):
             self.make(tree_embedding="leaves").query(X, y, clf)
 
+    def test_param_mc_dropout(self):
+        torch = pytest.importorskip("torch")
+        from .test_torch import make_skorch_problem
+
+        class NoDropout(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = torch.nn.Sequential(
+                    torch.nn.Linear(64, 16), torch.nn.ReLU()
+                )
+                self.head = torch.nn.Linear(16, 10)
+
+            def forward(self, x):
+                return self.head(self.body(x))
+
+        X, y, clf = make_skorch_problem()
+        state = torch.get_rng_state()
+        a = self.make(random_state=0, mc_dropout=8).query(
+            X, y, clf, False, batch_size=4
+        )
+        b = self.make(random_state=0, mc_dropout=8).query(
+            X, y, clf, False, batch_size=4
+        )
+        np.testing.assert_array_equal(a, b)
+        assert torch.equal(torch.get_rng_state(), state)  # global RNG kept
+        for bad, exc in ((-1, ValueError), (2.0, TypeError)):
+            with pytest.raises(exc, match="mc_dropout"):
+                self.make(mc_dropout=bad).query(X, y, clf, False)
+        Xc, yc, plain = make_skorch_problem(NoDropout)
+        with pytest.raises(ValueError, match="dropout layers"):
+            self.make(mc_dropout=2).query(Xc, yc, plain, False)
+        Xp, yp, _, lr = make_pool()
+        with pytest.raises(ValueError, match="torch net"):
+            self.make(mc_dropout=2).query(Xp, yp, lr)
+
 
 class TestBadgeKMeansPP(BadgeParamTests, QueryStrategyContract):
     strategy_class = Badge

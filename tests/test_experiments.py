@@ -320,7 +320,7 @@ def test_every_registered_dataset_has_a_kind_and_the_study_has_enough():
     kinds = [DATASETS[d].kind for d in study["datasets"]]
     assert kinds.count("tabular") >= 6 and kinds.count("image") >= 3
     assert study["seeds"] >= 5
-    assert {"lightgbm", "xgboost", "rf", "mlp", "logreg"} <= set(
+    assert {"lightgbm", "xgboost", "rf", "mlp-dropout", "logreg"} <= set(
         study["models"]
     )
     ExperimentConfig(**study)  # every key is a setting
@@ -495,3 +495,32 @@ def test_bagged_committee_strategies():
         again = STRATEGIES[name].make(3).query(X, y, clf, batch_size=4)
         np.testing.assert_array_equal(idx, again)
     np.testing.assert_array_equal(clf.estimator_.coef_, coef)
+
+
+def test_mc_dropout_committee_for_nets_with_dropout():
+    pytest.importorskip("torch")
+    pytest.importorskip("skorch")
+    from skactiveml_badge.experiments._registry import (
+        MODELS,
+        STRATEGIES,
+        Committee,
+        MCDropoutMember,
+        applies,
+    )
+
+    X, y_all, _ = load_dataset("iris")
+    X = X.astype(np.float32)
+    y = np.full(len(y_all), np.nan)
+    y[::10] = y_all[::10]
+    clf = MODELS["mlp-dropout"].factory(4, 3, 0).fit(X, y)
+    a, b = MCDropoutMember(clf, 1), MCDropoutMember(clf, 2)
+    np.testing.assert_array_equal(a.predict_proba(X), a.predict_proba(X))
+    assert not np.allclose(a.predict_proba(X), b.predict_proba(X))
+    with pytest.raises(NotImplementedError):
+        a.fit(X, y)
+    qs = STRATEGIES["batchbald"].make(0)
+    assert isinstance(qs, Committee)
+    idx = np.asarray(qs.query(X, y, clf, batch_size=3))
+    assert np.isnan(y[idx]).all() and len(set(idx.tolist())) == 3
+    assert applies("badge-mcdropout", "mlp-dropout")
+    assert not applies("badge-mcdropout", "mlp")

@@ -454,3 +454,25 @@ def test_torch_kernel_device_argument_and_empty_pool():
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="at least one row"):
         kmeans_plusplus(torch.ones(0, 2), torch.ones(0, 2), 1, backend="torch")
+
+
+def test_mc_dropout_probabilities_are_the_mean_of_dropout_passes():
+    """By hand: seed torch, put the dropout layers in training mode and
+    average the softmax of n passes; h stays the evaluation-mode input."""
+    X, y, clf = make_skorch_problem()
+    module = clf.neural_net_.module_
+    n = 6
+    proba, h = proba_and_embedding(clf, X, mc_dropout=n, mc_seed=11)
+    eval_proba, eval_h = proba_and_embedding(clf, X)
+    np.testing.assert_allclose(h, eval_h, rtol=1e-6)
+    with torch.random.fork_rng():
+        torch.manual_seed(11)
+        module.eval()
+        module.body[3].train()
+        with torch.no_grad():
+            xb = torch.as_tensor(X, dtype=torch.float32)
+            ref = sum(torch.softmax(module(xb), 1) for _ in range(n)) / n
+        module.eval()
+    np.testing.assert_allclose(proba, ref.numpy(), rtol=1e-5, atol=1e-7)
+    assert not np.allclose(proba, eval_proba)
+    assert not module.training and not module.body[3].training

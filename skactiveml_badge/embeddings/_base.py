@@ -69,6 +69,8 @@ def proba_and_embedding(
     leaf_dim=256,
     source="auto",
     tree_embedding="proximity",
+    mc_dropout=0,
+    mc_seed=0,
 ):
     """Class probabilities and the input of the last linear layer.
 
@@ -111,6 +113,12 @@ def proba_and_embedding(
         scaled to a mean squared row norm of one (both blocks then weigh
         alike). The leaf-gradient embedding is not a rank-one factor; see
         :func:`gradient_factors`.
+    mc_dropout : int, default=0
+        Torch nets with dropout: average the probabilities over this many
+        passes with dropout active (``h`` from the evaluation pass). Any
+        other model raises a ``ValueError`` when it is positive.
+    mc_seed : int, default=0
+        Seed of the MC-dropout passes.
 
     Returns
     -------
@@ -122,6 +130,11 @@ def proba_and_embedding(
     kwargs = _predict_kwargs(clf_embedding_flag_name)
     n = _n(X)
     adapters = source == "auto" and not kwargs
+    if mc_dropout and not adapters:
+        raise ValueError(
+            "`mc_dropout` works through the torch adapter "
+            "(embedding_source='auto', no clf_embedding_flag_name)."
+        )
     if source == "X":
         proba, _ = _classifier_outputs(clf, X, {})
         return _finish(proba, X, n, include_bias)
@@ -149,10 +162,17 @@ def proba_and_embedding(
             dl_batch_size=dl_batch_size,
             include_bias=include_bias,
             as_tensor=as_tensor,
+            mc_dropout=mc_dropout,
+            mc_seed=mc_seed,
         )
         if as_tensor:
             return _check_tensor_outputs(*out)
         return _check_outputs(*out, n)
+    if mc_dropout:
+        raise ValueError(
+            "`mc_dropout` needs a torch net (skorch, or scikit-activeml's "
+            f"SkorchClassifier); got {type(clf).__name__}."
+        )
     inner = _models.inner_estimator(clf)
     if adapters and _models.is_mlp(inner):
         return _finish(

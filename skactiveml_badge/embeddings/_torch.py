@@ -82,6 +82,35 @@ def _eval_mode(module):
             m.training = training
 
 
+@contextlib.contextmanager
+def _dropout_active(module, seed):
+    """Dropout layers in training mode and torch's RNG seeded with
+    ``seed`` inside; the global RNG state and the modes restored after."""
+    drops = [
+        m
+        for m in module.modules()
+        if isinstance(m, torch.nn.modules.dropout._DropoutNd)
+    ]
+    if not drops:
+        raise ValueError(
+            "`mc_dropout` needs a net with dropout layers (torch.nn.Dropout "
+            "and the like); this one has none."
+        )
+    devices = []
+    params = list(module.parameters())
+    if params and params[0].device.type == "cuda":
+        devices = [params[0].device]
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(int(seed))
+        for m in drops:
+            m.train()
+        try:
+            yield
+        finally:
+            for m in drops:
+                m.eval()
+
+
 def _input_dtype(module, X):
     """Floating inputs take the dtype of the module's first parameter."""
     if not np.issubdtype(X.dtype, np.floating):
@@ -101,6 +130,8 @@ def hooked_forward(
     device=None,
     include_bias=False,
     as_tensor=False,
+    mc_dropout=0,
+    mc_seed=0,
 ):
     """Class probabilities and last-layer inputs in one pass.
 
@@ -126,6 +157,14 @@ def hooked_forward(
         Append a constant 1 to ``h`` (the gradient of the bias).
     as_tensor : bool, default=False
         Return tensors on ``device`` instead of numpy arrays.
+    mc_dropout : int, default=0
+        If positive, the probabilities are the mean over this many further
+        passes with the dropout layers active (MC dropout, Gal and
+        Ghahramani, ICML 2016); ``h`` still comes from the evaluation-mode
+        pass. Raises a ``ValueError`` for a net without dropout layers.
+    mc_seed : int, default=0
+        Seed of torch's RNG for the MC-dropout passes (in a forked RNG:
+        the caller's global torch RNG is left as it was).
 
     Returns
     -------
@@ -141,11 +180,14 @@ def hooked_forward(
         lambda mod, inputs, out: captured.append(inputs[0].detach())
     )
     probas, hs = [], []
+    batches = [
+        X[start : start + dl_batch_size]
+        for start in range(0, X.shape[0], dl_batch_size)
+    ]
     try:
         with _eval_mode(module), torch.no_grad():
-            for start in range(0, X.shape[0], dl_batch_size):
-                xb = torch.as_tensor(X[start : start + dl_batch_size])
-                xb = xb.to(device=device, dtype=dtype)
+            for x in batches:
+                xb = torch.as_tensor(x).to(device=device, dtype=dtype)
                 captured.clear()
                 probas.append(proba_fn(module(xb)).detach())
                 if not captured:
@@ -154,6 +196,11 @@ def hooked_forward(
                         "pass; name the right one with `embedding_layer`."
                     )
                 hs.append(captured[-1].reshape(xb.shape[0], -1))
+            if mc_dropout:
+                probas = _mc_dropout_proba(
+                    module, batches, proba_fn, device, dtype, mc_dropout,
+                    mc_seed,
+                )  # fmt: skip
     finally:
         handle.remove()
     proba, h = torch.cat(probas), torch.cat(hs)
@@ -162,3 +209,16 @@ def hooked_forward(
     if as_tensor:
         return proba, h
     return proba.cpu().numpy(), h.cpu().numpy()
+
+
+def _mc_dropout_proba(module, batches, proba_fn, device, dtype, n, seed):
+    """Per batch, the mean probabilities of ``n`` passes with dropout."""
+    out = []
+    with _dropout_active(module, seed):
+        for x in batches:
+            xb = torch.as_tensor(x).to(device=device, dtype=dtype)
+            total = proba_fn(module(xb)).detach()
+            for _ in range(n - 1):
+                total = total + proba_fn(module(xb)).detach()
+            out.append(total / n)
+    return out

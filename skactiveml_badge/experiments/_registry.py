@@ -208,16 +208,17 @@ def cap_samples(X, y, max_samples):
 # ---------------------------------------------------------------- models
 
 
-def _mlp(n_features, n_classes, seed):
+def _mlp(n_features, n_classes, seed, dropout=0.0):
     torch = import_optional("torch")
     skorch_clf = import_optional("skactiveml.classifier")
     import_optional("skorch")
     nn = torch.nn
 
     torch.manual_seed(seed)  # the initial weights
-    module = nn.Sequential(
-        nn.Linear(n_features, 64), nn.ReLU(), nn.Linear(64, n_classes)
-    )
+    layers = [nn.Linear(n_features, 64), nn.ReLU()]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    module = nn.Sequential(*layers, nn.Linear(64, n_classes))
     return skorch_clf.SkorchClassifier(
         module,
         neural_net_param_dict=dict(
@@ -231,6 +232,10 @@ def _mlp(n_features, n_classes, seed):
         classes=np.arange(n_classes),
         random_state=seed,
     )
+
+
+def _mlp_dropout(n_features, n_classes, seed):
+    return _mlp(n_features, n_classes, seed, dropout=0.2)
 
 
 def _lightgbm(n_features, n_classes, seed):
@@ -319,6 +324,12 @@ MODELS = {
         ("torch", "skorch"),
         "nets",
     ),
+    "mlp-dropout": Model(
+        _mlp_dropout,
+        "skorch MLP with dropout (d -> 64 -> ReLU -> Dropout 0.2 -> C)",
+        ("torch", "skorch"),
+        "nets",
+    ),
     "lightgbm": Model(
         _lightgbm,
         "LightGBM (100 rounds, 8 leaves, min_child_samples 2)",
@@ -366,10 +377,14 @@ def _skactiveml(cls_name, **params):
 
 
 class Committee:
-    """A scikit-activeml committee strategy on a bagged committee of the
-    runner's model: ``n_members`` clones of the fitted classifier, each
-    fitted on a bootstrap sample of the labeled data (with its own seed).
-    It is built at every query, which costs ``n_members`` fits.
+    """A scikit-activeml committee strategy on a committee of the runner's
+    model, built at every query.
+
+    - Torch nets with dropout: ``n_members`` MC-dropout samples of the
+      fitted net (each member one forward pass with dropout active, under
+      its own seed; Gal et al., ICML 2017).
+    - Any other model: ``n_members`` clones of the classifier, each fitted
+      on a bootstrap sample of the labeled data (``n_members`` fits).
     """
 
     def __init__(self, strategy, n_members, seed):
@@ -380,6 +395,14 @@ class Committee:
     def query(self, X, y, clf, fit_clf=False, batch_size=1):
         from sklearn.base import clone
 
+        if _has_dropout(clf):
+            members = [
+                MCDropoutMember(clf, self.seed * 101 + m)
+                for m in range(self.n_members)
+            ]
+            return self.strategy.query(
+                X, y, members, fit_ensemble=False, batch_size=batch_size
+            )
         rs = np.random.RandomState(self.seed)
         labeled = np.flatnonzero(~np.isnan(y))
         members = []
@@ -396,6 +419,49 @@ class Committee:
         return self.strategy.query(
             X, y, members, fit_ensemble=False, batch_size=batch_size
         )
+
+
+def _has_dropout(clf):
+    from ..embeddings._models import torch_parts
+
+    parts = torch_parts(clf)
+    if parts is None:
+        return False
+    import torch
+
+    return any(
+        isinstance(m, torch.nn.modules.dropout._DropoutNd)
+        for m in parts[0].modules()
+    )
+
+
+def _mc_member_base():
+    from skactiveml.base import SkactivemlClassifier
+
+    return SkactivemlClassifier
+
+
+class MCDropoutMember(_mc_member_base()):
+    """One MC-dropout sample of a fitted torch net, as a fitted classifier:
+    ``predict_proba`` is one forward pass with dropout active under
+    ``seed`` (the same sample at every call)."""
+
+    def __init__(self, clf, seed):
+        super().__init__(classes=clf.classes_, missing_label=clf.missing_label)
+        self.clf = clf
+        self.seed = seed
+        self.classes_ = clf.classes_  # fitted: a sample of a fitted net
+
+    def fit(self, X, y, sample_weight=None):
+        raise NotImplementedError("an MC-dropout sample is not refitted")
+
+    def predict_proba(self, X):
+        from ..embeddings import proba_and_embedding
+
+        proba, _ = proba_and_embedding(
+            self.clf, X, mc_dropout=1, mc_seed=self.seed
+        )
+        return proba
 
 
 def _fit_member(member, X, y, weight):
@@ -509,6 +575,12 @@ STRATEGIES = {
         True,
         ("trees", "nets"),
     ),
+    "badge-mcdropout": Strategy(
+        _variant(mc_dropout=10),
+        "Badge on probabilities averaged over 10 MC-dropout passes",
+        True,
+        ("mlp-dropout",),
+    ),
     "badge-bias": Strategy(
         _variant(include_bias=True),
         "Badge with the last layer's bias gradient",
@@ -540,12 +612,14 @@ STRATEGIES = {
     ),
     "qbc": Strategy(
         _committee("QueryByCommittee"),
-        "query by committee (KL), bagged committee of 5",
+        "query by committee (KL): 5 MC-dropout samples of a net with "
+        "dropout, else 5 bootstrap clones",
         True,
     ),
     "batchbald": Strategy(
         _committee("BatchBALD"),
-        "BatchBALD over a bagged committee of 5",
+        "BatchBALD over 5 MC-dropout samples (nets with dropout) or 5 "
+        "bootstrap clones",
         True,
     ),
     "egl": Strategy(
