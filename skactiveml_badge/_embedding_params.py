@@ -68,7 +68,7 @@ class EmbeddingParamsMixin:
             embedding_layer=self.embedding_layer,
             include_bias=self.include_bias,
             dl_batch_size=self.dl_batch_size,
-            as_tensor=as_tensor and getattr(self, "backend", "") != "numpy",
+            as_tensor=as_tensor,
             leaf_dim=self.leaf_dim,
             source=self.embedding_source,
         )
