@@ -19,6 +19,7 @@ import numpy as np
 from _common import (
     add_out_option,
     command_line,
+    load_average,
     log,
     machine_line,
     markdown_table,
@@ -82,6 +83,7 @@ def main():
     n_trees = clf.estimator_.booster_.num_trees()
     log(f"{n_trees} trees, pool {args.pool}, batch {args.batch}")
 
+    load_start = load_average()
     times = {name: [] for name in STRATEGIES}
     for rep in range(args.repeats + 1):  # the first round warms up
         for name, make in STRATEGIES.items():
@@ -119,7 +121,9 @@ def main():
             "",
             machine_line(),
             versions_line(),
-            f"{args.repeats} interleaved repeats after one warm-up.",
+            f"- load average (1, 5, 15 min) at the start: {load_start}, "
+            f"at the end: {load_average()}",
+            f"- {args.repeats} interleaved repeats after one warm-up.",
             "",
             table,
             "",
