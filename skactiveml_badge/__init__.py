@@ -1,5 +1,6 @@
 """Fast, exact BADGE-family batch active learning for scikit-activeml."""
 
+from ._albl import ActiveLearningByLearning
 from ._badge import Badge, WarmStartWarning
 from ._bait import Bait
 from ._baselines import ClusterMargin, ExpectedGradientLength, PowerSampling
@@ -8,6 +9,7 @@ from .embeddings import UntrainedModelWarning
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActiveLearningByLearning",
     "Badge",
     "Bait",
     "ClusterMargin",

@@ -524,3 +524,45 @@ def test_mc_dropout_committee_for_nets_with_dropout():
     assert np.isnan(y[idx]).all() and len(set(idx.tolist())) == 3
     assert applies("badge-mcdropout", "mlp-dropout")
     assert not applies("badge-mcdropout", "mlp")
+
+
+@pytest.mark.parametrize("stop_after", [2, 4])
+def test_stateful_strategy_resumes_by_replaying(tmp_path, stop_after):
+    """ALBL learns between queries: an interrupted run is resumed by
+    rerunning its recorded rounds, and gives the uninterrupted rows."""
+    config = ExperimentConfig(
+        datasets=["wine"],
+        models=["logreg"],
+        strategies=["albl"],
+        batch_sizes=[4],
+        seeds=1,
+        rounds=4,
+        n_start=10,
+    )
+    whole = run_experiment(config, tmp_path / "whole", progress=False)
+    written = []
+
+    def interrupt(row):
+        written.append(row)
+        if len(written) == stop_after:
+            raise _Stop
+
+    part = tmp_path / "part"
+    with pytest.raises(_Stop):
+        run_experiment(config, part, progress=False, _after_row=interrupt)
+    resumed = run_experiment(config, part, progress=False)
+    assert _without_timing(_csv(whole)) == _without_timing(_csv(resumed))
+    # A file that disagrees with the replay is refused.
+    rows = _csv(part / "results.csv")
+    rows[2]["queried"] = " ".join(reversed(rows[2]["queried"].split()))
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    import shutil
+
+    shutil.copy(part / "config.json", bad / "config.json")
+    with open(bad / "results.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows[:3])
+    with pytest.raises(RuntimeError, match="Replaying"):
+        run_experiment(config, bad, progress=False)

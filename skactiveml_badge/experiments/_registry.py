@@ -490,6 +490,9 @@ class Strategy(NamedTuple):
     takes_clf: bool
     #: Model families or model names it applies to (None: all).
     families: tuple | None = None
+    #: One instance through the run (it learns between queries); the
+    #: runner replays the recorded rounds to resume it.
+    stateful: bool = False
 
 
 def applies(strategy, model):
@@ -635,6 +638,14 @@ STRATEGIES = {
     "power-entropy": Strategy(
         _ours("PowerSampling", method="entropy"),
         "stochastic power sampling of entropies (beta 1)",
+        True,
+    ),
+    "albl": Strategy(
+        _ours("ActiveLearningByLearning"),
+        "active learning by learning: EXP3 over Badge, Badge with class "
+        "quotas, margin, power-entropy, TypiClust and random",
+        True,
+        None,
         True,
     ),
     "cluster-margin": Strategy(

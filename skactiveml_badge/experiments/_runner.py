@@ -410,7 +410,12 @@ def _fit(model, n_classes, seed, X, y):
 
 
 def _run_rounds(run, rows, data, config):
-    """Yield the CSV rows of one run from round ``len(rows)`` on."""
+    """Yield the CSV rows of one run from round ``len(rows)`` on.
+
+    A stateful strategy (one instance through the run) is resumed by
+    replaying the recorded rounds: they are run again, unwritten, and must
+    query what the file says.
+    """
     dataset, model, strategy, batch_size, seed = run
     X, y_all, scale = data
     n_classes = int(y_all.max()) + 1
@@ -419,12 +424,15 @@ def _run_rounds(run, rows, data, config):
     )
     y = np.full(len(y_pool), MISSING_LABEL)
     y[start] = y_pool[start]
-    for row in rows[1:]:
+    spec = STRATEGIES[strategy]
+    first = 1 if spec.stateful and len(rows) > 1 else len(rows)
+    for row in rows[1:first]:  # labels bought in the rounds not rerun
         idx = np.array(row["queried"].split(), dtype=int)
         y[idx] = y_pool[idx]
-    make_strategy, _, takes_clf, _ = STRATEGIES[strategy]
+    make_strategy, takes_clf = spec.make, spec.takes_clf
+    qs = make_strategy(_seed(seed, 1)) if spec.stateful else None
     clf = None
-    for r in range(len(rows), config.rounds + 1):
+    for r in range(first, config.rounds + 1):
         queried, query_seconds = np.empty(0, dtype=int), float("nan")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -433,7 +441,8 @@ def _run_rounds(run, rows, data, config):
                     clf, _ = _fit(
                         model, n_classes, _seed(seed, r - 1), X_pool, y
                     )
-                qs = make_strategy(_seed(seed, r))
+                if not spec.stateful:
+                    qs = make_strategy(_seed(seed, r))
                 t0 = time.perf_counter()
                 if takes_clf:
                     queried = qs.query(
@@ -448,6 +457,15 @@ def _run_rounds(run, rows, data, config):
                 model, n_classes, _seed(seed, r), X_pool, y
             )
             accuracy = float(np.mean(clf.predict(X_test) == y_test))
+        if r < len(rows):  # a replayed round of a stateful strategy
+            recorded = rows[r]["queried"].split()
+            if [str(i) for i in queried] != recorded:
+                raise RuntimeError(
+                    f"Replaying {'/'.join(map(str, run))} round {r} "
+                    "queried other samples than the results file holds; "
+                    "was it made with another version?"
+                )
+            continue
         yield [
             dataset,
             model,

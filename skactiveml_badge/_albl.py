@@ -1,0 +1,220 @@
+"""Active learning by learning: a bandit over query strategies."""
+
+import inspect
+
+import numpy as np
+from skactiveml.utils import MISSING_LABEL, is_labeled
+from sklearn.base import clone
+
+from ._embedding_params import PoolStrategy
+from .selection._validation import check_positive_real
+
+
+def default_arms(missing_label=MISSING_LABEL):
+    """The default strategies of :class:`ActiveLearningByLearning`."""
+    from skactiveml.pool import RandomSampling, TypiClust, UncertaintySampling
+
+    from ._badge import Badge
+    from ._baselines import PowerSampling
+
+    kw = dict(missing_label=missing_label)
+    return [
+        ("badge", Badge(**kw)),
+        ("badge-balanced", Badge(class_balance="equal", **kw)),
+        ("margin", UncertaintySampling(method="margin_sampling", **kw)),
+        ("power-entropy", PowerSampling(method="entropy", **kw)),
+        ("typiclust", TypiClust(**kw)),
+        ("random", RandomSampling(**kw)),
+    ]
+
+
+class ActiveLearningByLearning(PoolStrategy):
+    """A bandit that learns during the loop which strategy pays off.
+
+    After Hsu and Lin's ALBL [1]_, adapted to batches: every query asks
+    each strategy (an *arm*) for its batch, draws one arm with the EXP3
+    probabilities ``p = (1 - gamma) softmax(log_w) + gamma / K``, and labels
+    that arm's batch. A sample's chance ``q(x)`` of being labeled in a
+    round is the summed probability of the arms whose batches hold it.
+
+    The reward of the arm chosen in round ``t`` is how much its labels
+    helped, measured on the next round's batch ``B_{t+1}`` once that is
+    labeled: the importance-weighted accuracy (weights ``1 / q(x)``,
+    self-normalised) of the model fitted with round ``t``'s labels, minus
+    that of the model before them, both on ``B_{t+1}``, which neither has
+    seen. Mapped to ``[0, 1]``, divided by the arm's probability and
+    added, times ``gamma / K``, to its log-weight (EXP3). The reward thus
+    arrives two queries late.
+
+    The state lives on the object between calls (attributes ``log_weights_``
+    and ``history_``), so use one instance through the loop, as in
+    scikit-activeml's loops, with the same pool ``X``. A call whose
+    previous batch is still unlabeled replaces that round rather than
+    adding one.
+
+    Parameters
+    ----------
+    strategies : None or list of (str, query strategy), default=None
+        The arms: scikit-activeml pool strategies (with or without a
+        ``clf`` argument). ``None``: :func:`default_arms` (this package's
+        Badge with and without class quotas, margin, power sampling of
+        entropies, TypiClust and random sampling; random sampling keeps
+        every sample's ``q(x)`` positive, which the importance weights
+        need).
+    exploration : float in (0, 1], default=0.1
+        EXP3's ``gamma``: the share of uniform exploration over the arms,
+        also the learning rate.
+    missing_label : scalar, str, np.nan or None, default=np.nan
+    random_state : None, int or numpy.random.RandomState, default=None
+        Draws the arm, and seeds the arms.
+
+    Notes
+    -----
+    Utilities: every row holds ``q(x)`` of the candidates (NaN for earlier
+    picks), the probability that the round would label each of them; the
+    picks are the drawn arm's batch, not the rows' argmax.
+
+    References
+    ----------
+    .. [1] W.-N. Hsu, H.-T. Lin. Active Learning by Learning. AAAI 2015.
+    .. [2] P. Auer, N. Cesa-Bianchi, Y. Freund, R. E. Schapire. The
+       Nonstochastic Multiarmed Bandit Problem. SIAM J. Comput., 2002.
+    """
+
+    def __init__(
+        self,
+        strategies=None,
+        exploration=0.1,
+        missing_label=MISSING_LABEL,
+        random_state=None,
+    ):
+        super().__init__(
+            missing_label=missing_label, random_state=random_state
+        )
+        self.strategies = strategies
+        self.exploration = exploration
+
+    def _check_params(self):
+        gamma = check_positive_real(self.exploration, "exploration")
+        if gamma > 1:
+            raise ValueError(
+                f"`exploration` must be in (0, 1], got {self.exploration}."
+            )
+        if self.strategies is None:
+            return default_arms(self.missing_label), gamma
+        arms = list(self.strategies) if _is_list(self.strategies) else None
+        if not arms or not all(
+            isinstance(a, tuple)
+            and len(a) == 2
+            and isinstance(a[0], str)
+            and callable(getattr(a[1], "query", None))
+            for a in arms
+        ):
+            raise TypeError(
+                "`strategies` must be None or a non-empty list of (name, "
+                f"query strategy) pairs, got {self.strategies!r}."
+            )
+        return arms, gamma
+
+    def _query_batch(
+        self, clf, X, y, X_cand, mapping, batch_size, return_util, params
+    ):
+        arms, gamma = params
+        if mapping is None:
+            raise ValueError(
+                "ActiveLearningByLearning tracks the pool between calls: "
+                "give `candidates` as indices into X (or None), not samples."
+            )
+        mapping = np.asarray(mapping)
+        n_arms = len(arms)
+        self._reset_if_new_pool(X.shape[0], n_arms)
+        labeled = is_labeled(y, missing_label=self.missing_label_)
+        pred = np.asarray(clf.predict(X))
+        hist = self.history_
+        if hist and not labeled[hist[-1]["batch"]].any():
+            hist.pop()  # the last batch was never labeled: a repeat
+        self._reward(y, labeled, pred, gamma, n_arms)
+        p = self.arm_probabilities(gamma)
+        position = {int(i): j for j, i in enumerate(mapping)}
+        batches = []
+        for _, arm in arms:
+            idx = self._arm_query(arm, X, y, clf, mapping, batch_size)
+            batches.append(np.array([position[int(i)] for i in idx]))
+        q = np.zeros(len(mapping))
+        for k, b in enumerate(batches):
+            q[b] += p[k]
+        k = int(self.random_state_.choice(n_arms, p=p))
+        chosen = batches[k].astype(np.intp)
+        hist.append(
+            dict(
+                arm=k,
+                p=float(p[k]),
+                batch=mapping[chosen],
+                q=q[chosen],
+                pred=pred,
+                rewarded=False,
+            )
+        )
+        util = None
+        if return_util:
+            util = np.tile(q, (len(chosen), 1))
+            for j in range(1, len(chosen)):
+                util[j:, chosen[j - 1]] = np.nan
+        return chosen, util
+
+    def arm_probabilities(self, gamma=None):
+        """EXP3's current probabilities of the arms.
+
+        Returns
+        -------
+        p : ndarray of shape (n_arms,)
+        """
+        gamma = self.exploration if gamma is None else gamma
+        w = np.exp(self.log_weights_ - self.log_weights_.max())
+        return (1 - gamma) * w / w.sum() + gamma / len(w)
+
+    def _reset_if_new_pool(self, n_samples, n_arms):
+        state = getattr(self, "history_", None)
+        if (
+            state is None
+            or self.n_samples_ != n_samples
+            or len(self.log_weights_) != n_arms
+        ):
+            self.log_weights_ = np.zeros(n_arms)
+            self.history_ = []
+            self.n_samples_ = n_samples
+
+    def _reward(self, y, labeled, pred, gamma, n_arms):
+        """EXP3 updates for every round whose reward can now be computed:
+        round ``t`` needs round ``t + 1``'s batch labeled."""
+        hist = self.history_
+        for t in range(len(hist) - 1):
+            now, nxt = hist[t], hist[t + 1]
+            batch = nxt["batch"]
+            if now["rewarded"] or not labeled[batch].all():
+                continue
+            w = 1.0 / nxt["q"]
+            truth = y[batch]
+            after = np.sum(w * (nxt["pred"][batch] == truth)) / w.sum()
+            before = np.sum(w * (now["pred"][batch] == truth)) / w.sum()
+            reward = (after - before + 1.0) / 2.0
+            self.log_weights_[now["arm"]] += gamma * reward / now["p"] / n_arms
+            now["rewarded"] = True
+
+    def _arm_query(self, arm, X, y, clf, candidates, batch_size):
+        arm = clone(arm)
+        params = arm.get_params()
+        if "random_state" in params:
+            arm.set_params(
+                random_state=int(self.random_state_.randint(2**31 - 1))
+            )
+        if "missing_label" in params:
+            arm.set_params(missing_label=self.missing_label)
+        kw = dict(candidates=candidates, batch_size=batch_size)
+        if "clf" in inspect.signature(arm.query).parameters:
+            kw.update(clf=clf, fit_clf=False)
+        return np.asarray(arm.query(X, y, **kw), dtype=np.intp)
+
+
+def _is_list(value):
+    return isinstance(value, (list, tuple))

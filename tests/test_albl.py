@@ -1,0 +1,109 @@
+"""ActiveLearningByLearning: the contract, EXP3's bookkeeping, a loop."""
+
+import numpy as np
+import pytest
+from skactiveml.pool import RandomSampling, UncertaintySampling
+
+from skactiveml_badge import ActiveLearningByLearning, Badge
+
+from ._conformance import QueryStrategyContract, make_pool
+
+
+class TestActiveLearningByLearning(QueryStrategyContract):
+    strategy_class = ActiveLearningByLearning
+
+    def test_param_strategies(self):
+        X, y, _, clf = make_pool()
+        arms = [
+            ("margin", UncertaintySampling(method="margin_sampling")),
+            ("random", RandomSampling()),
+        ]
+        qs = self.make(strategies=arms, random_state=0)
+        idx = qs.query(X, y, clf, batch_size=3)
+        assert len(set(idx.tolist())) == 3
+        assert len(qs.log_weights_) == 2
+        for bad in ([], [UncertaintySampling()], [("a", 3)], "margin"):
+            with pytest.raises(TypeError, match="strategies"):
+                self.make(strategies=bad).query(X, y, clf)
+
+    def test_param_exploration(self):
+        X, y, _, clf = make_pool()
+        for bad, exc in ((0, ValueError), (1.5, ValueError), ("x", TypeError)):
+            with pytest.raises(exc, match="exploration"):
+                self.make(exploration=bad).query(X, y, clf)
+        qs = self.make(exploration=1.0, random_state=0)
+        qs.query(X, y, clf)
+        np.testing.assert_allclose(qs.arm_probabilities(), 1 / 6)
+
+    @pytest.mark.parametrize("missing_label", [-1, "none"])
+    def test_param_missing_label(self, missing_label):
+        X, y, _, clf = make_pool(missing_label)
+        idx = self.make(missing_label=missing_label).query(
+            X, y, clf, batch_size=2
+        )
+        assert (y[idx] == missing_label).all()
+
+    def test_param_random_state(self):
+        X, y, _, clf = make_pool()
+        a = self.make(random_state=0).query(X, y, clf, batch_size=5)
+        b = self.make(random_state=0).query(X, y, clf, batch_size=5)
+        np.testing.assert_array_equal(a, b)
+
+    def test_sample_candidates(self):
+        X, y, _, clf = make_pool()
+        with pytest.raises(ValueError, match="indices"):
+            self.make().query(X, y, clf, candidates=X[20:30])
+
+    def test_inclusion_probabilities_and_the_drawn_arm(self):
+        X, y, _, clf = make_pool()
+        arms = [
+            ("badge", Badge(random_state=0)),
+            ("margin", UncertaintySampling(method="margin_sampling")),
+        ]
+        qs = self.make(strategies=arms, random_state=1)
+        idx, util = qs.query(X, y, clf, batch_size=4, return_utilities=True)
+        # Each arm adds its probability to its batch: q sums to the batch
+        # size, and the picks are one arm's batch.
+        np.testing.assert_allclose(np.nansum(util[0]), 4.0)
+        assert qs.history_[0]["arm"] in (0, 1)
+        np.testing.assert_array_equal(qs.history_[0]["batch"], idx)
+
+
+def test_exp3_reward_is_the_accuracy_gain_on_the_next_batch():
+    """Round 0's arm is rewarded at round 2 from round 1's batch: the
+    importance-weighted accuracy of round 1's model minus round 0's."""
+    X, y, y_true, clf = make_pool(n=60, n_labeled=10)
+    arms = [
+        ("margin", UncertaintySampling(method="margin_sampling")),
+        ("random", RandomSampling()),
+    ]
+    qs = ActiveLearningByLearning(arms, exploration=0.2, random_state=0)
+    for _ in range(2):
+        idx = qs.query(X, y, clf, batch_size=5)
+        y[idx] = y_true[idx]
+    assert np.all(qs.log_weights_ == 0)  # no reward yet
+    h0, h1 = qs.history_
+    w = 1 / h1["q"]
+    truth = y[h1["batch"]]
+    gain = (
+        np.sum(w * (h1["pred"][h1["batch"]] == truth))
+        - np.sum(w * (h0["pred"][h1["batch"]] == truth))
+    ) / w.sum()
+    qs.query(X, y, clf, batch_size=5)
+    expected = np.zeros(2)
+    expected[h0["arm"]] = 0.2 * (gain + 1) / 2 / h0["p"] / 2
+    np.testing.assert_allclose(qs.log_weights_, expected)
+    # A query whose batch is not labeled is replaced by the next one.
+    n = len(qs.history_)
+    qs.query(X, y, clf, batch_size=5)
+    assert len(qs.history_) == n
+
+
+def test_new_pool_resets_the_state():
+    X, y, _, clf = make_pool()
+    qs = ActiveLearningByLearning(random_state=0)
+    qs.query(X, y, clf, batch_size=2)
+    qs.log_weights_[:] = 1.0
+    X2, y2, _, clf2 = make_pool(n=50)
+    qs.query(X2, y2, clf2, batch_size=2)
+    assert len(qs.history_) == 1 and np.all(qs.log_weights_ == 0)
