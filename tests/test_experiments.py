@@ -566,3 +566,31 @@ def test_stateful_strategy_resumes_by_replaying(tmp_path, stop_after):
         writer.writerows(rows[:3])
     with pytest.raises(RuntimeError, match="Replaying"):
         run_experiment(config, bad, progress=False)
+
+
+def test_runner_xgboost_fits_with_a_class_missing():
+    """XGBoost wants labels 0..K-1 with all present; the runner's model
+    encodes the labels it has, so scikit-activeml's wrapper keeps it."""
+    pytest.importorskip("xgboost")
+    import warnings
+
+    from skactiveml_badge import Badge
+    from skactiveml_badge.experiments._registry import MODELS
+
+    X, y_all, _ = load_dataset("digits")
+    y = np.full(len(y_all), np.nan)
+    labeled = np.flatnonzero(y_all != 2)[:60]
+    y[labeled] = y_all[labeled]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fall-back to label counts
+        clf = MODELS["xgboost"].factory(64, 10, 0).fit(X, y)
+    est = clf.estimator_
+    assert est.classes_.tolist() == [0, 1, 3, 4, 5, 6, 7, 8, 9]
+    assert set(est.predict(X).tolist()) <= set(est.classes_.tolist())
+    assert est.predict(X, output_margin=True).shape == (len(X), 9)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 10) and np.all(proba[:, 2] == 0)
+    idx = Badge(random_state=0, tree_embedding="leaf_gradient").query(
+        X, y, clf, fit_clf=False, batch_size=4
+    )
+    assert np.isnan(y[idx]).all()
