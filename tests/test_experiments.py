@@ -414,6 +414,7 @@ def test_config_file_and_study_page(tmp_path, capsys):
     text = page.read_text()
     assert "--config" in text and "Model family: linear" in text
     assert "beaten" in text and "Partial results" not in text
+    assert "then 3 rounds of 5; seeds 0..2" in text
     assert "2 settings, 2 complete" in text
     for name in ("badge-paper", "margin", "random"):
         assert name in text

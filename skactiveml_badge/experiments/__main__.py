@@ -192,7 +192,8 @@ def main(argv=None):
         shown = [a for a in argv if a != "--report-only"]
         command = " ".join([parser.prog, *shown])
         with open(args.study_page, "w") as fh:
-            fh.write(study_page(rows, command, len(config.runs())))
+            page = study_page(rows, command, len(config.runs()), config=config)
+            fh.write(page)
         written.append(args.study_page)
     try:
         plot_learning_curves(rows, curve_png)

@@ -183,7 +183,13 @@ def _rst_table(header, body):
     )
 
 
-def study_page(rows, command, n_planned=None, title="Label-efficiency study"):
+def study_page(
+    rows,
+    command,
+    n_planned=None,
+    title="Label-efficiency study",
+    config=None,
+):
     """The study's results as a reStructuredText page.
 
     Parameters
@@ -196,6 +202,8 @@ def study_page(rows, command, n_planned=None, title="Label-efficiency study"):
         Runs the study's configuration has; the page says so when fewer
         are complete.
     title : str
+    config : ExperimentConfig or None, default=None
+        The study's settings, stated on the page (the compute budget).
 
     Returns
     -------
@@ -217,6 +225,21 @@ def study_page(rows, command, n_planned=None, title="Label-efficiency study"):
         "Add ``--report-only`` to rebuild this page from the results "
         "without running anything.",
         "",
+    ]
+    if config is not None:
+        seeds = config.seed_list()
+        out += [
+            "Protocol and budget: "
+            f"{len(config.datasets)} data sets, each cut to at most "
+            f"{config.max_samples or 'all'} samples (stratified, the same "
+            f"for every seed) and split {1 - config.test_size:.0%} pool / "
+            f"{config.test_size:.0%} test; {config.n_start} random start "
+            f"labels, then {config.rounds} rounds of "
+            f"{', '.join(map(str, config.batch_sizes))}; seeds "
+            f"{seeds[0]}..{seeds[-1]}; one thread per run.",
+            "",
+        ]
+    out += [
         f"{len(means)} settings (data set x model x batch size), "
         f"{len(names)} strategies, {n_runs} complete runs. A run's score is "
         "its test accuracy averaged over the query rounds (the mean "
