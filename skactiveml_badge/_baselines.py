@@ -17,11 +17,11 @@ _SCORES = ("margin", "entropy")
 
 
 def uncertainty_scores(proba, method):
-    """Positive uncertainty scores from class probabilities.
+    """Non-negative uncertainty scores, largest for the most uncertain.
 
-    ``"margin"``: ``1 - (p_(1) - p_(2))``, one minus the gap between the
-    two most probable classes; ``"entropy"``: ``-sum_c p_c log p_c``.
-    Both are largest for the most uncertain samples.
+    scikit-activeml's ``uncertainty_scores``: ``"margin"`` is its
+    ``"margin_sampling"``, ``1 - (p_(1) - p_(2))``; ``"entropy"`` is
+    ``-sum_c p_c log p_c``.
 
     Parameters
     ----------
@@ -30,17 +30,17 @@ def uncertainty_scores(proba, method):
 
     Returns
     -------
-    scores : ndarray of shape (n_samples,), float64, non-negative
+    scores : ndarray of shape (n_samples,), float64
     """
+    from skactiveml.pool._uncertainty_sampling import (
+        uncertainty_scores as skactiveml_scores,
+    )
+
+    name = "margin_sampling" if method == "margin" else method
     proba = np.asarray(proba, dtype=np.float64)
-    if method == "margin":
-        if proba.shape[1] < 2:
-            return np.zeros(proba.shape[0])
-        top2 = np.partition(proba, proba.shape[1] - 2, axis=1)[:, -2:]
-        return 1.0 - (top2[:, 1] - top2[:, 0])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        plogp = np.where(proba > 0, proba * np.log(proba), 0.0)
-    return np.maximum(-plogp.sum(1), 0.0)
+    if proba.shape[1] < 2:  # one class: no uncertainty
+        return np.zeros(proba.shape[0])
+    return np.maximum(skactiveml_scores(proba, method=name), 0.0)
 
 
 class PowerSampling(PoolStrategy):

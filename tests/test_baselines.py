@@ -32,6 +32,9 @@ def test_uncertainty_scores():
     )
     ent = -(p * np.log(np.where(p > 0, p, 1))).sum(1)
     np.testing.assert_allclose(uncertainty_scores(p, "entropy"), ent)
+    np.testing.assert_array_equal(
+        uncertainty_scores(np.ones((3, 1)), "margin"), 0.0
+    )
 
 
 class CommonParamTests:
