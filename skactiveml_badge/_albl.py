@@ -46,6 +46,7 @@ class ActiveLearningByLearning(PoolStrategy):
     added, times ``gamma / K``, to its log-weight (EXP3). The reward thus
     arrives two queries late.
 
+    A call costs one query of every arm plus one prediction over ``X``.
     The state lives on the object between calls (attributes ``log_weights_``
     and ``history_``), so use one instance through the loop, as in
     scikit-activeml's loops, with the same pool ``X``. A call whose
