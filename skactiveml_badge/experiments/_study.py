@@ -96,9 +96,10 @@ def family_table(means, family, baselines):
     Returns
     -------
     rows : list of dict
-        ``strategy``, ``mean_rank``, ``mean_accuracy``, ``n_settings``,
-        ``lost`` (settings in which some baseline beat it), sorted by mean
-        rank.
+        ``strategy``, ``mean_rank``, ``mean_accuracy``, ``n_settings``
+        (settings it has run with at least two seeds: those a paired test
+        can decide), ``lost`` (of these, the settings in which some
+        baseline beat it), sorted by mean rank.
     settings : list of tuple
     """
     settings = [k for k in means if family_of(k[1]) == family]
@@ -118,7 +119,7 @@ def family_table(means, family, baselines):
             accs[s].append(a)
     out = []
     for s in names:
-        got = [k for k in settings if s in means[k]]
+        got = [k for k in settings if len(means[k].get(s, ())) >= 2]
         lost = sum(
             any(
                 paired_beats(means[k][b], means[k][s])
@@ -247,7 +248,8 @@ def study_page(
         "strategies that completed every setting of the family (1 = best), "
         "then averaged. *Lost* counts the settings in which some baseline "
         "beat the strategy in a paired two-sided t-test over seeds "
-        "(p < 0.05). *Beaten* is the column sum of the BADGE paper's "
+        "(p < 0.05), out of the settings it has run with two seeds or "
+        "more. *Beaten* is the column sum of the BADGE paper's "
         "pairwise penalty matrix over the family's settings: for every "
         "round, every other strategy that beat this one in a paired t-test "
         "over seeds adds 1 / (rounds), so it counts settings' worth of "
