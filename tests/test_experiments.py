@@ -475,6 +475,7 @@ def test_the_default_bar():
     assert _meets_bar(row, 0.81, ["margin"]) == "no"  # below the best
     assert _meets_bar(row | dict(lost=3), 0.7, ["margin"]) == "no"
     assert _meets_bar(row | dict(mean_accuracy=None), 0.7, []) == "–"
+    assert _meets_bar(row | dict(lost=0, n_settings=0), 0.7, []) == "–"
     assert _meets_bar(row | dict(strategy="margin"), 0.7, ["margin"]) == ""
 
 

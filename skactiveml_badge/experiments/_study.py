@@ -148,8 +148,8 @@ def _meets_bar(row, best_base, baselines):
     if row["strategy"] in baselines:
         return ""
     acc = row["mean_accuracy"]
-    if acc is None or best_base is None:
-        return "–"
+    if acc is None or best_base is None or not row["n_settings"]:
+        return "–"  # nothing to rank, or no setting a test can decide
     ok = row["lost"] <= row["n_settings"] / 4 and acc >= best_base
     return "yes" if ok else "no"
 
