@@ -7,9 +7,10 @@ from skactiveml.pool import RandomSampling, UncertaintySampling
 from skactiveml_badge import ActiveLearningByLearning, Badge
 
 from ._conformance import QueryStrategyContract, make_pool
+from .test_baselines import CommonParamTests
 
 
-class TestActiveLearningByLearning(QueryStrategyContract):
+class TestActiveLearningByLearning(CommonParamTests, QueryStrategyContract):
     strategy_class = ActiveLearningByLearning
 
     def test_param_strategies(self):
@@ -34,20 +35,6 @@ class TestActiveLearningByLearning(QueryStrategyContract):
         qs = self.make(exploration=1.0, random_state=0)
         qs.query(X, y, clf)
         np.testing.assert_allclose(qs.arm_probabilities(), 1 / 6)
-
-    @pytest.mark.parametrize("missing_label", [-1, "none"])
-    def test_param_missing_label(self, missing_label):
-        X, y, _, clf = make_pool(missing_label)
-        idx = self.make(missing_label=missing_label).query(
-            X, y, clf, batch_size=2
-        )
-        assert (y[idx] == missing_label).all()
-
-    def test_param_random_state(self):
-        X, y, _, clf = make_pool()
-        a = self.make(random_state=0).query(X, y, clf, batch_size=5)
-        b = self.make(random_state=0).query(X, y, clf, batch_size=5)
-        np.testing.assert_array_equal(a, b)
 
     def test_sample_candidates(self):
         X, y, _, clf = make_pool()
