@@ -97,16 +97,7 @@ def test_resume_after_interruption_gives_the_same_csv(tmp_path, stop_after):
         n_start=10,
     )
     whole = run_experiment(config, tmp_path / "whole", progress=False)
-    written = []
-
-    def interrupt(row):
-        written.append(row)
-        if len(written) == stop_after:
-            raise _Stop
-
-    part = tmp_path / "part"
-    with pytest.raises(_Stop):
-        run_experiment(config, part, progress=False, _after_row=interrupt)
+    part = _interrupted_run(config, tmp_path / "part", stop_after)
     # A write torn by the interruption is cut off on resumption.
     with open(part / "results.csv", "a") as fh:
         fh.write("wine,mlp,badge,4,1,")
@@ -115,6 +106,21 @@ def test_resume_after_interruption_gives_the_same_csv(tmp_path, stop_after):
     a, b = _csv(whole), _csv(resumed)
     assert len(a) == 2 * 3 * 2 * 3
     assert _without_timing(a) == _without_timing(b)
+
+
+def _interrupted_run(config, folder, stop_after):
+    """Run ``config`` into ``folder`` and stop it after ``stop_after``
+    rows; returns the folder."""
+    written = []
+
+    def interrupt(row):
+        written.append(row)
+        if len(written) == stop_after:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        run_experiment(config, folder, progress=False, _after_row=interrupt)
+    return folder
 
 
 def test_more_rounds_extend_finished_runs(tmp_path):
@@ -542,16 +548,7 @@ def test_stateful_strategy_resumes_by_replaying(tmp_path, stop_after):
         n_start=10,
     )
     whole = run_experiment(config, tmp_path / "whole", progress=False)
-    written = []
-
-    def interrupt(row):
-        written.append(row)
-        if len(written) == stop_after:
-            raise _Stop
-
-    part = tmp_path / "part"
-    with pytest.raises(_Stop):
-        run_experiment(config, part, progress=False, _after_row=interrupt)
+    part = _interrupted_run(config, tmp_path / "part", stop_after)
     resumed = run_experiment(config, part, progress=False)
     assert _without_timing(_csv(whole)) == _without_timing(_csv(resumed))
     # A file that disagrees with the replay is refused.
