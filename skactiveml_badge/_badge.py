@@ -16,7 +16,11 @@ from ._validation import (
     check_choice,
     check_non_negative_int,
 )
-from ._warm_start import WARM_START_RULES, warm_start_pick
+from ._warm_start import (
+    WARM_START_RULES,
+    typiclust_pick,
+    warm_start_pick,
+)
 from .embeddings import TREE_EMBEDDINGS
 from .selection._backend import make_state, resolve_backend
 from .selection._distances import (
@@ -115,15 +119,20 @@ default=None
         candidates passes its surplus on), and a class leaves the draw
         once its quota is filled. Within the quotas the k-means++ or
         farthest-first order is kept. ``None``: no quotas.
-    warm_start_rule : {None, "margin", "entropy", "random", "kcenter"}, \
-default=None
-        Warm start: while fewer than ``warm_start_labels`` samples are
-        labeled, or fewer than two classes have been labeled, pick by this
-        rule instead of BADGE (margin or entropy sampling, random picks,
-        or farthest-first on ``X``), with a ``WarmStartWarning`` the first
-        time. ``None``: BADGE from the first query.
+    warm_start_rule : {None, "margin", "entropy", "random", "kcenter", \
+"typiclust"}, default=None
+        Warm start: while fewer samples are labeled than the larger of
+        ``warm_start_labels`` and ``warm_start_per_class`` times the number
+        of classes of ``clf``, or fewer than two classes have been labeled,
+        pick by this rule instead of BADGE (margin or entropy sampling,
+        random picks, farthest-first on ``X``, or scikit-activeml's
+        :class:`~skactiveml.pool.TypiClust` on the candidates and labeled
+        samples), with a ``WarmStartWarning`` the first time. ``None``:
+        BADGE from the first query.
     warm_start_labels : int, default=0
         Number of labels from which BADGE takes over.
+    warm_start_per_class : int, default=0
+        Labels per class (of ``clf.classes_``) from which BADGE takes over.
     embedding_source : {"auto", "classifier", "X"}, default="auto"
         ``"auto"`` recognises nets, MLPs and tree ensembles (see Notes);
         ``"classifier"`` uses only what ``predict_proba`` returns, as
@@ -254,6 +263,7 @@ default="proximity"
         class_balance=None,
         warm_start_rule=None,
         warm_start_labels=0,
+        warm_start_per_class=0,
         algorithm="auto",
         storage_dtype=None,
         origin_as_centre=False,
@@ -276,6 +286,7 @@ default="proximity"
         self.class_balance = class_balance
         self.warm_start_rule = warm_start_rule
         self.warm_start_labels = warm_start_labels
+        self.warm_start_per_class = warm_start_per_class
         self.algorithm = algorithm
         self.storage_dtype = storage_dtype
         self.origin_as_centre = origin_as_centre
@@ -286,7 +297,17 @@ default="proximity"
         self, clf, X, y, X_cand, mapping, batch_size, return_util, params
     ):
         dtype, chunk_size = params
-        if self._warm_start_active(y):
+        if self._warm_start_active(y, clf):
+            if self.warm_start_rule == "typiclust":
+                return typiclust_pick(
+                    X,
+                    y,
+                    X_cand,
+                    batch_size,
+                    self.random_state_,
+                    self.missing_label_,
+                    return_util,
+                )
             return warm_start_pick(
                 self.warm_start_rule,
                 clf,
@@ -415,6 +436,9 @@ default="proximity"
                 self.warm_start_rule, "warm_start_rule", WARM_START_RULES
             )
         check_non_negative_int(self.warm_start_labels, "warm_start_labels")
+        check_non_negative_int(
+            self.warm_start_per_class, "warm_start_per_class"
+        )
         check_choice(self.algorithm, "algorithm", ALGORITHMS)
         check_bool(self.origin_as_centre, "origin_as_centre")
         check_choice(self.tree_embedding, "tree_embedding", TREE_EMBEDDINGS)
@@ -477,19 +501,24 @@ default="proximity"
             seed = self.random_state_.randint(2**31 - 1)
         return dict(mc_dropout=self.mc_dropout, mc_seed=seed)
 
-    def _warm_start_active(self, y):
+    def _warm_start_active(self, y, clf):
         """Whether the warm-start rule picks this batch (warns once)."""
         if self.warm_start_rule is None:
             return False
         labeled = y[is_labeled(y, missing_label=self.missing_label_)]
         n_classes = np.unique(labeled).size
-        if labeled.size >= self.warm_start_labels and n_classes >= 2:
+        classes = getattr(clf, "classes_", None)
+        n_known = n_classes if classes is None else len(classes)
+        threshold = max(
+            self.warm_start_labels, self.warm_start_per_class * n_known
+        )
+        if labeled.size >= threshold and n_classes >= 2:
             return False
         if not getattr(self, "warm_start_warned_", False):
             warnings.warn(
                 f"Badge picks by the warm-start rule "
                 f"{self.warm_start_rule!r}: {labeled.size} labels "
-                f"(BADGE from {self.warm_start_labels}) of {n_classes} "
+                f"(BADGE from {threshold}) of {n_classes} "
                 "class(es) (BADGE from 2). This warning is shown once.",
                 WarmStartWarning,
                 stacklevel=3,

@@ -5,7 +5,7 @@ import numpy as np
 from .selection._distances import DEFAULT_CHUNK_SIZE, NearestCentreDistances
 from .selection._kcenter import _farthest_first
 
-WARM_START_RULES = ("margin", "entropy", "random", "kcenter")
+WARM_START_RULES = ("margin", "entropy", "random", "kcenter", "typiclust")
 
 
 def warm_start_pick(rule, clf, X_cand, n_picks, random_state, return_util):
@@ -50,3 +50,40 @@ def _uncertainty(proba, rule):
     top2 = -np.sort(-proba, axis=1)[:, :2]
     second = top2[:, 1] if proba.shape[1] > 1 else 0.0
     return -(top2[:, 0] - second)
+
+
+def typiclust_pick(X, y, X_cand, n_picks, random_state, missing_label, util):
+    """Pick ``n_picks`` candidates by scikit-activeml's TypiClust.
+
+    TypiClust (Hacohen et al., ICML 2022) clusters the samples into as many
+    clusters as there will be labels and takes the most typical candidate
+    of each of the largest clusters that hold no label yet. Here it sees
+    the candidates and the labeled samples of ``X`` (which cover their
+    clusters); its seed is one draw from ``random_state``. Returns
+    positions in ``X_cand`` and, if ``util``, utilities of shape
+    ``(n_picks, n_candidates)``: TypiClust's typicality, ``-inf`` outside
+    the cluster a pick came from, NaN for earlier picks.
+    """
+    from skactiveml.pool import TypiClust
+    from skactiveml.utils import is_labeled
+
+    seed = int(random_state.randint(2**31 - 1))
+    labeled = is_labeled(y, missing_label=missing_label)
+    n_cand = X_cand.shape[0]
+    X_lab = np.asarray(X)[labeled]
+    X_all = np.concatenate(
+        [X_cand.reshape(n_cand, -1), X_lab.reshape(X_lab.shape[0], -1)]
+    ).astype(np.float64, copy=False)
+    y_all = np.empty(n_cand + X_lab.shape[0], dtype=np.asarray(y).dtype)
+    y_all[:n_cand] = missing_label
+    y_all[n_cand:] = np.asarray(y)[labeled]
+    qs = TypiClust(missing_label=missing_label, random_state=seed)
+    idx, utilities = qs.query(
+        X_all,
+        y_all,
+        candidates=np.arange(n_cand),
+        batch_size=n_picks,
+        return_utilities=True,
+    )
+    idx = np.asarray(idx, dtype=np.intp)
+    return idx, (utilities[:, :n_cand] if util else None)

@@ -270,7 +270,7 @@ class BadgeParamTests:
     def test_param_warm_start_rule(self):
         X, y, _, clf = make_pool()
         with pytest.raises(ValueError, match="warm_start_rule"):
-            self.make(warm_start_rule="typiclust").query(X, y, clf)
+            self.make(warm_start_rule="coreset").query(X, y, clf)
         # 10 labels of 3 classes: no warm start with the default count.
         ref = self.make(random_state=0).query(X, y, clf, batch_size=3)
         got = self.make(random_state=0, warm_start_rule="margin").query(
@@ -286,6 +286,28 @@ class BadgeParamTests:
         qs = self.make(warm_start_rule="random", warm_start_labels=11)
         with pytest.warns(UserWarning, match="warm-start"):
             qs.query(X, y, clf, batch_size=2)
+
+    def test_param_warm_start_per_class(self):
+        X, y, _, clf = make_pool()  # 10 labels, 3 classes
+        for bad, exc in ((-1, ValueError), (2.0, TypeError)):
+            with pytest.raises(exc, match="warm_start_per_class"):
+                self.make(warm_start_per_class=bad).query(X, y, clf)
+        # 4 per class: BADGE from 12 labels; 3 per class: from 9.
+        ref = self.make(random_state=0).query(X, y, clf, batch_size=2)
+        qs = self.make(
+            random_state=0, warm_start_rule="random", warm_start_per_class=4
+        )
+        with pytest.warns(UserWarning, match=r"BADGE from 12\)"):
+            warm = qs.query(X, y, clf, batch_size=2)
+        assert not np.array_equal(warm, ref)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = self.make(
+                random_state=0,
+                warm_start_rule="random",
+                warm_start_per_class=3,
+            ).query(X, y, clf, batch_size=2)
+        np.testing.assert_array_equal(got, ref)
 
     def test_param_origin_as_centre(self, lookup_problem):
         X, proba, delta, h, clf = lookup_problem

@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
+import skactiveml.pool
+from skactiveml.utils import MISSING_LABEL
 
 from skactiveml_badge import Badge, WarmStartWarning
 from skactiveml_badge.selection import farthest_first
@@ -71,3 +73,104 @@ def test_entropy_rule_and_utilities():
     np.testing.assert_allclose(util[0, 4:], entropy[4:], rtol=1e-9)
     assert idx[0] == 4 + np.argmax(entropy[4:])
     assert np.isnan(util[2, idx[:2]]).all()
+
+
+# -- TypiClust: scikit-activeml's, on the candidates and labeled samples
+
+
+@pytest.fixture
+def seeds(monkeypatch):
+    """The seeds Badge gives scikit-activeml's TypiClust."""
+    got = []
+
+    class Recording(skactiveml.pool.TypiClust):
+        def __init__(self, **kw):
+            got.append(kw["random_state"])
+            super().__init__(**kw)
+
+    monkeypatch.setattr(skactiveml.pool, "TypiClust", Recording)
+    return got
+
+
+def _warm(**kw):
+    return Badge(warm_start_rule="typiclust", warm_start_labels=100, **kw)
+
+
+def _query(qs, *args, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", WarmStartWarning)
+        return qs.query(*args, **kw)
+
+
+@pytest.mark.parametrize("missing_label", [MISSING_LABEL, -1, "none"])
+def test_typiclust_warm_start_is_typiclust(seeds, missing_label):
+    X, y, _, clf = make_pool(missing_label, n=90, n_labeled=12)
+    idx, util = _query(
+        _warm(random_state=4, missing_label=missing_label),
+        X, y, clf, batch_size=5, return_utilities=True,
+    )  # fmt: skip
+    # The reference: TypiClust on the candidates followed by the labeled
+    # samples (the first 12), under the seed Badge drew for it.
+    order = np.r_[12:90, 0:12]
+    ref_idx, ref_util = skactiveml.pool.TypiClust(
+        random_state=seeds[0], missing_label=missing_label
+    ).query(
+        X[order],
+        y[order],
+        candidates=np.arange(78),
+        batch_size=5,
+        return_utilities=True,
+    )
+    np.testing.assert_array_equal(idx, order[ref_idx])
+    assert util.shape == (5, 90)
+    assert np.isnan(util[:, :12]).all()
+    np.testing.assert_array_equal(util[:, 12:], ref_util[:, :78])
+    for k in range(1, 5):
+        assert np.isnan(util[k, idx[:k]]).all()
+
+
+def test_typiclust_warm_start_seed_and_return_utilities():
+    X, y, _, clf = make_pool(n=90)
+    a = _query(_warm(random_state=1), X, y, clf, batch_size=6)
+    b, _ = _query(
+        _warm(random_state=1), X, y, clf, batch_size=6, return_utilities=True
+    )
+    np.testing.assert_array_equal(a, b)
+    assert len(set(a.tolist())) == 6
+    assert set(a.tolist()).isdisjoint(range(10))  # never a labeled sample
+
+
+def test_typiclust_warm_start_candidates():
+    X, y, _, clf = make_pool(n=90)
+    cand = np.arange(40, 70)
+    idx, util = _query(
+        _warm(random_state=0), X, y, clf, candidates=cand, batch_size=4,
+        return_utilities=True,
+    )  # fmt: skip
+    assert set(idx.tolist()) <= set(cand.tolist())
+    assert len(set(idx.tolist())) == 4
+    outside = np.setdiff1d(np.arange(90), cand)
+    assert np.isnan(util[:, outside]).all()
+    # Candidates given as samples: positions in them, the same picks.
+    pos, util_s = _query(
+        _warm(random_state=0), X, y, clf, candidates=X[cand], batch_size=4,
+        return_utilities=True,
+    )  # fmt: skip
+    np.testing.assert_array_equal(cand[pos], idx)
+    np.testing.assert_array_equal(util_s, util[:, cand])
+
+
+def test_typiclust_warm_start_hands_over_to_badge():
+    X, y, _, clf = make_pool(n=90)  # 10 labels, 3 classes
+    badge = Badge(random_state=0).query(X, y, clf, batch_size=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = Badge(
+            random_state=0, warm_start_rule="typiclust", warm_start_per_class=3
+        ).query(X, y, clf, batch_size=3)
+    np.testing.assert_array_equal(got, badge)
+    with pytest.warns(WarmStartWarning, match="typiclust"):
+        warm = Badge(
+            random_state=0, warm_start_rule="typiclust", warm_start_per_class=4
+        ).query(X, y, clf, batch_size=3)
+    assert not np.array_equal(warm, badge)

@@ -515,6 +515,9 @@ def _variant(**params):
         leaf_dim=256,
         include_bias=False,
         class_balance=None,
+        warm_start_rule=None,
+        warm_start_labels=0,
+        warm_start_per_class=0,
     )
     return _ours(**(base | params))
 
@@ -589,6 +592,28 @@ STRATEGIES = {
         "Badge with the last layer's bias gradient",
         True,
         ("nets", "linear"),
+    ),
+    "badge-typi5": Strategy(
+        _variant(
+            origin_as_centre=True,
+            tree_embedding="proximity+X",
+            warm_start_rule="typiclust",
+            warm_start_per_class=5,
+        ),
+        "Badge, origin kept as a centre (trees: leaves next to X), after "
+        "TypiClust until 5 labels per class",
+        True,
+    ),
+    "badge-typi10": Strategy(
+        _variant(
+            origin_as_centre=True,
+            tree_embedding="proximity+X",
+            warm_start_rule="typiclust",
+            warm_start_per_class=10,
+        ),
+        "Badge, origin kept as a centre (trees: leaves next to X), after "
+        "TypiClust until 10 labels per class",
+        True,
     ),
     "bait": Strategy(_ours("Bait"), "this package's Bait", True),
     # -- baselines

@@ -16,6 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
+from .._badge import WarmStartWarning
 from .._optional import import_optional
 from .._validation import check_non_negative_int
 from ..selection._validation import check_positive_int
@@ -436,6 +437,7 @@ def _run_rounds(run, rows, data, config):
         queried, query_seconds = np.empty(0, dtype=int), float("nan")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", WarmStartWarning)
             if r > 0:
                 if clf is None:  # resuming: the model of round r - 1
                     clf, _ = _fit(
