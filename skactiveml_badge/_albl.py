@@ -19,8 +19,8 @@ def default_arms(missing_label=MISSING_LABEL):
 
     kw = dict(missing_label=missing_label)
     return [
-        ("badge", Badge(**kw)),
-        ("badge-balanced", Badge(class_balance="equal", **kw)),
+        ("badge", Badge(preset="paper", **kw)),
+        ("badge-balanced", Badge(class_balance="equal", preset="paper", **kw)),
         ("margin", UncertaintySampling(method="margin_sampling", **kw)),
         ("power-entropy", PowerSampling(method="entropy", **kw)),
         ("typiclust", TypiClust(**kw)),
@@ -58,7 +58,8 @@ class ActiveLearningByLearning(PoolStrategy):
     strategies : None or list of (str, query strategy), default=None
         The arms: scikit-activeml pool strategies (with or without a
         ``clf`` argument). ``None``: :func:`default_arms` (this package's
-        Badge with and without class quotas, margin, power sampling of
+        Badge with the paper's rule, with and without class quotas (the
+        TypiClust arm covers Badge's warm start), margin, power sampling of
         entropies, TypiClust and random sampling; random sampling keeps
         every sample's ``q(x)`` positive, which the importance weights
         need).

@@ -11,6 +11,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from ._embedding_params import EmbeddingPoolStrategy, check_pool_and_batch
+from ._presets import AUTO, PRESETS, _is_auto, resolve
 from ._validation import (
     check_bool,
     check_choice,
@@ -119,20 +120,21 @@ default=None
         candidates passes its surplus on), and a class leaves the draw
         once its quota is filled. Within the quotas the k-means++ or
         farthest-first order is kept. ``None``: no quotas.
-    warm_start_rule : {None, "margin", "entropy", "random", "kcenter", \
-"typiclust"}, default=None
+    warm_start_rule : "auto", None or {"margin", "entropy", "random", \
+"kcenter", "typiclust"}, default="auto"
         Warm start: while fewer samples are labeled than the larger of
         ``warm_start_labels`` and ``warm_start_per_class`` times the number
         of classes of ``clf``, or fewer than two classes have been labeled,
         pick by this rule instead of BADGE (margin or entropy sampling,
         random picks, farthest-first on ``X``, or scikit-activeml's
-        :class:`~skactiveml.pool.TypiClust` on the candidates and labeled
-        samples), with a ``WarmStartWarning`` the first time. ``None``:
-        BADGE from the first query.
+        :class:`~skactiveml.pool.TypiClust` on the candidates and the
+        labeled samples), with a ``WarmStartWarning`` the first time.
+        ``None``: BADGE from the first query. ``"auto"``: from ``preset``.
     warm_start_labels : int, default=0
         Number of labels from which BADGE takes over.
-    warm_start_per_class : int, default=0
-        Labels per class (of ``clf.classes_``) from which BADGE takes over.
+    warm_start_per_class : int or "auto", default="auto"
+        Labels per class (of ``clf.classes_``) from which BADGE takes
+        over. ``"auto"``: from ``preset``.
     embedding_source : {"auto", "classifier", "X"}, default="auto"
         ``"auto"`` recognises nets, MLPs and tree ensembles (see Notes);
         ``"classifier"`` uses only what ``predict_proba`` returns, as
@@ -159,16 +161,16 @@ default=None
         measured effect. Served by the lazy kernels only: it cannot be
         combined with ``return_utilities``, ``class_balance`` or
         ``algorithm="plain"``.
-    origin_as_centre : bool, default=False
+    origin_as_centre : bool or "auto", default="auto"
         Count the zero embedding as a centre from the second pick on: each
         later pick is then drawn proportionally to ``min(|g|^2, D^2)``
         (farthest-first: the largest ``min(|g|, D)``) instead of ``D^2``.
         This is the rule of scikit-activeml 1.0.1's ``Badge``; it prefers
         uncertain samples (small ``|g|``) to far but confident ones. The
         first pick is the largest ``|g|`` either way; ``False`` is the
-        paper's rule.
-    tree_embedding : {"proximity", "leaf_gradient", "proximity+X"}, \
-default="proximity"
+        paper's rule. ``"auto"``: from ``preset``.
+    tree_embedding : {"auto", "proximity", "leaf_gradient", "proximity+X"}, \
+default="auto"
         Tree ensembles only (see ``leaf_dim``):
 
         - ``"proximity"``: ``g = delta (x) z`` with ``z`` the leaf one-hot
@@ -182,6 +184,7 @@ default="proximity"
           ``ValueError``.
         - ``"proximity+X"``: ``z`` next to the features ``X`` scaled to a
           mean squared row norm of one.
+        - ``"auto"``: from ``preset``.
     mc_dropout : int, default=0
         Torch nets with dropout layers: the probabilities (hence ``delta``)
         are the mean over this many forward passes with dropout active
@@ -189,6 +192,23 @@ default="proximity"
         the evaluation pass. Seeded from ``random_state``. ``0``: one
         evaluation pass, as in the paper. Other models raise a
         ``ValueError`` when it is positive.
+
+    preset : {"study", "paper"}, default="study"
+        What the ``"auto"`` settings (``origin_as_centre``,
+        ``tree_embedding``, ``warm_start_rule``, ``warm_start_per_class``)
+        become:
+
+        - ``"study"``: the settings that chose the most labels well in this
+          package's label-efficiency study (``docs/study.rst``; 11 data
+          sets, 5 seeds, against random, margin, entropy, CoreSet,
+          TypiClust, ProbCover, scikit-activeml's Badge, QBC, BatchBALD and
+          others), per model family: tree ensembles, nets (torch nets and
+          scikit-learn MLPs) and other models (measured with logistic
+          regression). See Notes.
+        - ``"paper"``: Ash et al.'s BADGE exactly: k-means++ on ``D^2``
+          from the first query, proximity leaves for trees.
+
+        Settings given explicitly are kept under either preset.
 
     Notes
     -----
@@ -261,14 +281,15 @@ default="proximity"
         leaf_dim=256,
         embedding_source="auto",
         class_balance=None,
-        warm_start_rule=None,
+        warm_start_rule="auto",
         warm_start_labels=0,
-        warm_start_per_class=0,
+        warm_start_per_class="auto",
         algorithm="auto",
         storage_dtype=None,
-        origin_as_centre=False,
-        tree_embedding="proximity",
+        origin_as_centre="auto",
+        tree_embedding="auto",
         mc_dropout=0,
+        preset="study",
     ):
         super().__init__(
             missing_label=missing_label, random_state=random_state
@@ -292,32 +313,40 @@ default="proximity"
         self.origin_as_centre = origin_as_centre
         self.tree_embedding = tree_embedding
         self.mc_dropout = mc_dropout
+        self.preset = preset
 
     def _query_batch(
         self, clf, X, y, X_cand, mapping, batch_size, return_util, params
     ):
+        return self._pick(
+            clf, X, y, X_cand, batch_size, return_util, params,
+            self.missing_label_,
+        )  # fmt: skip
+
+    def _pick(
+        self, clf, X, y, X_cand, n_picks, return_util, params, missing_label
+    ):
+        """Picks (positions in ``X_cand``) and utilities: the warm-start
+        rule while it is on (``X``, ``y``: the labeled samples, and for
+        ``query`` the whole pool), else BADGE."""
         dtype, chunk_size = params
-        if self._warm_start_active(y, clf):
-            if self.warm_start_rule == "typiclust":
+        settings = self._settings(clf)
+        if self._warm_start_active(y, clf, settings, missing_label):
+            if settings.warm_start_rule == "typiclust":
                 return typiclust_pick(
-                    X,
-                    y,
-                    X_cand,
-                    batch_size,
-                    self.random_state_,
-                    self.missing_label_,
-                    return_util,
-                )
+                    X, y, X_cand, n_picks, self.random_state_,
+                    missing_label, return_util,
+                )  # fmt: skip
             return warm_start_pick(
-                self.warm_start_rule,
+                settings.warm_start_rule,
                 clf,
                 X_cand,
-                batch_size,
+                n_picks,
                 self.random_state_,
                 return_util,
             )
         return self._select(
-            clf, X_cand, batch_size, dtype, chunk_size, return_util
+            clf, X_cand, n_picks, dtype, chunk_size, return_util, settings
         )
 
     def select_batch(
@@ -336,11 +365,12 @@ default="proximity"
         unlabeled_x : array-like of shape (n_unlabeled, ...)
             The pool to pick from.
         labeled_x : array-like of shape (n_labeled, ...), default=None
-            Labeled samples. BADGE picks from the pool only, so they are
-            used only to fit an unfitted ``model``; the signature is shared
-            with strategies that do use them.
+            Labeled samples. They fit an unfitted ``model``, and they decide
+            the warm start as the labels of ``y`` do in ``query`` (see
+            ``warm_start_rule``; TypiClust counts their clusters as
+            covered). Without them the pool is a cold start: no labels.
         labeled_y : array-like of shape (n_labeled,), default=None
-            Labels of ``labeled_x``.
+            Labels of ``labeled_x``; give both or neither.
         batch_size : int, default=32
             Number of samples to pick; reduced with a warning if it exceeds
             the pool.
@@ -356,8 +386,27 @@ default="proximity"
         self.random_state_ = check_random_state(
             self.random_state, X.shape[0] + 1
         )
-        idx, _ = self._select(model, X, batch_size, dtype, chunk_size, False)
-        return idx
+        if (labeled_x is None) != (labeled_y is None):
+            raise ValueError(
+                "Give both `labeled_x` and `labeled_y`, or neither."
+            )
+        if labeled_y is None:  # no labels known: a cold start
+            X_lab, y_lab = X[:0], np.empty(0)
+        else:
+            X_lab = check_array(
+                labeled_x, allow_nd=True, input_name="labeled_x"
+            )
+            y_lab = np.asarray(labeled_y)
+            if len(y_lab) != len(X_lab):
+                raise ValueError(
+                    "`labeled_x` and `labeled_y` must have the same length, "
+                    f"got {len(X_lab)} and {len(y_lab)}."
+                )
+        idx, _ = self._pick(
+            model, X_lab, y_lab, X, batch_size, False,
+            (dtype, chunk_size), self.missing_label,
+        )  # fmt: skip
+        return np.asarray(idx, dtype=np.intp)
 
     def gradient_norms(self, clf, X):
         """Norms ``|g| = |delta| |h|`` of the gradient embeddings of ``X``.
@@ -421,8 +470,9 @@ default="proximity"
         """Host float64 factors (delta, h) of X, for the diagnostics."""
         X = check_array(X, allow_nd=True, input_name="X")
         self._check_params()
+        tree_embedding = self._settings(clf).tree_embedding
         _, delta, h = self._gradient_factors(
-            clf, X, False, self.tree_embedding, **self._mc_options(0)
+            clf, X, False, tree_embedding, **self._mc_options(0)
         )
         delta = np.asarray(delta, dtype=np.float64)
         h = h.astype(np.float64) if sp.issparse(h) else np.asarray(h, float)
@@ -431,17 +481,24 @@ default="proximity"
     def _check_params(self):
         check_choice(self.selection, "selection", _SELECTIONS)
         self._check_embedding_params()
+        check_choice(self.preset, "preset", PRESETS)
         if self.warm_start_rule is not None:
             check_choice(
-                self.warm_start_rule, "warm_start_rule", WARM_START_RULES
+                self.warm_start_rule,
+                "warm_start_rule",
+                (AUTO,) + WARM_START_RULES,
             )
         check_non_negative_int(self.warm_start_labels, "warm_start_labels")
-        check_non_negative_int(
-            self.warm_start_per_class, "warm_start_per_class"
-        )
+        if not _is_auto(self.warm_start_per_class):
+            check_non_negative_int(
+                self.warm_start_per_class, "warm_start_per_class"
+            )
         check_choice(self.algorithm, "algorithm", ALGORITHMS)
-        check_bool(self.origin_as_centre, "origin_as_centre")
-        check_choice(self.tree_embedding, "tree_embedding", TREE_EMBEDDINGS)
+        if not _is_auto(self.origin_as_centre):
+            check_bool(self.origin_as_centre, "origin_as_centre")
+        check_choice(
+            self.tree_embedding, "tree_embedding", (AUTO,) + TREE_EMBEDDINGS
+        )
         check_non_negative_int(self.mc_dropout, "mc_dropout")
         dtype = check_dtype(self.dtype)
         chunk_size = check_positive_int(
@@ -449,13 +506,27 @@ default="proximity"
         )
         return dtype, chunk_size or DEFAULT_CHUNK_SIZE
 
-    def _select(self, clf, X_cand, n_picks, dtype, chunk_size, return_util):
+    def _settings(self, clf):
+        """This query's settings: the ``"auto"`` ones from the preset."""
+        return resolve(
+            self.preset,
+            clf,
+            origin_as_centre=self.origin_as_centre,
+            tree_embedding=self.tree_embedding,
+            warm_start_rule=self.warm_start_rule,
+            warm_start_per_class=self.warm_start_per_class,
+        )
+
+    def _select(
+        self, clf, X_cand, n_picks, dtype, chunk_size, return_util, settings
+    ):
         # The embedding sources have checked them for NaN and infinity.
+        origin = settings.origin_as_centre
         proba, delta, h = self._gradient_factors(
             clf,
             X_cand,
             self.backend != "numpy",
-            self.tree_embedding,
+            settings.tree_embedding,
             **self._mc_options(),
         )
         backend = resolve_backend(self.backend, h)
@@ -466,7 +537,7 @@ default="proximity"
             return run_half(
                 self.selection, delta, h, n_picks, self.random_state_,
                 return_util, self.algorithm, quota=self.class_balance,
-                origin=self.origin_as_centre,
+                origin=origin,
             )  # fmt: skip
         state = make_state(
             delta, h, backend, dtype, chunk_size, check_finite=False
@@ -480,15 +551,10 @@ default="proximity"
                 return_util,
                 quota,
                 self.algorithm,
-                self.origin_as_centre,
+                origin,
             )
         return run_farthest_first(
-            state,
-            n_picks,
-            return_util,
-            quota,
-            self.algorithm,
-            self.origin_as_centre,
+            state, n_picks, return_util, quota, self.algorithm, origin
         )
 
     def _mc_options(self, seed=None):
@@ -501,23 +567,23 @@ default="proximity"
             seed = self.random_state_.randint(2**31 - 1)
         return dict(mc_dropout=self.mc_dropout, mc_seed=seed)
 
-    def _warm_start_active(self, y, clf):
+    def _warm_start_active(self, y, clf, settings, missing_label):
         """Whether the warm-start rule picks this batch (warns once)."""
-        if self.warm_start_rule is None:
+        if settings.warm_start_rule is None:
             return False
-        labeled = y[is_labeled(y, missing_label=self.missing_label_)]
+        labeled = y[is_labeled(y, missing_label=missing_label)]
         n_classes = np.unique(labeled).size
         classes = getattr(clf, "classes_", None)
         n_known = n_classes if classes is None else len(classes)
         threshold = max(
-            self.warm_start_labels, self.warm_start_per_class * n_known
+            self.warm_start_labels, settings.warm_start_per_class * n_known
         )
         if labeled.size >= threshold and n_classes >= 2:
             return False
         if not getattr(self, "warm_start_warned_", False):
             warnings.warn(
                 f"Badge picks by the warm-start rule "
-                f"{self.warm_start_rule!r}: {labeled.size} labels "
+                f"{settings.warm_start_rule!r}: {labeled.size} labels "
                 f"(BADGE from {threshold}) of {n_classes} "
                 "class(es) (BADGE from 2). This warning is shown once.",
                 WarmStartWarning,

@@ -71,10 +71,12 @@ def typiclust_pick(X, y, X_cand, n_picks, random_state, missing_label, util):
     labeled = is_labeled(y, missing_label=missing_label)
     n_cand = X_cand.shape[0]
     X_lab = np.asarray(X)[labeled]
+    n_features = int(np.prod(X_cand.shape[1:]))
     X_all = np.concatenate(
-        [X_cand.reshape(n_cand, -1), X_lab.reshape(X_lab.shape[0], -1)]
+        [X_cand.reshape(n_cand, n_features), X_lab.reshape(-1, n_features)]
     ).astype(np.float64, copy=False)
-    y_all = np.empty(n_cand + X_lab.shape[0], dtype=np.asarray(y).dtype)
+    dtype = np.result_type(np.asarray(y).dtype, np.asarray(missing_label))
+    y_all = np.empty(n_cand + X_lab.shape[0], dtype=dtype)
     y_all[:n_cand] = missing_label
     y_all[n_cand:] = np.asarray(y)[labeled]
     qs = TypiClust(missing_label=missing_label, random_state=seed)

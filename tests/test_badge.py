@@ -309,6 +309,26 @@ class BadgeParamTests:
             ).query(X, y, clf, batch_size=2)
         np.testing.assert_array_equal(got, ref)
 
+    def test_param_preset(self):
+        from skactiveml_badge._presets import PAPER, STUDY
+
+        X, y, _, clf = make_pool(n=90)
+        with pytest.raises(ValueError, match="preset"):
+            self.make(preset="best").query(X, y, clf)
+        # Every "auto" setting comes from the preset (logistic regression:
+        # the study's "other" family); explicit settings override it.
+        for preset, settings in (("paper", PAPER), ("study", STUDY["other"])):
+            explicit = dict(settings._asdict())
+            other = "study" if preset == "paper" else "paper"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                got = self.make(random_state=5, preset=preset).query(
+                    X, y, clf, batch_size=4
+                )
+                ref = self.make(random_state=5, preset=other, **explicit)
+                ref = ref.query(X, y, clf, batch_size=4)
+            np.testing.assert_array_equal(got, ref)
+
     def test_param_origin_as_centre(self, lookup_problem):
         X, proba, delta, h, clf = lookup_problem
         y = np.full(len(X), np.nan)
@@ -398,12 +418,24 @@ class BadgeParamTests:
 
 class TestBadgeKMeansPP(BadgeParamTests, QueryStrategyContract):
     strategy_class = Badge
-    default_params = {"selection": "kmeans++"}
+    default_params = {"selection": "kmeans++", "preset": "paper"}
 
 
 class TestBadgeFarthestFirst(BadgeParamTests, QueryStrategyContract):
     strategy_class = Badge
-    default_params = {"selection": "farthest_first"}
+    default_params = {"selection": "farthest_first", "preset": "paper"}
+
+
+class TestBadgeStudyPreset(QueryStrategyContract):
+    """The contract under the defaults (the study's settings, TypiClust
+    warm start included); the parameters' own tests are in the classes
+    above."""
+
+    strategy_class = Badge
+    default_params = {}
+
+    def test_every_param_has_a_test(self):
+        TestBadgeKMeansPP().test_every_param_has_a_test()
 
 
 def _lookup_query(qs, lookup_problem, batch_size):
@@ -422,6 +454,7 @@ def _lookup_query(qs, lookup_problem, batch_size):
 def test_rows_follow_paper_rule_on_classifier_outputs(lookup_problem):
     _, _, delta, h, _ = lookup_problem
     qs = Badge(
+        preset="paper",
         clf_embedding_flag_name="return_embeddings",
         random_state=0,
         dtype=np.float64,
@@ -434,7 +467,9 @@ def test_rows_follow_paper_rule_on_classifier_outputs(lookup_problem):
 @pytest.mark.parametrize("seed", range(10))
 def test_first_pick_equals_skactiveml_badge(lookup_problem, seed):
     flag = "return_embeddings"
-    ours = _lookup_query(Badge(flag, random_state=seed), lookup_problem, 4)
+    ours = _lookup_query(
+        Badge(flag, random_state=seed, preset="paper"), lookup_problem, 4
+    )
     theirs = _lookup_query(
         SkactivemlBadge(flag, random_state=seed), lookup_problem, 4
     )
@@ -470,7 +505,7 @@ def test_select_batch_matches_query_on_a_fitted_model():
     labeled = np.arange(40)
     model = LogisticRegression(max_iter=500).fit(X[labeled], y_true[labeled])
     pool = X[40:400]
-    qs = Badge(random_state=0)
+    qs = Badge(preset="paper", random_state=0)
     idx = qs.select_batch(model, pool, batch_size=6)
     assert idx.shape == (6,) and len(set(idx.tolist())) == 6
     assert idx.max() < len(pool)
@@ -485,10 +520,10 @@ def test_select_batch_matches_query_on_a_fitted_model():
     ).fit(X[:400], y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        q_idx = Badge(selection="farthest_first").query(
+        q_idx = Badge(preset="paper", selection="farthest_first").query(
             X[:400], y, clf, fit_clf=False, batch_size=6
         )
-    s_idx = Badge(selection="farthest_first").select_batch(
+    s_idx = Badge(preset="paper", selection="farthest_first").select_batch(
         clf, pool, batch_size=6
     )
     np.testing.assert_array_equal(q_idx, s_idx + 40)

@@ -154,6 +154,9 @@ def _write_csv(path, header, rows):
         (dict(seeds=0), "seeds"),
         (dict(test_size=1.5), "test_size"),
         (dict(strategies="badge"), "non-empty list"),
+        (dict(more_seeds=[1], more_seeds_strategies=["random"]), "among"),
+        (dict(more_seeds=[5]), "more_seeds_strategies"),
+        (dict(more_seeds=[5], more_seeds_strategies=["x"]), "Unknown"),
     ],
 )
 def test_bad_configuration_fails_before_any_work(tmp_path, change, match):
@@ -437,6 +440,76 @@ def test_config_file_and_study_page(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["--config", str(bad), "--out", str(tmp_path / "b")])
     assert "unknown keys ['colour']" in capsys.readouterr().err
+
+
+def test_more_seeds_run_for_their_strategies_and_get_a_section(tmp_path):
+    import json
+
+    cfg = tmp_path / "study.json"
+    cfg.write_text(
+        json.dumps(
+            dict(
+                datasets=["iris"],
+                models=["logreg"],
+                strategies=["badge-paper", "margin", "random"],
+                batch_sizes=[5],
+                seeds=2,
+                rounds=2,
+                more_seeds=[2, 3],
+                more_seeds_strategies=["badge-paper", "random"],
+            )
+        )
+    )
+    config = ExperimentConfig(**json.loads(cfg.read_text()))
+    more = [r for r in config.runs() if r[4] >= 2]
+    assert sorted((r[2], r[4]) for r in more) == [
+        ("badge-paper", 2), ("badge-paper", 3), ("random", 2), ("random", 3)
+    ]  # fmt: skip
+    assert config.runs()[-len(more) :] == more  # after the first seeds
+    page = tmp_path / "study.rst"
+    argv = [
+        "--config", str(cfg), "--out", str(tmp_path / "o"), "--quiet",
+        "--study-page", str(page),
+    ]  # fmt: skip
+    assert cli.main(argv) == 0
+    rows = _csv(tmp_path / "o" / "results.csv")
+    assert len({(r["strategy"], r["seed"]) for r in rows}) == 3 * 2 + 2 * 2
+    text = page.read_text()
+    assert "2 more seeds (2, 3) for badge-paper, random" in text
+    section = text.split("4 seeds: the closest strategies")[1]
+    section = section.split("Mean accuracy over the loop, per setting")[0]
+    assert "**linear** (1 settings)" in section
+    assert "badge-paper" in section and "random" in section
+    assert "margin" not in section
+
+
+def test_more_seeds_table_uses_every_seed():
+    from skactiveml_badge.experiments._study import more_seeds_table
+
+    # "badge-x" wins by 0.01 on each of 4 seeds; on seeds 0..1 alone a
+    # paired test could not tell (n = 2 gives no variance here).
+    means = {
+        ("d", "logreg", 5): {
+            "badge-x": {i: 0.80 + 0.001 * i for i in range(4)},
+            "random": {i: 0.79 + 0.002 * i for i in range(4)},
+        },
+        ("e", "logreg", 5): {  # random lacks seed 3: not compared
+            "badge-x": {i: 0.5 for i in range(4)},
+            "random": {i: 0.9 for i in range(3)},
+        },
+    }
+    table = more_seeds_table(means, "linear", ["badge-x", "random"], range(4))
+    got = {r["strategy"]: r for r in table}
+    assert got["badge-x"]["n_settings"] == 1
+    assert got["badge-x"]["mean_rank"] == 1.0
+    assert got["badge-x"]["mean_accuracy"] == pytest.approx(0.8015)
+    assert got["random"]["lost"] == 0 and got["badge-x"]["lost"] == 0
+    means[("d", "logreg", 5)]["random"] = {
+        i: 0.82 + 0.001 * i for i in range(4)
+    }
+    table = more_seeds_table(means, "linear", ["badge-x", "random"], range(4))
+    got = {r["strategy"]: r for r in table}
+    assert got["badge-x"]["lost"] == 1 and got["random"]["mean_rank"] == 1.0
 
 
 def test_study_ranks_intervals_and_paired_wins():

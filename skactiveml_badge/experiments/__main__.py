@@ -138,6 +138,8 @@ def _settings(parser, args, argv):
         if any(arg == o or arg.startswith(o + "=") for o in a.option_strings)
     }  # fmt: skip
     for field in dataclasses.fields(ExperimentConfig):
+        if not hasattr(args, field.name):  # set in config files only
+            continue
         if field.name in given or field.name not in settings:
             settings[field.name] = getattr(args, field.name)
     return settings

@@ -615,6 +615,17 @@ STRATEGIES = {
         "TypiClust until 10 labels per class",
         True,
     ),
+    "badge-typi20": Strategy(
+        _variant(
+            origin_as_centre=True,
+            tree_embedding="proximity+X",
+            warm_start_rule="typiclust",
+            warm_start_per_class=20,
+        ),
+        "Badge, origin kept as a centre (trees: leaves next to X), after "
+        "TypiClust until 20 labels per class",
+        True,
+    ),
     "bait": Strategy(_ours("Bait"), "this package's Bait", True),
     # -- baselines
     "random": Strategy(

@@ -88,6 +88,11 @@ class ExperimentConfig:
     workers : int
         Processes that run the runs (each with one thread); the results
         file is written by the calling process only.
+    more_seeds : sequence of int
+        Further seeds, run for ``more_seeds_strategies`` only (e.g. ten
+        seeds where strategies are close); after all of ``seeds``.
+    more_seeds_strategies : sequence of str
+        Names in ``STRATEGIES``.
     """
 
     datasets: Sequence[str] = ("digits",)
@@ -101,6 +106,8 @@ class ExperimentConfig:
     label_column: str = "label"
     max_samples: int | None = None
     workers: int = 1
+    more_seeds: Sequence[int] = ()
+    more_seeds_strategies: Sequence[str] = ()
 
     def seed_list(self):
         if isinstance(self.seeds, (int, np.integer)):
@@ -112,13 +119,18 @@ class ExperimentConfig:
         seed by seed (so that an interrupted study has whole seeds of
         every setting), leaving out strategies that do not apply to a
         model (see ``STRATEGIES``)."""
+        return self._runs(self.seed_list(), self.strategies) + self._runs(
+            [int(s) for s in self.more_seeds], self.more_seeds_strategies
+        )
+
+    def _runs(self, seeds, strategies):
         return [
             (d, m, s, b, seed)
-            for seed in self.seed_list()
+            for seed in seeds
             for m in self.models
             for d in self.datasets
             for b in self.batch_sizes
-            for s in self.strategies
+            for s in strategies
             if applies(s, m)
         ]
 
@@ -151,6 +163,20 @@ class ExperimentConfig:
                 check_non_negative_int(s, "seeds")
             if not len(self.seeds) or len(set(self.seeds)) != len(self.seeds):
                 raise ValueError("`seeds` must be distinct and non-empty.")
+        check_names((), (), self.more_seeds_strategies)
+        for s in self.more_seeds:
+            check_non_negative_int(s, "more_seeds")
+        more = [int(s) for s in self.more_seeds]
+        if len(set(more)) != len(more) or set(more) & set(self.seed_list()):
+            raise ValueError(
+                "`more_seeds` must be distinct and not among `seeds`, got "
+                f"{list(self.more_seeds)!r}."
+            )
+        if bool(more) != bool(len(self.more_seeds_strategies)):
+            raise ValueError(
+                "Give both `more_seeds` and `more_seeds_strategies`, or "
+                "neither."
+            )
         if not 0 < float(self.test_size) < 1:
             raise ValueError(
                 f"`test_size` must be in (0, 1), got {self.test_size}."

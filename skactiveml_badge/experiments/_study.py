@@ -237,7 +237,15 @@ def study_page(
             f"{config.test_size:.0%} test; {config.n_start} random start "
             f"labels, then {config.rounds} rounds of "
             f"{', '.join(map(str, config.batch_sizes))}; seeds "
-            f"{seeds[0]}..{seeds[-1]}; one thread per run.",
+            f"{seeds[0]}..{seeds[-1]}"
+            + (
+                f", and {len(config.more_seeds)} more seeds "
+                f"({', '.join(map(str, config.more_seeds))}) for "
+                f"{', '.join(config.more_seeds_strategies)}"
+                if len(config.more_seeds)
+                else ""
+            )
+            + "; one thread per run.",
             "",
         ]
     out += [
@@ -317,10 +325,105 @@ def study_page(
             )
         )
         out.append("")
+    if config is not None and len(config.more_seeds):
+        out += _more_seeds_section(means, config, families)
     out += _settings_section(means, names)
     out += _compute_section(rows)
     out += _strategy_section(names)
     return "\n".join(out) + "\n"
+
+
+def more_seeds_table(means, family, strategies, seeds):
+    """Per strategy: mean accuracy and rank over the settings of
+    ``family`` where every one of ``strategies`` ran every seed of
+    ``seeds``, and the settings lost to a baseline among ``strategies``
+    (paired t-test over these seeds)."""
+    seeds = set(seeds)
+    settings = [
+        k
+        for k in means
+        if family_of(k[1]) == family
+        and all(seeds <= set(means[k].get(s, ())) for s in strategies)
+    ]
+    baselines = baseline_names(strategies)
+    ranks, accs, lost = defaultdict(list), defaultdict(list), {}
+    for k in settings:
+        avg = [np.mean([means[k][s][i] for i in seeds]) for s in strategies]
+        for s, a, r in zip(strategies, avg, _ranks(avg), strict=True):
+            ranks[s].append(r)
+            accs[s].append(a)
+    for s in strategies:
+        lost[s] = sum(
+            any(
+                paired_beats(
+                    {i: means[k][b][i] for i in seeds},
+                    {i: means[k][s][i] for i in seeds},
+                )
+                for b in baselines
+                if b != s
+            )
+            for k in settings
+        )
+    rows = [
+        {
+            "strategy": s,
+            "mean_rank": float(np.mean(ranks[s])) if settings else None,
+            "mean_accuracy": float(np.mean(accs[s])) if settings else None,
+            "n_settings": len(settings),
+            "lost": lost[s],
+        }
+        for s in strategies
+    ]
+    rows.sort(key=lambda r: (r["mean_rank"] is None, r["mean_rank"] or 0.0))
+    return rows
+
+
+def _more_seeds_section(means, config, families):
+    seeds = config.seed_list() + [int(s) for s in config.more_seeds]
+    head = f"{len(seeds)} seeds: the closest strategies"
+    out = [head, "-" * len(head), ""]
+    out.append(
+        f"The strategies run with seeds {seeds[0]}..{seeds[-1]}, compared "
+        "over all of them on the settings where each ran every seed: "
+        "mean rank among these strategies, mean accuracy over the loop, "
+        "settings lost to one of these baselines (paired t-test over the "
+        "seeds), and the bar as above."
+    )
+    out.append("")
+    for fam in families:
+        names = [
+            s
+            for s in config.more_seeds_strategies
+            if any(family_of(k[1]) == fam and s in means[k] for k in means)
+        ]
+        table = more_seeds_table(means, fam, names, seeds)
+        if not table or not table[0]["n_settings"]:
+            continue
+        baselines = baseline_names(names)
+        best = max(
+            (r["mean_accuracy"] for r in table if r["strategy"] in baselines),
+            default=None,
+        )
+        body = [
+            [
+                r["strategy"],
+                f"{r['mean_rank']:.2f}",
+                f"{100 * r['mean_accuracy']:.2f}",
+                f"{r['lost']}/{r['n_settings']}",
+                _meets_bar(r, best, baselines),
+            ]
+            for r in table
+        ]
+        out.append(f"**{fam}** ({table[0]['n_settings']} settings)")
+        out.append("")
+        out.append(
+            _rst_table(
+                ["strategy", "mean rank", "mean acc. (%)", "lost", "bar"],
+                body,
+            )
+        )
+        out.append("")
+    return out
 
 
 def _settings_section(means, names):
