@@ -35,7 +35,7 @@ PAPER = Settings(
 STUDY = {
     "trees": Settings(True, "proximity+X", "typiclust", 5),
     "nets": Settings(True, "proximity+X", "typiclust", 5),
-    "other": Settings(True, "proximity+X", "typiclust", 10),
+    "other": Settings(True, "proximity+X", "typiclust", 20),
 }
 
 
