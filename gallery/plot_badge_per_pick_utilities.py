@@ -43,7 +43,9 @@ start = np.random.RandomState(0).choice(len(X), 4, replace=False)
 y[start] = y_true[start]
 
 clf = ParzenWindowClassifier(classes=np.arange(4), random_state=0)
-qs = Badge(random_state=0)
+# The paper's rule from the first cycle (the default preset would start
+# with TypiClust while labels are few; see Badge's ``preset``).
+qs = Badge(random_state=0, preset="paper")
 bound = [X.min(0) - 0.5, X.max(0) + 0.5]
 
 # %%

@@ -43,10 +43,11 @@ clf.fit(X, y)
 pseudo = clf.predict(X)
 
 rules = {
-    "k-means++": Badge(random_state=0),
-    "farthest-first": Badge(selection="farthest_first"),
+    # The paper's rule and its variants, without the default warm start.
+    "k-means++": Badge(random_state=0, preset="paper"),
+    "farthest-first": Badge(selection="farthest_first", preset="paper"),
     "k-means++, equal class quotas": Badge(
-        class_balance="equal", random_state=0
+        class_balance="equal", random_state=0, preset="paper"
     ),
 }
 

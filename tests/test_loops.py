@@ -46,7 +46,7 @@ def test_balanced_warm_started_loop(make_clf):
     y = np.full(len(X), MISSING_LABEL)
     y[:10] = y_true[:10]
     clf = make_clf()
-    kw = dict(class_balance="equal", random_state=0)
+    kw = dict(class_balance="equal", random_state=0, preset="paper")
     qs = Badge(warm_start_rule="margin", warm_start_labels=30, **kw)
     always_warm = Badge(warm_start_rule="margin", warm_start_labels=999, **kw)
     never_warm = Badge(**kw)
@@ -72,7 +72,12 @@ def test_warm_start_warns_once_in_a_loop():
     y = np.full(len(X), MISSING_LABEL)
     y[:10] = y_true[:10]
     clf = _lightgbm()
-    qs = Badge(warm_start_rule="random", warm_start_labels=40, random_state=0)
+    qs = Badge(
+        warm_start_rule="random",
+        warm_start_labels=40,
+        random_state=0,
+        preset="paper",
+    )
     warned = []
     for _ in range(3):
         with warnings.catch_warnings(record=True) as caught:

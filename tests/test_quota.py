@@ -92,7 +92,10 @@ def test_badge_class_balance_on_a_pool(lookup_problem):
     y = np.full(len(X), np.nan)
     labels = logit_gradients(proba).argmin(1)  # the pseudo-labels
     idx = Badge(
-        "return_embeddings", class_balance="equal", random_state=0
+        "return_embeddings",
+        class_balance="equal",
+        random_state=0,
+        preset="paper",
     ).query(X, y, clf, fit_clf=False, batch_size=8)
     counts = np.bincount(labels[idx], minlength=4)
     np.testing.assert_array_equal(counts, class_quotas(labels, 4, 8, None))

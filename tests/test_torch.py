@@ -265,7 +265,16 @@ def test_skorch_classifier_without_labels_warns():
         classes=np.arange(10),
     )
     with pytest.warns(UntrainedModelWarning, match="no training step"):
-        Badge(random_state=0).query(X, y, clf, batch_size=2)
+        Badge(random_state=0, preset="paper").query(X, y, clf, batch_size=2)
+    # The default starts a pool without labels with TypiClust: no
+    # embedding, so nothing to warn about but the warm start.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        idx = Badge(random_state=0).query(X, y, clf, batch_size=2)
+    kinds = {type(w.message).__name__ for w in caught}
+    assert "WarmStartWarning" in kinds
+    assert "UntrainedModelWarning" not in kinds
+    assert len(set(idx.tolist())) == 2
 
 
 def test_active_learning_loop_with_skorch_mlp():

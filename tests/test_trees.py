@@ -194,7 +194,7 @@ def test_model_fitted_on_one_class_gives_uniform_picks():
     clf = SklearnClassifier(
         RandomForestClassifier(10, random_state=0), classes=np.arange(10)
     )
-    idx, util = Badge(random_state=0).query(
+    idx, util = Badge(random_state=0, preset="paper").query(
         X, y, clf, batch_size=4, return_utilities=True
     )
     # Every probability is one-hot on class 3: all gradients are zero and
@@ -219,7 +219,9 @@ def test_unfittable_tree_model_warns_and_falls_back_to_x():
         warnings.simplefilter("ignore", UserWarning)  # the wrapper's own
         fitted = clf.fit(X, y)
     with pytest.warns(UntrainedModelWarning, match="raw features"):
-        idx = Badge(random_state=0).query(X, y, fitted, False, batch_size=3)
+        idx = Badge(random_state=0, preset="paper").query(
+            X, y, fitted, False, batch_size=3
+        )
     assert np.isnan(y[idx]).all()
 
 

@@ -19,7 +19,12 @@ def _pool(n_labeled):
 
 
 def test_switch_happens_at_the_stated_count():
-    qs = Badge(warm_start_rule="margin", warm_start_labels=10, random_state=0)
+    qs = Badge(
+        warm_start_rule="margin",
+        warm_start_labels=10,
+        random_state=0,
+        preset="paper",
+    )
     X, y, _, clf = _pool(9)
     with pytest.warns(WarmStartWarning, match="'margin'"):
         warm = qs.query(X, y, clf, batch_size=4)
@@ -32,7 +37,7 @@ def test_switch_happens_at_the_stated_count():
     with warnings.catch_warnings():
         warnings.simplefilter("error", WarmStartWarning)
         got = qs.query(X, y, clf, batch_size=4)
-    ref = Badge(random_state=0).query(X, y, clf, batch_size=4)
+    ref = Badge(random_state=0, preset="paper").query(X, y, clf, batch_size=4)
     np.testing.assert_array_equal(got, ref)
 
 
@@ -41,7 +46,7 @@ def test_fewer_than_two_classes_keeps_the_warm_start():
     X, y, y_true, clf = _pool(0)
     first = np.flatnonzero(y_true == y_true[0])[:12]
     y[first] = y_true[first]  # 12 labels, one class
-    qs = Badge(warm_start_rule="kcenter", warm_start_labels=5)
+    qs = Badge(warm_start_rule="kcenter", warm_start_labels=5, preset="paper")
     with pytest.warns(WarmStartWarning, match="1 class"):
         idx, util = qs.query(X, y, clf, batch_size=3, return_utilities=True)
     unlabeled = np.flatnonzero(np.isnan(y))
@@ -54,7 +59,12 @@ def test_fewer_than_two_classes_keeps_the_warm_start():
 
 def test_warning_is_shown_once_per_strategy():
     X, y, _, clf = _pool(3)
-    qs = Badge(warm_start_rule="random", warm_start_labels=50, random_state=0)
+    qs = Badge(
+        warm_start_rule="random",
+        warm_start_labels=50,
+        random_state=0,
+        preset="paper",
+    )
     with pytest.warns(WarmStartWarning):
         a = qs.query(X, y, clf, batch_size=5)
     with warnings.catch_warnings():
@@ -65,7 +75,7 @@ def test_warning_is_shown_once_per_strategy():
 
 def test_entropy_rule_and_utilities():
     X, y, _, clf = _pool(4)
-    qs = Badge(warm_start_rule="entropy", warm_start_labels=50)
+    qs = Badge(warm_start_rule="entropy", warm_start_labels=50, preset="paper")
     with pytest.warns(WarmStartWarning):
         idx, util = qs.query(X, y, clf, batch_size=3, return_utilities=True)
     proba = clf.fit(X, y).predict_proba(X)
@@ -162,15 +172,23 @@ def test_typiclust_warm_start_candidates():
 
 def test_typiclust_warm_start_hands_over_to_badge():
     X, y, _, clf = make_pool(n=90)  # 10 labels, 3 classes
-    badge = Badge(random_state=0).query(X, y, clf, batch_size=3)
+    badge = Badge(random_state=0, preset="paper").query(
+        X, y, clf, batch_size=3
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         got = Badge(
-            random_state=0, warm_start_rule="typiclust", warm_start_per_class=3
+            random_state=0,
+            warm_start_rule="typiclust",
+            warm_start_per_class=3,
+            preset="paper",
         ).query(X, y, clf, batch_size=3)
     np.testing.assert_array_equal(got, badge)
     with pytest.warns(WarmStartWarning, match="typiclust"):
         warm = Badge(
-            random_state=0, warm_start_rule="typiclust", warm_start_per_class=4
+            random_state=0,
+            warm_start_rule="typiclust",
+            warm_start_per_class=4,
+            preset="paper",
         ).query(X, y, clf, batch_size=3)
     assert not np.array_equal(warm, badge)
