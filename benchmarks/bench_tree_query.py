@@ -37,16 +37,18 @@ STRATEGIES = {
     "margin (scikit-activeml)": lambda: UncertaintySampling(
         method="margin_sampling", random_state=0
     ),
-    "Badge, proximity leaves (hashed 256)": lambda: Badge(
-        random_state=0, tree_embedding="proximity"
-    ),
     "Badge, leaf gradients (hashed 256)": lambda: Badge(
         random_state=0, tree_embedding="leaf_gradient"
     ),
     "Badge, features X, origin": lambda: Badge(
         random_state=0, embedding_source="X", origin_as_centre=True
     ),
-    "Badge (defaults)": lambda: Badge(random_state=0),
+    "Badge, paper preset (proximity leaves)": lambda: Badge(
+        random_state=0, preset="paper"
+    ),
+    "Badge (defaults: leaves next to X, origin)": lambda: Badge(
+        random_state=0
+    ),
 }
 
 
