@@ -42,17 +42,36 @@ STUDY = {
 def model_family(clf):
     """``"trees"``, ``"nets"`` (torch nets, scikit-learn MLPs) or
     ``"other"``: the model family whose study settings apply to ``clf``."""
+    from skactiveml.base import SkactivemlClassifier
+
     from .embeddings._models import inner_estimator, is_mlp, torch_parts
     from .embeddings._trees import is_tree_ensemble
 
     if torch_parts(clf) is not None:
         return "nets"
     inner = inner_estimator(clf)
+    if inner is clf and isinstance(clf, SkactivemlClassifier):
+        # An unfitted wrapper: its template estimator
+        if _is_skorch(clf):
+            return "nets"
+        template = getattr(clf, "estimator", None)
+        inner = clf if template is None else template
+        if _is_skorch(inner):
+            return "nets"
     if is_mlp(inner):
         return "nets"
     if is_tree_ensemble(inner):
         return "trees"
     return "other"
+
+
+def _is_skorch(est):
+    """A skorch net, or scikit-activeml's skorch wrapper (unfitted)."""
+    kind = type(est)
+    return (
+        kind.__module__.split(".")[0] == "skorch"
+        or kind.__name__ == "SkorchClassifier"
+    )
 
 
 def resolve(preset, clf, **params):

@@ -571,3 +571,29 @@ def test_distinct_picks_on_duplicates_where_skactiveml_repeats():
             else:
                 repeated_theirs += n_distinct < 10
     assert repeated_theirs >= 10
+
+
+def test_model_families_of_the_study_preset():
+    from sklearn.neural_network import MLPClassifier
+
+    from skactiveml_badge._presets import PAPER, STUDY, model_family, resolve
+
+    logreg = SklearnClassifier(LogisticRegression(), classes=np.arange(3))
+    assert model_family(logreg) == "other"
+    assert model_family(LogisticRegression()) == "other"
+    assert model_family(MLPClassifier()) == "nets"
+    assert model_family(SklearnClassifier(MLPClassifier())) == "nets"
+    auto = dict(
+        origin_as_centre="auto",
+        tree_embedding="auto",
+        warm_start_rule="auto",
+        warm_start_per_class="auto",
+    )
+    assert resolve("study", logreg, **auto) == STUDY["other"]
+    assert resolve("study", MLPClassifier(), **auto) == STUDY["nets"]
+    assert resolve("paper", MLPClassifier(), **auto) == PAPER
+    mixed = resolve("paper", logreg, **(auto | dict(warm_start_rule=None)))
+    assert mixed.warm_start_rule is None and mixed == PAPER
+    mixed = resolve("study", logreg, **(auto | dict(origin_as_centre=False)))
+    assert mixed.origin_as_centre is False
+    assert mixed.warm_start_per_class == STUDY["other"].warm_start_per_class

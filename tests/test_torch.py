@@ -485,3 +485,15 @@ def test_mc_dropout_probabilities_are_the_mean_of_dropout_passes():
     np.testing.assert_allclose(proba, ref.numpy(), rtol=1e-5, atol=1e-7)
     assert not np.allclose(proba, eval_proba)
     assert not module.training and not module.body[3].training
+
+
+def test_skorch_nets_get_the_nets_study_settings():
+    from skactiveml_badge._presets import model_family
+
+    X, y, clf = make_skorch_problem()
+    assert model_family(clf) == "nets"
+    assert model_family(clf.neural_net_) == "nets"  # a bare skorch net
+    unfitted = SkorchClassifier(
+        MLP, neural_net_param_dict=dict(max_epochs=1), classes=np.arange(10)
+    )
+    assert model_family(unfitted) == "nets"

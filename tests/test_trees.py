@@ -16,7 +16,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
 )
 
-from skactiveml_badge import Badge
+from skactiveml_badge import Badge, WarmStartWarning
 from skactiveml_badge.embeddings import UntrainedModelWarning
 from skactiveml_badge.embeddings._trees import (
     _mix64,
@@ -432,3 +432,31 @@ def test_compact_leaf_values_equal_the_full_array(rng):
         if sp.issparse(a):
             a, b = a.toarray(), b.toarray()
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", list(_models()))
+def test_study_preset_for_trees(name):
+    """Tree ensembles get the trees' study settings: leaves next to X, the
+    origin kept, TypiClust until 5 labels per class."""
+    from skactiveml_badge._presets import STUDY, model_family
+
+    X, y_true = _data(binary=False)
+    clf = SklearnClassifier(_models()[name], classes=np.arange(10))
+    assert model_family(clf) == "trees"
+    assert model_family(_models()[name]) == "trees"  # bare, select_batch
+    assert STUDY["trees"].tree_embedding == "proximity+X"
+    y = np.full(len(X), np.nan)
+    y[:60] = y_true[:60]  # 60 labels >= 5 x 10 classes: BADGE
+    fitted = clf.fit(X, y)
+    settings = STUDY["trees"]._asdict()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", WarmStartWarning)
+        got = Badge(random_state=0).query(X, y, fitted, False, batch_size=4)
+    ref = Badge(random_state=0, preset="paper", **settings).query(
+        X, y, fitted, False, batch_size=4
+    )
+    np.testing.assert_array_equal(got, ref)
+    y[40:60] = np.nan  # 40 labels: TypiClust
+    fitted = clf.fit(X, y)
+    with pytest.warns(WarmStartWarning, match="BADGE from 50"):
+        Badge(random_state=0).query(X, y, fitted, False, batch_size=4)
