@@ -424,6 +424,8 @@ def test_config_file_and_study_page(tmp_path, capsys):
     assert "--config" in text and "Model family: linear" in text
     assert "beaten" in text and "Partial results" not in text
     assert "then 3 rounds of 5; seeds 0..2" in text
+    assert ".. image:: study_curves.png" in text
+    assert (tmp_path / "study_curves.png").stat().st_size > 0
     assert "2 settings, 2 complete" in text
     for name in ("badge-paper", "margin", "random"):
         assert name in text
@@ -510,6 +512,34 @@ def test_more_seeds_table_uses_every_seed():
     table = more_seeds_table(means, "linear", ["badge-x", "random"], range(4))
     got = {r["strategy"]: r for r in table}
     assert got["badge-x"]["lost"] == 1 and got["random"]["mean_rank"] == 1.0
+
+
+def test_family_curves_average_like_with_like():
+    from skactiveml_badge.experiments._study import family_curves
+
+    rows = []
+    for d, seed, s, accs in (
+        ("d", 0, "badge", [0.5, 0.7]),
+        ("d", 0, "random", [0.5, 0.6]),
+        ("d", 1, "badge", [0.4, 0.9]),
+        ("d", 1, "random", [0.4, 0.5]),
+        ("e", 0, "badge", [0.1, 0.3]),
+        ("e", 0, "random", [0.1, 0.1]),
+        ("e", 1, "badge", [0.9, 0.9]),  # random lacks seed 1 on "e"
+        ("e", 0, "margin", [0.9]),  # not in every setting: not drawn
+    ):
+        for r, acc in enumerate(accs):
+            rows.append(
+                dict(dataset=d, model="logreg", strategy=s, batch_size=5,
+                     seed=seed, round=r, n_labels=10 + 5 * r, accuracy=acc)
+            )  # fmt: skip
+    got = family_curves(rows, ("badge", "random"))
+    labels, badge = got["linear"]["badge"]
+    np.testing.assert_array_equal(labels, [10, 15])
+    # "d": seeds 0 and 1; "e": seed 0 only; then the mean of the two.
+    np.testing.assert_allclose(badge, [(0.45 + 0.1) / 2, (0.8 + 0.3) / 2])
+    _, rand = got["linear"]["random"]
+    np.testing.assert_allclose(rand, [(0.45 + 0.1) / 2, (0.55 + 0.1) / 2])
 
 
 def test_study_ranks_intervals_and_paired_wins():

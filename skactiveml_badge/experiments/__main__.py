@@ -21,7 +21,7 @@ from ._report import (
     read_results,
 )
 from ._runner import RESULTS_FILE, ExperimentConfig, run_experiment
-from ._study import study_page
+from ._study import plot_family_curves, study_page
 
 
 def _catalogue():
@@ -193,8 +193,21 @@ def main(argv=None):
         argv = sys.argv[1:] if argv is None else argv
         shown = [a for a in argv if a != "--report-only"]
         command = " ".join([parser.prog, *shown])
+        figure = os.path.splitext(args.study_page)[0] + "_curves.png"
+        try:
+            plot_family_curves(rows, figure)
+            written.append(figure)
+        except ImportError as exc:
+            print(f"no study figure: {exc}", file=sys.stderr)
+            figure = None
         with open(args.study_page, "w") as fh:
-            page = study_page(rows, command, len(config.runs()), config=config)
+            page = study_page(
+                rows,
+                command,
+                len(config.runs()),
+                config=config,
+                figure=None if figure is None else os.path.basename(figure),
+            )
             fh.write(page)
         written.append(args.study_page)
     try:

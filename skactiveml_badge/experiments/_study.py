@@ -190,6 +190,7 @@ def study_page(
     n_planned=None,
     title="Label-efficiency study",
     config=None,
+    figure=None,
 ):
     """The study's results as a reStructuredText page.
 
@@ -205,6 +206,9 @@ def study_page(
     title : str
     config : ExperimentConfig or None, default=None
         The study's settings, stated on the page (the compute budget).
+    figure : str or None, default=None
+        File name (relative to the page) of :func:`plot_family_curves`'s
+        figure, shown on the page.
 
     Returns
     -------
@@ -325,6 +329,20 @@ def study_page(
             )
         )
         out.append("")
+    if figure is not None:
+        head = "Learning curves per model family"
+        out += [
+            head,
+            "-" * len(head),
+            "",
+            "Mean test accuracy after each round, over the seeds on which "
+            "all the strategies drawn ran, then over the family's "
+            "settings (``badge`` is this package's defaults).",
+            "",
+            f".. image:: {figure}",
+            "   :alt: mean test accuracy per number of labels, per family",
+            "",
+        ]
     if config is not None and len(config.more_seeds):
         out += _more_seeds_section(means, config, families)
     out += _settings_section(means, names)
@@ -481,3 +499,90 @@ def _strategy_section(names):
         for s in names
     ]
     return _section("Strategies", "", ["name", "what it is"], body)
+
+
+#: Strategies drawn in the study page's figure, where present.
+CURVE_STRATEGIES = (
+    "badge",
+    "badge-paper",
+    "skactiveml-badge",
+    "typiclust",
+    "margin",
+    "random",
+)
+
+
+def family_curves(rows, strategies=CURVE_STRATEGIES):
+    """Mean test accuracy per number of labels, per model family.
+
+    Averaged over the seeds of a setting on which every one of
+    ``strategies`` (those present in the family) has a complete run, then
+    over the family's settings.
+
+    Returns
+    -------
+    dict
+        ``{family: {strategy: (n_labels, mean_accuracy)}}``.
+    """
+    runs = defaultdict(dict)  # (d, m, b, seed) -> strategy -> {n: acc}
+    for r in rows:
+        key = (r["dataset"], r["model"], r["batch_size"], r["seed"])
+        runs[key].setdefault(r["strategy"], {})[r["n_labels"]] = r["accuracy"]
+    out = {}
+    for fam in sorted({family_of(k[1]) for k in runs}):
+        keys = [k for k in runs if family_of(k[1]) == fam]
+        names = [s for s in strategies if any(s in runs[k] for k in keys)]
+        per_setting = defaultdict(lambda: defaultdict(list))
+        for k in keys:
+            if not names or not all(s in runs[k] for s in names):
+                continue
+            lengths = {len(runs[k][s]) for s in names}
+            if len(lengths) != 1:  # an unfinished run
+                continue
+            for s in names:
+                per_setting[k[:3]][s].append(runs[k][s])
+        if not per_setting:
+            continue
+        out[fam] = {}
+        for s in names:
+            means = []
+            for by_s in per_setting.values():
+                labels = sorted(by_s[s][0])
+                means.append(
+                    [np.mean([run[n] for run in by_s[s]]) for n in labels]
+                )
+            out[fam][s] = (np.array(labels), np.mean(means, axis=0))
+    return out
+
+
+def plot_family_curves(rows, path=None, strategies=CURVE_STRATEGIES):
+    """One panel per model family: :func:`family_curves`.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    from .._optional import import_optional
+
+    plt = import_optional("matplotlib.pyplot")
+    data = family_curves(rows, strategies)
+    fig, axes = plt.subplots(
+        1, max(len(data), 1), figsize=(4.6 * max(len(data), 1), 3.8),
+        squeeze=False,
+    )  # fmt: skip
+    for ax, (fam, by_s) in zip(axes[0], data.items(), strict=False):
+        for s, (labels, acc) in by_s.items():
+            ax.plot(
+                labels, 100 * acc, marker="o", ms=3, label=s,
+                lw=2.2 if s == "badge" else 1.2,
+            )  # fmt: skip
+        ax.set_title(f"{fam}")
+        ax.set_xlabel("labels")
+        ax.set_ylabel("test accuracy (%), mean over settings")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+    return fig
