@@ -522,9 +522,29 @@ def _variant(**params):
     return _ours(**(base | params))
 
 
+def _defaults():
+    """Badge's study preset, in words."""
+    from .._presets import STUDY
+
+    parts = []
+    for family, st in STUDY.items():
+        warm = (
+            f"{st.warm_start_rule} until {st.warm_start_per_class} labels "
+            "per class, then "
+            if st.warm_start_rule
+            else ""
+        )
+        origin = ", origin kept" if st.origin_as_centre else ""
+        leaves = f" on {st.tree_embedding}" if family == "trees" else ""
+        parts.append(f"{family}: {warm}BADGE{leaves}{origin}")
+    return "; ".join(parts)
+
+
 STRATEGIES = {
     # -- this package: BADGE and its variants
-    "badge": Strategy(_ours(), "this package's Badge (defaults)", True),
+    "badge": Strategy(
+        _ours(), "this package's Badge with its defaults: " + _defaults(), True
+    ),
     "badge-paper": Strategy(
         _variant(),
         "Badge, the paper's k-means++ rule (proximity leaves for trees)",
