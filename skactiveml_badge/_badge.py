@@ -337,18 +337,29 @@ default="auto"
     ):
         return self._pick(
             clf, X, y, X_cand, batch_size, return_util, params,
-            self.missing_label_,
+            self.missing_label_, stacklevel=5,
         )  # fmt: skip
 
     def _pick(
-        self, clf, X, y, X_cand, n_picks, return_util, params, missing_label
+        self,
+        clf,
+        X,
+        y,
+        X_cand,
+        n_picks,
+        return_util,
+        params,
+        missing_label,
+        stacklevel,
     ):
         """Picks (positions in ``X_cand``) and utilities: the warm-start
         rule while it is on (``X``, ``y``: the labeled samples, and for
         ``query`` the whole pool), else BADGE."""
         dtype, chunk_size = params
         settings = self._settings(clf)
-        if self._warm_start_active(y, clf, settings, missing_label):
+        if self._warm_start_active(
+            y, clf, settings, missing_label, stacklevel
+        ):
             if settings.warm_start_rule == "typiclust":
                 return typiclust_pick(
                     X, y, X_cand, n_picks, self.random_state_,
@@ -421,7 +432,7 @@ default="auto"
                 )
         idx, _ = self._pick(
             model, X_lab, y_lab, X, batch_size, False,
-            (dtype, chunk_size), self.missing_label,
+            (dtype, chunk_size), self.missing_label, stacklevel=4,
         )  # fmt: skip
         return np.asarray(idx, dtype=np.intp)
 
@@ -584,8 +595,9 @@ default="auto"
             seed = self.random_state_.randint(2**31 - 1)
         return dict(mc_dropout=self.mc_dropout, mc_seed=seed)
 
-    def _warm_start_active(self, y, clf, settings, missing_label):
-        """Whether the warm-start rule picks this batch (warns once)."""
+    def _warm_start_active(self, y, clf, settings, missing_label, stacklevel):
+        """Whether the warm-start rule picks this batch (warns once, at the
+        caller's line: ``stacklevel`` frames up)."""
         if settings.warm_start_rule is None:
             return False
         labeled = y[is_labeled(y, missing_label=missing_label)]
@@ -604,7 +616,7 @@ default="auto"
                 f"(BADGE from {threshold}) of {n_classes} "
                 "class(es) (BADGE from 2). This warning is shown once.",
                 WarmStartWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,
             )
             self.warm_start_warned_ = True
         return True

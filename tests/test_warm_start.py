@@ -184,7 +184,7 @@ def test_typiclust_warm_start_hands_over_to_badge():
             preset="paper",
         ).query(X, y, clf, batch_size=3)
     np.testing.assert_array_equal(got, badge)
-    with pytest.warns(WarmStartWarning, match="typiclust"):
+    with pytest.warns(WarmStartWarning, match="typiclust") as caught:
         warm = Badge(
             random_state=0,
             warm_start_rule="typiclust",
@@ -192,3 +192,7 @@ def test_typiclust_warm_start_hands_over_to_badge():
             preset="paper",
         ).query(X, y, clf, batch_size=3)
     assert not np.array_equal(warm, badge)
+    assert caught[0].filename == __file__  # the caller's line
+    with pytest.warns(WarmStartWarning) as caught:
+        Badge(random_state=0).select_batch(clf.fit(X, y), X[10:], X[:5], y[:5])
+    assert caught[0].filename == __file__
