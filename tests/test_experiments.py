@@ -576,6 +576,24 @@ def test_study_ranks_intervals_and_paired_wins():
     assert mean == 2.0 and half == pytest.approx(2.4841, rel=1e-4)
 
 
+def test_strategies_for_some_models_only_are_not_ranked():
+    from skactiveml_badge.experiments._study import family_table
+
+    seeds = {0: 0.5, 1: 0.6}
+    means = {
+        ("d", "lightgbm", 5): {"a": seeds, "b": seeds, "leaf": seeds},
+        ("d", "rf", 5): {"a": {0: 0.9, 1: 0.8}, "b": seeds},
+    }
+    table, settings, complete = family_table(means, "trees", ["b"])
+    assert len(complete) == 2  # rf counts although "leaf" never ran there
+    got = {r["strategy"]: r for r in table}
+    assert got["leaf"]["mean_rank"] is None
+    assert got["leaf"]["mean_accuracy"] is None
+    assert got["leaf"]["n_settings"] == 1
+    assert got["a"]["mean_accuracy"] == pytest.approx((0.55 + 0.85) / 2)
+    assert table[-1]["strategy"] == "leaf"
+
+
 def test_the_default_bar():
     from skactiveml_badge.experiments._study import _meets_bar
 

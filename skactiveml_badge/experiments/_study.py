@@ -83,7 +83,9 @@ def family_table(means, family, baselines):
     Ranks and mean accuracies are taken over the *complete* settings of
     the family: those in which every strategy of the family has run, on
     the seeds they all have (an unfinished study thus compares like with
-    like). Settings lost count every setting a strategy has run.
+    like). A strategy that applies to some of the family's models only
+    is left out of that (its rank and accuracy are None). Settings lost
+    count every setting a strategy has run.
 
     Parameters
     ----------
@@ -103,7 +105,18 @@ def family_table(means, family, baselines):
     settings : list of tuple
     """
     settings = [k for k in means if family_of(k[1]) == family]
-    names = sorted({s for k in settings for s in means[k]})
+    every = sorted({s for k in settings for s in means[k]})
+    # Ranked: the strategies that apply to every model of the family (one
+    # that applies to some models only, e.g. leaf-value gradients to
+    # boosted trees, would otherwise drop the other models' settings).
+    models = {k[1] for k in settings}
+    names = [
+        s
+        for s in every
+        if all(
+            any(s in means[k] for k in settings if k[1] == m) for m in models
+        )
+    ]
     ranks, accs = defaultdict(list), defaultdict(list)
     complete = []
     for k in settings:
@@ -118,7 +131,7 @@ def family_table(means, family, baselines):
             ranks[s].append(r)
             accs[s].append(a)
     out = []
-    for s in names:
+    for s in every:
         got = [k for k in settings if len(means[k].get(s, ())) >= 2]
         lost = sum(
             any(
@@ -286,10 +299,18 @@ def study_page(
         out += [head, "-" * len(head), ""]
         models = sorted({k[1] for k in settings})
         datasets = sorted({k[0] for k in settings})
+        partial = [r["strategy"] for r in table if r["mean_rank"] is None]
         out.append(
             f"Models: {', '.join(models)}; {len(datasets)} data sets, "
             f"{len(settings)} settings, {len(complete)} complete (every "
             "strategy ran; ranks and accuracies are over these)."
+            + (
+                " Not ranked (they apply to some of these models only): "
+                + ", ".join(partial)
+                + "."
+                if partial
+                else ""
+            )
         )
         out.append("")
         best_base = max(
