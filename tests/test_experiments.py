@@ -594,6 +594,16 @@ def test_strategies_for_some_models_only_are_not_ranked():
     assert table[-1]["strategy"] == "leaf"
 
 
+def test_labels_to_match_interpolates():
+    from skactiveml_badge.experiments._study import labels_to_match
+
+    labels = np.array([20, 40, 60])
+    assert labels_to_match(labels, [0.5, 0.7, 0.8], 0.6) == pytest.approx(30)
+    assert labels_to_match(labels, [0.5, 0.7, 0.8], 0.4) == 20.0
+    assert labels_to_match(labels, [0.5, 0.7, 0.8], 0.8) == 60.0
+    assert labels_to_match(labels, [0.5, 0.7, 0.8], 0.9) is None
+
+
 def test_the_default_bar():
     from skactiveml_badge.experiments._study import _meets_bar
 

@@ -364,6 +364,7 @@ def study_page(
             "   :alt: mean test accuracy per number of labels, per family",
             "",
         ]
+        out += _labels_to_match(rows)
     if config is not None and len(config.more_seeds):
         out += _more_seeds_section(means, config, families)
     out += _settings_section(means, names)
@@ -419,14 +420,16 @@ def more_seeds_table(means, family, strategies, seeds):
 
 def _more_seeds_section(means, config, families):
     seeds = config.seed_list() + [int(s) for s in config.more_seeds]
+    more = f"{config.more_seeds[0]}..{config.more_seeds[-1]}"
     head = f"{len(seeds)} seeds: the closest strategies"
     out = [head, "-" * len(head), ""]
     out.append(
         f"The strategies run with seeds {seeds[0]}..{seeds[-1]}, compared "
         "over all of them on the settings where each ran every seed: "
-        "mean rank among these strategies, mean accuracy over the loop, "
-        "settings lost to one of these baselines (paired t-test over the "
-        "seeds), and the bar as above."
+        "mean rank among these strategies, mean accuracy over the loop "
+        f"(over all seeds, and over seeds {more} alone: seeds that played "
+        "no part in choosing the defaults), settings lost to one of these "
+        "baselines (paired t-test over all the seeds), and the bar as above."
     )
     out.append("")
     for fam in families:
@@ -438,6 +441,10 @@ def _more_seeds_section(means, config, families):
         table = more_seeds_table(means, fam, names, seeds)
         if not table or not table[0]["n_settings"]:
             continue
+        later = {
+            r["strategy"]: r["mean_accuracy"]
+            for r in more_seeds_table(means, fam, names, config.more_seeds)
+        }
         baselines = baseline_names(names)
         best = max(
             (r["mean_accuracy"] for r in table if r["strategy"] in baselines),
@@ -448,6 +455,7 @@ def _more_seeds_section(means, config, families):
                 r["strategy"],
                 f"{r['mean_rank']:.2f}",
                 f"{100 * r['mean_accuracy']:.2f}",
+                f"{100 * later[r['strategy']]:.2f}",
                 f"{r['lost']}/{r['n_settings']}",
                 _meets_bar(r, best, baselines),
             ]
@@ -457,7 +465,14 @@ def _more_seeds_section(means, config, families):
         out.append("")
         out.append(
             _rst_table(
-                ["strategy", "mean rank", "mean acc. (%)", "lost", "bar"],
+                [
+                    "strategy",
+                    "mean rank",
+                    "mean acc. (%)",
+                    f"seeds {more} only",
+                    "lost",
+                    "bar",
+                ],
                 body,
             )
         )
@@ -607,3 +622,40 @@ def plot_family_curves(rows, path=None, strategies=CURVE_STRATEGIES):
         fig.savefig(path, dpi=100)
         plt.close(fig)
     return fig
+
+
+def labels_to_match(labels, curve, target):
+    """Labels at which ``curve`` (over ``labels``) first reaches
+    ``target``, interpolated linearly; None if it never does."""
+    reached = np.flatnonzero(np.asarray(curve) >= target)
+    if not reached.size:
+        return None
+    i = int(reached[0])
+    if i == 0:
+        return float(labels[0])
+    lo, hi = curve[i - 1], curve[i]
+    return float(
+        labels[i - 1] + (target - lo) / (hi - lo) * (labels[i] - labels[i - 1])
+    )
+
+
+def _labels_to_match(rows, ours="badge"):
+    """One line per family: the labels ``ours`` needs to reach each drawn
+    baseline's accuracy at the last round."""
+    out = []
+    for fam, by_s in family_curves(rows).items():
+        if ours not in by_s:
+            continue
+        labels, curve = by_s[ours]
+        parts = []
+        for s, (_, acc) in by_s.items():
+            if s == ours:
+                continue
+            n = labels_to_match(labels, curve, acc[-1])
+            shown = "never" if n is None else f"{n:.0f}"
+            parts.append(f"{s} {100 * acc[-1]:.1f}%: {shown}")
+        out.append(
+            f"- {fam}: labels ``{ours}`` needs to reach each strategy's "
+            f"accuracy at {labels[-1]} labels: " + "; ".join(parts) + "."
+        )
+    return out + [""] if out else out
