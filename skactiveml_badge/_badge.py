@@ -144,15 +144,15 @@ default=None
         and :func:`~skactiveml_badge.selection.farthest_first`). For
         k-means++, ``"lazy"`` draws from exactly the same distribution by
         rejection sampling with blocked distance updates, about ten times
-        faster on large pools, but it returns no utilities and takes other
-        random numbers; for farthest-first it makes the same picks (lazy
-        greedy) up to exact ties in distance, which round-off may break
-        differently.
-        ``"auto"`` uses it for calls without ``return_utilities``, without
-        ``class_balance``, on the numpy backend with a dense embedding;
-        so, for one seed, ``query(..., return_utilities=True)`` and
-        ``query(...)`` make different (equally distributed) draws. Use
-        ``"plain"`` for identical picks in both.
+        faster on large pools, with other random numbers than ``"plain"``;
+        with ``return_utilities`` it still draws the picks, and the plain
+        kernel then computes the rows along them (the distributions they
+        were drawn from), so one seed gives one batch either way. For
+        farthest-first it makes the same picks (lazy greedy) up to exact
+        ties in distance, which round-off may break differently; its
+        utilities come from the plain kernel. ``"auto"`` uses the lazy
+        kernel for calls without ``class_balance`` and with a dense
+        embedding.
     storage_dtype : None, "float16" or "bfloat16", default=None
         Hold the embeddings ``h`` in half precision during the selection
         (half the memory and bytes read; ``"bfloat16"`` with the torch

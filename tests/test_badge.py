@@ -85,27 +85,24 @@ class BadgeParamTests:
             X, y, clf, batch_size=6, return_utilities=True
         )
         assert len(set(auto.tolist())) == 6
-        # With utilities, auto is the plain kernel.
+        # With utilities, auto keeps its picks (one seed, one batch).
         both = self.make(random_state=0).query(
             X, y, clf, batch_size=6, return_utilities=True
         )
-        np.testing.assert_array_equal(both[0], plain[0])
+        np.testing.assert_array_equal(both[0], auto)
         if self.default_params["selection"] != "kmeans++":
+            np.testing.assert_array_equal(both[0], plain[0])
             return
         lazy = self.make(random_state=0, algorithm="lazy").query(
-            X, y, clf, batch_size=6
+            X, y, clf, batch_size=6, return_utilities=True
         )
-        np.testing.assert_array_equal(auto, lazy)
-        assert lazy[0] == plain[0][0]  # both start at the largest |g|
-        for kw, match in [
-            (dict(return_utilities=True), "utilities"),
-            (dict(class_balance="equal"), "quotas"),
-        ]:
-            ret = kw.pop("return_utilities", False)
-            with pytest.raises(ValueError, match=match):
-                self.make(algorithm="lazy", **kw).query(
-                    X, y, clf, batch_size=3, return_utilities=ret
-                )
+        np.testing.assert_array_equal(lazy[0], auto)
+        np.testing.assert_allclose(lazy[1], both[1])
+        assert lazy[0][0] == plain[0][0]  # both start at the largest |g|
+        with pytest.raises(ValueError, match="quotas"):
+            self.make(algorithm="lazy", class_balance="equal").query(
+                X, y, clf, batch_size=3
+            )
 
     def test_param_storage_dtype(self):
         X, y, _, clf = make_pool()
@@ -597,3 +594,24 @@ def test_model_families_of_the_study_preset():
     mixed = resolve("study", logreg, **(auto | dict(origin_as_centre=False)))
     assert mixed.origin_as_centre is False
     assert mixed.warm_start_per_class == STUDY["other"].warm_start_per_class
+
+
+@pytest.mark.parametrize("preset", ["study", "paper"])
+@pytest.mark.parametrize("selection", ["kmeans++", "farthest_first"])
+def test_one_seed_one_batch_with_or_without_utilities(preset, selection):
+    """The same picks whether or not utilities are asked for."""
+    X, y_true = load_digits(return_X_y=True)
+    X, y_true = X[:400], y_true[:400]
+    y = np.full(len(X), np.nan)
+    y[:220] = y_true[:220]  # past the study preset's warm start
+    clf = SklearnClassifier(
+        LogisticRegression(max_iter=300), classes=np.arange(10)
+    ).fit(X, y)
+    for seed in range(3):
+        kw = dict(random_state=seed, preset=preset, selection=selection)
+        idx = Badge(**kw).query(X, y, clf, fit_clf=False, batch_size=12)
+        got, util = Badge(**kw).query(
+            X, y, clf, fit_clf=False, batch_size=12, return_utilities=True
+        )
+        np.testing.assert_array_equal(got, idx)
+        assert np.isnan(util[:, :220]).all()

@@ -139,8 +139,6 @@ def test_lazy_flushes_rarely_on_a_large_pool():
 def test_lazy_rejects_what_it_cannot_do():
     rng = np.random.RandomState(0)
     _, delta, h = random_factors(rng, 30, 3, 4)
-    with pytest.raises(ValueError, match="utilities"):
-        kmeans_plusplus(delta, h, 3, algorithm="lazy", return_utilities=True)
     with pytest.raises(ValueError, match="algorithm"):
         kmeans_plusplus(delta, h, 3, algorithm="fast")
     import scipy.sparse as sp
@@ -305,3 +303,28 @@ def test_origin_as_centre_farthest_first_lazy_equals_plain_and_torch():
         kmeans_plusplus(
             delta, h, 3, storage_dtype="float16", origin_as_centre=1
         )
+
+
+@pytest.mark.parametrize("origin", [False, True])
+@pytest.mark.parametrize("seed", range(6))
+def test_utilities_do_not_change_the_picks(seed, origin):
+    """One seed, one batch: with utilities, the lazy kernel still draws,
+    and the rows are the exact distributions along its picks."""
+    from ._reference import explicit_embeddings, hidden_origin_rows, paper_rows
+
+    rng = np.random.RandomState(seed)
+    _, delta, h = random_factors(rng, 300, 4, 6, dtype=np.float64)
+    delta[:40] = 0.0  # confident samples: zero gradients
+    kw = dict(random_state=seed, dtype=np.float64, origin_as_centre=origin)
+    picks, _ = kmeans_plusplus(delta, h, 12, **kw)
+    for algorithm in ("auto", "lazy"):
+        got, rows = kmeans_plusplus(
+            delta, h, 12, return_utilities=True, algorithm=algorithm, **kw
+        )
+        np.testing.assert_array_equal(got, picks)
+        G = explicit_embeddings(delta, h)
+        ref = (hidden_origin_rows if origin else paper_rows)(G, picks)
+        np.testing.assert_allclose(rows, ref, rtol=1e-9, atol=1e-12)
+    # "plain" keeps its own draws (the plain kernel's random numbers).
+    plain, _ = kmeans_plusplus(delta, h, 12, algorithm="plain", **kw)
+    assert len(set(plain.tolist())) == 12

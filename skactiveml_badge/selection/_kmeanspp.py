@@ -69,8 +69,11 @@ def kmeans_plusplus(
         distribution, but other random numbers, so other picks for the
         same seed. It reads the pool only at the (rare) flushes; at
         n=50,000, D=512 and 1,000 picks it takes about a tenth of the
-        plain kernel's time. It needs a dense ``h``, returns no utilities
-        and runs on both backends. ``"auto"``: lazy where it applies.
+        plain kernel's time. It needs a dense ``h`` and runs on both
+        backends; with ``return_utilities`` it draws the picks and the
+        plain kernel computes the rows along them (the same picks as
+        without utilities, at the plain kernel's cost). ``"auto"``: lazy
+        where it applies.
     storage_dtype : None, "float16" or "bfloat16", default=None
         Hold ``h`` in half precision (half the bytes; ``"bfloat16"`` with
         the torch backend only) and compute in ``dtype``. The picks are
@@ -133,8 +136,13 @@ def kmeans_plusplus(
 def run_kmeans_plusplus(
     state, n_picks, random_state, return_utils, quota, algorithm, origin=False
 ):
-    """The lazy kernel where it applies (and is allowed), else the plain."""
-    if not use_lazy(state, return_utils, quota, algorithm):
+    """The lazy kernel where it applies (and is allowed), else the plain.
+
+    Utilities do not change the picks: the lazy kernel draws them, and the
+    plain kernel then computes the rows along those picks (the exact
+    distributions they were drawn from). One seed, one batch.
+    """
+    if not use_lazy(state, False, quota, algorithm):
         return _kmeans_plusplus(
             state, n_picks, random_state, return_utils, quota, origin
         )
@@ -146,13 +154,28 @@ def run_kmeans_plusplus(
         norms=state.sq_norms,
         origin=origin,
     )
-    return idx, None
+    if not return_utils:
+        return idx, None
+    _, utilities = _kmeans_plusplus(
+        state, n_picks, None, True, None, origin, forced=idx
+    )
+    return idx, utilities
 
 
 def _kmeans_plusplus(
-    state, n_picks, random_state, return_utils, quota=None, origin=False
+    state,
+    n_picks,
+    random_state,
+    return_utils,
+    quota=None,
+    origin=False,
+    forced=None,
 ):
-    """k-means++ on a distance state; see :func:`kmeans_plusplus`."""
+    """k-means++ on a distance state; see :func:`kmeans_plusplus`.
+
+    ``forced``: picks made already (by the lazy kernel); the loop then
+    only computes their utility rows and draws nothing.
+    """
     if origin:
         state.add_origin()
     n = state.n_samples
@@ -163,7 +186,9 @@ def _kmeans_plusplus(
         block_sums = state.block_sums(weights, _BLOCK)
         total = block_sums.sum()
         if total > 0.0:
-            if k == 0:
+            if forced is not None:
+                idx = int(forced[k])
+            elif k == 0:
                 idx = state.argmax(weights)[0]
             else:
                 idx = _draw(state, weights, block_sums, random_state)
@@ -171,7 +196,10 @@ def _kmeans_plusplus(
                 utilities[k] = state.to_host(weights) / total
         else:
             remaining = state.remaining()
-            idx = int(remaining[random_state.randint(remaining.size)])
+            if forced is not None:
+                idx = int(forced[k])
+            else:
+                idx = int(remaining[random_state.randint(remaining.size)])
             if return_utils:
                 utilities[k, remaining] = 1.0 / remaining.size
         if return_utils:
