@@ -615,3 +615,34 @@ def test_one_seed_one_batch_with_or_without_utilities(preset, selection):
         )
         np.testing.assert_array_equal(got, idx)
         assert np.isnan(util[:, :220]).all()
+
+
+@pytest.mark.parametrize("n_labeled", [60, 250])  # warm start on, off
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"preset": "paper"}, {"selection": "farthest_first"},
+     {"class_balance": "equal"}],
+)  # fmt: skip
+def test_one_seed_one_batch_in_query_and_select_batch(n_labeled, kw):
+    """``select_batch`` on the unlabeled rows (and the labeled ones, in
+    their order) picks what ``query`` picks on the whole pool."""
+    X, y_true = load_digits(return_X_y=True)
+    X, y_true = X[:500], y_true[:500]
+    labeled = np.random.RandomState(0).permutation(500)[:n_labeled]
+    y = np.full(len(X), np.nan)
+    y[labeled] = y_true[labeled]
+    clf = SklearnClassifier(
+        LogisticRegression(max_iter=300), classes=np.arange(10)
+    ).fit(X, y)
+    unl, lab = np.flatnonzero(np.isnan(y)), np.flatnonzero(~np.isnan(y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for seed in range(2):
+            q, util = Badge(random_state=seed, **kw).query(
+                X, y, clf, False, batch_size=8, return_utilities=True
+            )
+            s = Badge(random_state=seed, **kw).select_batch(
+                clf, X[unl], X[lab], y_true[lab], batch_size=8
+            )
+            np.testing.assert_array_equal(q, unl[s])
+            assert np.isnan(util[:, lab]).all()
