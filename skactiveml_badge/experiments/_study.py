@@ -374,48 +374,18 @@ def study_page(
 
 
 def more_seeds_table(means, family, strategies, seeds):
-    """Per strategy: mean accuracy and rank over the settings of
-    ``family`` where every one of ``strategies`` ran every seed of
-    ``seeds``, and the settings lost to a baseline among ``strategies``
-    (paired t-test over these seeds)."""
+    """:func:`family_table` for ``strategies`` on ``seeds``: over the
+    settings of ``family`` where every one of them ran every seed, lost
+    counted against the baselines among them."""
     seeds = set(seeds)
-    settings = [
-        k
+    kept = {
+        k: {s: {i: means[k][s][i] for i in seeds} for s in strategies}
         for k in means
         if family_of(k[1]) == family
         and all(seeds <= set(means[k].get(s, ())) for s in strategies)
-    ]
-    baselines = baseline_names(strategies)
-    ranks, accs, lost = defaultdict(list), defaultdict(list), {}
-    for k in settings:
-        avg = [np.mean([means[k][s][i] for i in seeds]) for s in strategies]
-        for s, a, r in zip(strategies, avg, _ranks(avg), strict=True):
-            ranks[s].append(r)
-            accs[s].append(a)
-    for s in strategies:
-        lost[s] = sum(
-            any(
-                paired_beats(
-                    {i: means[k][b][i] for i in seeds},
-                    {i: means[k][s][i] for i in seeds},
-                )
-                for b in baselines
-                if b != s
-            )
-            for k in settings
-        )
-    rows = [
-        {
-            "strategy": s,
-            "mean_rank": float(np.mean(ranks[s])) if settings else None,
-            "mean_accuracy": float(np.mean(accs[s])) if settings else None,
-            "n_settings": len(settings),
-            "lost": lost[s],
-        }
-        for s in strategies
-    ]
-    rows.sort(key=lambda r: (r["mean_rank"] is None, r["mean_rank"] or 0.0))
-    return rows
+    }
+    table, _, _ = family_table(kept, family, baseline_names(strategies))
+    return table
 
 
 def _more_seeds_section(means, config, families):
@@ -560,34 +530,38 @@ def family_curves(rows, strategies=CURVE_STRATEGIES):
     dict
         ``{family: {strategy: (n_labels, mean_accuracy)}}``.
     """
-    runs = defaultdict(dict)  # (d, m, b, seed) -> strategy -> {n: acc}
-    for r in rows:
-        key = (r["dataset"], r["model"], r["batch_size"], r["seed"])
-        runs[key].setdefault(r["strategy"], {})[r["n_labels"]] = r["accuracy"]
+    from ._report import curves
+
+    by_setting = curves(rows)
     out = {}
-    for fam in sorted({family_of(k[1]) for k in runs}):
-        keys = [k for k in runs if family_of(k[1]) == fam]
-        names = [s for s in strategies if any(s in runs[k] for k in keys)]
-        per_setting = defaultdict(lambda: defaultdict(list))
+    for fam in sorted({family_of(k[1]) for k in by_setting}):
+        keys = [k for k in by_setting if family_of(k[1]) == fam]
+        names = [
+            s for s in strategies if any(s in by_setting[k] for k in keys)
+        ]
+        if not names:
+            continue
+        means = defaultdict(list)
         for k in keys:
-            if not names or not all(s in runs[k] for s in names):
+            runs = by_setting[k]
+            if not all(s in runs for s in names):
                 continue
-            lengths = {len(runs[k][s]) for s in names}
-            if len(lengths) != 1:  # an unfinished run
+            seeds = [
+                i
+                for i in set.intersection(*(set(runs[s]) for s in names))
+                if len({len(runs[s][i]) for s in names}) == 1
+            ]  # like with like: no unfinished run
+            if not seeds:
                 continue
             for s in names:
-                per_setting[k[:3]][s].append(runs[k][s])
-        if not per_setting:
-            continue
-        out[fam] = {}
-        for s in names:
-            means = []
-            for by_s in per_setting.values():
-                labels = sorted(by_s[s][0])
-                means.append(
-                    [np.mean([run[n] for run in by_s[s]]) for n in labels]
+                labels = sorted(runs[s][seeds[0]])
+                means[s].append(
+                    [np.mean([runs[s][i][n] for i in seeds]) for n in labels]
                 )
-            out[fam][s] = (np.array(labels), np.mean(means, axis=0))
+        if means:
+            out[fam] = {
+                s: (np.array(labels), np.mean(means[s], axis=0)) for s in names
+            }
     return out
 
 
