@@ -175,22 +175,21 @@ def test_typiclust_warm_start_hands_over_to_badge():
     badge = Badge(random_state=0, preset="paper").query(
         X, y, clf, batch_size=3
     )
+
+    def query(per_class):
+        return Badge(
+            random_state=0,
+            warm_start_rule="typiclust",
+            warm_start_per_class=per_class,
+            preset="paper",
+        ).query(X, y, clf, batch_size=3)
+
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        got = Badge(
-            random_state=0,
-            warm_start_rule="typiclust",
-            warm_start_per_class=3,
-            preset="paper",
-        ).query(X, y, clf, batch_size=3)
+        got = query(3)
     np.testing.assert_array_equal(got, badge)
     with pytest.warns(WarmStartWarning, match="typiclust") as caught:
-        warm = Badge(
-            random_state=0,
-            warm_start_rule="typiclust",
-            warm_start_per_class=4,
-            preset="paper",
-        ).query(X, y, clf, batch_size=3)
+        warm = query(4)
     assert not np.array_equal(warm, badge)
     assert caught[0].filename == __file__  # the caller's line
     with pytest.warns(WarmStartWarning) as caught:
