@@ -22,10 +22,10 @@ Columns of the table:
 
 - ``ours lazy (s)``, ``ours plain (s)``: median wall time of
   ``--repeats`` calls (default 3), after ``--warmup`` untimed calls
-  (default 1), of ``Badge(algorithm="lazy")`` (the default for calls
-  without utilities: rejection sampling from stale distances with blocked
-  updates) and ``Badge(algorithm="plain")`` (one pass over the pool per
-  pick; the kernel behind ``return_utilities=True``).
+  (default 1), of ``Badge(algorithm="lazy")`` (the default: rejection
+  sampling from stale distances with blocked updates) and
+  ``Badge(algorithm="plain")`` (one pass over the pool per pick; the cost
+  ``return_utilities=True`` adds, computing the rows along the lazy picks).
 - ``skactiveml (s)``: median of ``--ref-repeats`` calls (default 1); it
   materialises the ``N x (C * D)`` float64 gradient matrix, so it is slow
   and memory-hungry at large ``N * D``. ``n/a`` where skipped
