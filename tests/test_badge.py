@@ -214,18 +214,49 @@ class BadgeParamTests:
         np.testing.assert_array_equal(got, ref64)
 
     def test_param_leaf_dim(self):
-        X, y, _, _ = make_pool()
-        pytest.importorskip("lightgbm")
+        """None, or a leaf_dim of at least the 5 trees, embeds the leaves
+        exactly (sparse); leaf_dim=4 hashes them into 4 signed buckets.
+        The utilities are BADGE's on each materialised embedding, and the
+        exact and hashed ones differ."""
+        import scipy.sparse as sp
         from sklearn.ensemble import RandomForestClassifier
 
+        from skactiveml_badge.embeddings import logit_gradients
+        from skactiveml_badge.embeddings._leaves import (
+            hashed_leaf_embedding,
+            leaf_embedding,
+        )
+
+        X, y, _, _ = make_pool()
         clf = SklearnClassifier(
             RandomForestClassifier(5, random_state=0), classes=[0, 1, 2]
+        ).fit(X, y)
+        cand = np.flatnonzero(np.isnan(y))
+        leaves = clf.estimator_.apply(X[cand])
+        exact, hashed = (
+            leaf_embedding(leaves, None),
+            hashed_leaf_embedding(leaves, 4),
         )
-        for leaf_dim in (None, 4, 1024):
-            idx = self.make(random_state=0, leaf_dim=leaf_dim).query(
-                X, y, clf, batch_size=3
+        assert sp.issparse(exact) and hashed.shape == (len(cand), 4)
+        delta = logit_gradients(clf.predict_proba(X[cand]))
+        rows = {}
+        for leaf_dim, z in [(None, exact), (1024, exact), (4, hashed)]:
+            idx, util = self.make(
+                random_state=0, leaf_dim=leaf_dim, dtype=np.float64
+            ).query(X, y, clf, False, batch_size=3, return_utilities=True)
+            rows[leaf_dim] = got = util[:, cand]
+            z = z.toarray() if sp.issparse(z) else z
+            ref = paper_rows(
+                explicit_embeddings(delta, z), cand.searchsorted(idx)
             )
-            assert idx.shape == (3,)
+            if self.default_params["selection"] == "kmeans++":
+                np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-12)
+            else:  # distances D to the picks: their squares, normalised
+                sq = got[1:] ** 2
+                sq /= np.nansum(sq, 1, keepdims=True)
+                np.testing.assert_allclose(sq, ref[1:], rtol=1e-6, atol=1e-12)
+        np.testing.assert_array_equal(rows[None], rows[1024])
+        assert not np.allclose(rows[None], rows[4], equal_nan=True)
         with pytest.raises(ValueError, match="leaf_dim"):
             self.make(leaf_dim=0).query(X, y, clf)
 

@@ -360,13 +360,35 @@ class TestBait(QueryStrategyContract):
         np.testing.assert_array_equal(got, ref)
 
     def test_param_leaf_dim(self):
+        """None and 1024 (at least the 5 trees) give the same, exact leaf
+        embedding; leaf_dim=4 hashes the leaves into 4 signed buckets: Bait
+        then picks as on that hashed embedding given directly, and not as
+        on the exact one."""
+        from skactiveml_badge.embeddings._leaves import hashed_leaf_embedding
+
         X, y, _, _ = make_pool()
         clf = SklearnClassifier(
             RandomForestClassifier(5, random_state=0), classes=[0, 1, 2]
+        ).fit(X, y)
+        kw = dict(batch_size=3, return_utilities=True)
+        got = {
+            leaf_dim: self.make(random_state=0, leaf_dim=leaf_dim).query(
+                X, y, clf, False, **kw
+            )
+            for leaf_dim in (None, 4, 1024)
+        }
+        np.testing.assert_array_equal(got[None][0], got[1024][0])
+        np.testing.assert_array_equal(got[None][1], got[1024][1])
+        hashed = hashed_leaf_embedding(clf.estimator_.apply(X), 4)
+        lookup = LookupClassifier(clf.predict_proba(X), hashed).fit(X, y)
+        ids = np.arange(len(X))[:, None]
+        qs = self.make(
+            random_state=0, clf_embedding_flag_name="return_embeddings"
         )
-        for leaf_dim in (None, 4, 1024):
-            idx = self.make(leaf_dim=leaf_dim).query(X, y, clf, batch_size=3)
-            assert idx.shape == (3,)
+        idx, util = qs.query(ids, y, lookup, False, **kw)
+        np.testing.assert_array_equal(got[4][0], idx)
+        np.testing.assert_allclose(got[4][1], util, rtol=1e-9)
+        assert not np.allclose(got[None][1], got[4][1], equal_nan=True)
         with pytest.raises(ValueError, match="leaf_dim"):
             self.make(leaf_dim=0).query(X, y, clf)
 

@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from skactiveml.classifier import SklearnClassifier
 from sklearn.ensemble import RandomForestClassifier
 
 from skactiveml_badge import Badge
+from skactiveml_badge.embeddings import gradient_factors
 from skactiveml_badge.visualization import (
     plot_gradient_norms,
     plot_pick_assignment,
@@ -34,17 +36,43 @@ def test_norms_and_assignment_equal_brute_force(lookup_problem):
         qs.assign_to_picks(clf, X, np.array([0.5]))
 
 
-def test_diagnostics_with_sparse_leaf_embeddings():
+@pytest.mark.parametrize("tree_embedding", ["proximity", "proximity+X"])
+def test_diagnostics_with_sparse_leaf_embeddings(tree_embedding):
+    """On the exact (sparse) leaf embedding, the norms and nearest picks
+    are those of the materialised gradient embeddings: one column per
+    (tree, leaf) pair, 1/sqrt(n_trees) where the sample lands, and for
+    "proximity+X" the features scaled to a mean squared norm of one."""
     X, y, _, _ = make_pool()
     clf = SklearnClassifier(
         RandomForestClassifier(5, random_state=0), classes=[0, 1, 2]
     ).fit(X, y)
-    qs = Badge(leaf_dim=None, random_state=0)
-    norms = qs.gradient_norms(clf, X)
-    assert norms.shape == (len(X),) and (norms >= 0).all()
+    qs = Badge(
+        leaf_dim=None,
+        tree_embedding=tree_embedding,
+        preset="paper",  # picks by BADGE: distinct gradients
+        random_state=0,
+    )
+    assert sp.issparse(gradient_factors(clf, X, leaf_dim=None)[2])
+    leaves = clf.estimator_.apply(X)
+    Z = np.hstack(
+        [leaves[:, [t]] == np.unique(leaves[:, t]) for t in range(5)]
+    ) / np.sqrt(5)
+    if tree_embedding == "proximity+X":
+        X32 = X.astype(np.float32).astype(np.float64)
+        Z = np.hstack([Z, X32 / np.sqrt(np.mean((X32**2).sum(1)))])
+    proba = clf.predict_proba(X)
+    G = explicit_embeddings(proba - np.eye(3)[proba.argmax(1)], Z)
+    np.testing.assert_allclose(
+        qs.gradient_norms(clf, X), np.linalg.norm(G, axis=1), rtol=1e-6
+    )
     picks = qs.select_batch(clf, X, batch_size=4)
-    assignment, _ = qs.assign_to_picks(clf, X, picks)
-    assert set(assignment.tolist()) <= set(range(4))
+    assignment, distance = qs.assign_to_picks(clf, X, picks)
+    d = np.linalg.norm(G[:, None] - G[picks][None], axis=-1)
+    # The assigned pick is a nearest one (ties may go either way).
+    nearest = d[np.arange(len(X)), assignment]
+    np.testing.assert_allclose(nearest, d.min(1), atol=1e-6)
+    np.testing.assert_allclose(distance, d.min(1), atol=1e-6)
+    assert (assignment[picks] == np.arange(4)).all()
 
 
 def test_plots_draw(lookup_problem):

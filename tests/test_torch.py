@@ -1,18 +1,17 @@
 """Torch nets: hooked embeddings, skorch wrappers, the torch backend."""
 
+import inspect
 import warnings
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-pytest.importorskip("skorch")
+skorch = pytest.importorskip("skorch")
 
 from skactiveml.classifier import SklearnClassifier, SkorchClassifier  # noqa: E402
 from skactiveml.pool import RandomSampling  # noqa: E402
 from skactiveml.utils import MISSING_LABEL, call_func  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.neural_network import MLPClassifier  # noqa: E402
 from skorch import NeuralNetClassifier  # noqa: E402
 from torch import nn  # noqa: E402
 
@@ -22,30 +21,17 @@ from skactiveml_badge.embeddings import (  # noqa: E402
     logit_gradients,
     proba_and_embedding,
 )
-from skactiveml_badge.embeddings._torch import hooked_forward  # noqa: E402
+from skactiveml_badge.embeddings import _private_api as api  # noqa: E402
+from skactiveml_badge.embeddings._nets import hooked_forward  # noqa: E402
 from skactiveml_badge.selection import (  # noqa: E402
     farthest_first,
     kmeans_plusplus,
 )
 
 from ._reference import random_factors  # noqa: E402
+from .conftest import digits, make_skorch_problem, torch_mlp  # noqa: E402
 
-
-class MLP(nn.Module):
-    """64 -> 32 -> C, optionally also returning the hidden embedding."""
-
-    def __init__(self, n_in=64, n_classes=10, return_embedding=False):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Flatten(), nn.Linear(n_in, 32), nn.ReLU(), nn.Dropout(0.2)
-        )
-        self.head = nn.Linear(32, n_classes)
-        self.return_embedding = return_embedding
-
-    def forward(self, x):
-        emb = self.body(x)
-        logits = self.head(emb)
-        return (logits, emb) if self.return_embedding else logits
+MLP = torch_mlp()
 
 
 class ConvNet(nn.Module):
@@ -61,28 +47,6 @@ class ConvNet(nn.Module):
 
     def forward(self, x):
         return self.out(torch.relu(self.fc(self.conv(x))))
-
-
-def _digits(n=300):
-    X, y_true = load_digits(return_X_y=True)
-    return (X[:n] / 16.0).astype(np.float32), y_true[:n]
-
-
-def make_skorch_problem(module=MLP, n=300, n_labeled=60, **module_params):
-    """A fitted SkorchClassifier on digits and its pool."""
-    X, y_true = _digits(n)
-    y = np.full(n, MISSING_LABEL)
-    y[:n_labeled] = y_true[:n_labeled]
-    torch.manual_seed(0)
-    params = {f"module__{k}": v for k, v in module_params.items()}
-    clf = SkorchClassifier(
-        module,
-        neural_net_param_dict=dict(
-            max_epochs=15, lr=0.1, train_split=None, verbose=0, **params
-        ),
-        classes=np.arange(10),
-    ).fit(X, y)
-    return X, y, clf
 
 
 def test_closed_form_embedding_equals_autograd_gradient():
@@ -119,6 +83,49 @@ def test_hooked_embedding_equals_explicit_embedding_output():
     a = Badge(flag, random_state=0).query(X, y, clf, False, batch_size=6)
     b = Badge(random_state=0).query(X, y, clf, False, batch_size=6)
     np.testing.assert_array_equal(a, b)
+
+
+def test_private_api_of_skorch():
+    """Each private or undocumented name of skorch, scikit-activeml's
+    SkorchClassifier and torch that the adapters read (all of them in
+    embeddings/_private_api.py), on real fitted nets: a release that
+    changes one fails here."""
+    _, _, clf = make_skorch_problem(n=80, n_labeled=40)
+    # SkorchClassifier: neural_net_ and _effective_forward_outputs().
+    net = clf.__dict__.get("neural_net_")
+    assert isinstance(net, skorch.NeuralNet), "SkorchClassifier.neural_net_"
+    assert not inspect.signature(clf._effective_forward_outputs).parameters
+    outputs = clf._effective_forward_outputs()
+    idx, transform = next(iter(outputs.values()))
+    assert idx == 0 and isinstance(transform, nn.Softmax)
+    # skorch NeuralNet: module_, forward_iter, history_,
+    # _get_predict_nonlinearity().
+    assert isinstance(net.module_, MLP)
+    params = list(inspect.signature(net.forward_iter).parameters)
+    assert params[:3] == ["X", "training", "device"]
+    assert len(net.history_) == 15
+    assert all(np.isfinite(row["train_loss"]) for row in net.history_)
+    bare = _net().fit(*digits(60))
+    assert not inspect.signature(bare._get_predict_nonlinearity).parameters
+    p = bare._get_predict_nonlinearity()(torch.zeros(2, 10))
+    np.testing.assert_allclose(p.numpy(), 0.1)
+    assert not hasattr(_net(), "module_")  # unfitted: not a net yet
+    # torch: _DropoutNd is the base of the dropout layers.
+    from torch.nn.modules.dropout import _DropoutNd
+
+    for layer in (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.AlphaDropout):
+        assert issubclass(layer, _DropoutNd)
+    # The module reads them as above.
+    assert api.skorch_wrapper_net(clf) is net
+    got_idx, got_transform = api.wrapper_proba_output(clf)
+    assert got_idx == idx and isinstance(got_transform, nn.Softmax)
+    assert api.is_skorch_net(net) and api.is_skorch_net(bare)
+    assert not api.is_skorch_net(_net()) and not api.is_skorch_net(clf)
+    assert api.net_module(net) is net.module_
+    assert api.train_losses(net) == [r["train_loss"] for r in net.history_]
+    assert api.train_losses(clf) is None
+    assert api.dropout_layers(net.module_) == [net.module_.body[3]]
+    assert api.predict_nonlinearity(bare)(torch.zeros(1, 4)).sum() == 1
 
 
 def _snapshot(module):
@@ -162,7 +169,7 @@ def test_failing_pass_restores_modes_and_removes_hook():
 
 
 def test_image_inputs_and_layer_choice():
-    X, y_true = _digits()
+    X, y_true = digits()
     X = X.reshape(-1, 1, 8, 8)
     y = np.full(len(X), MISSING_LABEL)
     y[:50] = y_true[:50]
@@ -192,29 +199,6 @@ def test_model_without_class_sized_linear_layer_says_how_to_name_one():
     assert idx.shape == (2,)
 
 
-def test_sklearn_mlp_hidden_activation():
-    X, y_true = _digits()
-    mlp = MLPClassifier((24, 16), max_iter=50, random_state=0)
-    clf = SklearnClassifier(mlp, classes=np.arange(10))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # 50 iterations do not converge
-        mlp.fit(X[:100], y_true[:100])
-        clf.fit(X[:100], y_true[:100].astype(float))
-    proba, h = proba_and_embedding(clf, X)
-    assert h.shape == (len(X), 16)
-    # The hidden activation reproduces the MLP's own output layer.
-    logits = h @ clf.estimator_.coefs_[-1] + clf.estimator_.intercepts_[-1]
-    soft = np.exp(logits - logits.max(1, keepdims=True))
-    soft /= soft.sum(1, keepdims=True)
-    np.testing.assert_allclose(soft, proba, rtol=1e-6, atol=1e-9)
-    y = np.full(len(X), np.nan)
-    y[:100] = y_true[:100]
-    idx = Badge(random_state=0).query(X, y, clf, False, batch_size=3)
-    assert (idx >= 100).all()
-    idx = Badge(random_state=0).select_batch(mlp, X[100:], batch_size=3)
-    assert idx.shape == (3,)
-
-
 def _net(**kw):
     torch.manual_seed(0)
     return NeuralNetClassifier(
@@ -229,7 +213,7 @@ def _net(**kw):
 
 
 def test_skorch_net_in_sklearn_classifier_nan_labels_warns_untrained():
-    X, y_true = _digits()
+    X, y_true = digits()
     y = np.full(len(X), np.nan)
     y[:60] = y_true[:60]
     clf = SklearnClassifier(_net(), classes=np.arange(10))
@@ -241,7 +225,7 @@ def test_skorch_net_in_sklearn_classifier_nan_labels_warns_untrained():
 
 
 def test_skorch_net_in_sklearn_classifier_trains_with_int_labels():
-    X, y_true = _digits()
+    X, y_true = digits()
     y = np.full(len(X), -1)
     y[:60] = y_true[:60]
     clf = SklearnClassifier(_net(), classes=np.arange(10), missing_label=-1)
@@ -257,7 +241,7 @@ def test_skorch_net_in_sklearn_classifier_trains_with_int_labels():
 
 
 def test_skorch_classifier_without_labels_warns():
-    X, _ = _digits()
+    X, _ = digits()
     y = np.full(len(X), np.nan)
     clf = SkorchClassifier(
         MLP,
@@ -278,7 +262,7 @@ def test_skorch_classifier_without_labels_warns():
 
 
 def test_active_learning_loop_with_skorch_mlp():
-    X, y_true = _digits(400)
+    X, y_true = digits(400)
     y = np.full(len(X), MISSING_LABEL)
     y[:20] = y_true[:20]
     torch.manual_seed(0)
@@ -381,7 +365,7 @@ def test_cuda_net_bait_on_gpu_like_numpy():  # pragma: no cover
 
 
 def test_select_batch_with_bare_skorch_net():
-    X, y_true = _digits()
+    X, y_true = digits()
     net = _net()
     with pytest.raises(ValueError, match="not fitted"):
         Badge().select_batch(net, X[60:], batch_size=3)
@@ -399,7 +383,7 @@ def test_select_batch_with_bare_skorch_net():
 def test_skorch_net_with_nan_training_loss_warns():
     # skorch's default criterion is NLLLoss; on a module that returns
     # logits the loss is NaN, yet SklearnClassifier reports success.
-    X, y_true = _digits()
+    X, y_true = digits()
     y = np.full(len(X), -1)
     y[:60] = y_true[:60]
     torch.manual_seed(0)

@@ -18,13 +18,13 @@ from sklearn.ensemble import (
 
 from skactiveml_badge import Badge, WarmStartWarning
 from skactiveml_badge.embeddings import UntrainedModelWarning
-from skactiveml_badge.embeddings._trees import (
+from skactiveml_badge.embeddings._leaves import (
     _mix64,
     hash_leaves,
     hashed_leaf_embedding,
     leaf_embedding,
-    leaf_indices,
 )
+from skactiveml_badge.embeddings._trees import leaf_indices
 from skactiveml_badge.selection import pairwise_sq_distances
 
 lightgbm = pytest.importorskip("lightgbm")
@@ -71,7 +71,7 @@ def test_hash_is_splitmix64_and_fixed():
 def test_hashed_embedding_is_the_same_in_another_process():
     code = (
         "import numpy as np;"
-        "from skactiveml_badge.embeddings._trees import "
+        "from skactiveml_badge.embeddings._leaves import "
         "hashed_leaf_embedding as f;"
         "z = f(np.arange(60).reshape(6, 10) % 7, 8);"
         "print(np.round(z, 6).tolist())"
@@ -395,8 +395,10 @@ def test_exact_embedding_where_rows_are_short():
 def test_lightgbm_proba_from_leaves_equals_predict_proba(labels):
     """One pass over the trees: the probabilities rebuilt from the leaves
     equal the wrapper's predict_proba, whichever classes were seen."""
-    from skactiveml_badge.embeddings._base import tree_proba_and_leaves
-    from skactiveml_badge.embeddings._trees import lightgbm_proba
+    from skactiveml_badge.embeddings._trees import (
+        lightgbm_proba,
+        tree_proba_and_leaves,
+    )
 
     X, y = load_digits(return_X_y=True)
     y = y.astype(float)

@@ -1,75 +1,196 @@
-"""Leaf embeddings of tree ensembles, for pseudo-BADGE on trees.
+"""Tree ensembles: leaf embeddings, for pseudo-BADGE on trees.
+
+Supported: LightGBM's ``LGBMClassifier``, XGBoost's ``XGBClassifier`` and
+``XGBRFClassifier``, scikit-learn's ``RandomForestClassifier``,
+``ExtraTreesClassifier`` and ``GradientBoostingClassifier``, bare or in a
+scikit-activeml wrapper. LightGBM and XGBoost are recognised by name,
+without being imported.
 
 A tree ensemble has no last linear layer. Two embeddings stand in for the
-gradient embedding of a net:
+gradient embedding of a net (encoded exactly or hashed, :mod:`._leaves`):
 
 - *proximity* (rank one): ``z(x)`` one-hot encodes the leaf that ``x``
   reaches in every tree, scaled by ``1 / sqrt(n_trees)``: then ``|z| = 1``
   and ``z(x) . z(x')`` is the fraction of trees in which ``x`` and ``x'``
   share a leaf, the random-forest proximity. Combined with the
-  pseudo-gradient ``delta = p - onehot(yhat)`` it gives ``g = delta (x) z``.
+  pseudo-gradient ``delta = p - onehot(yhat)`` it gives ``g = delta (x) z``
+  (:func:`embed`; ``"proximity+X"`` puts the features next to ``z``).
 - *leaf gradient* (boosted models only): a boosted model's leaf values are
   its last layer, and the gradient of the loss with respect to them has,
   at the leaf ``x`` reaches in tree ``t``, the entry ``delta_c(t)(x)`` for
   the class ``c(t)`` that tree scores (:func:`leaf_gradient_values`). It is
-  the full gradient, used with a constant ``delta = 1``.
-
-Two encodings of either:
-
-- exact: a sparse CSR matrix with one column per (tree, leaf) pair reached
-  by the samples and ``n_trees`` non-zeros per row, so an inner product
-  costs ``O(n_trees)``;
-- hashed: every (tree, leaf) pair goes to one of ``leaf_dim`` buckets with
-  a sign (feature hashing, Weinberger et al., ICML 2009), a dense
-  ``(n, leaf_dim)`` array whose rows are rescaled to their exact norms.
-  The hash is a fixed integer mix (SplitMix64's finaliser), the same in
-  every process and on every platform; Python's ``hash`` is not. Inner
-  products equal the exact ones when no two pairs of a row share a bucket,
-  and are unbiased otherwise (up to the norm rescaling).
-
-The exact encoding is used when a row has no more entries than
-``leaf_dim`` (``n_trees <= leaf_dim``) or the samples reach no more than
-``leaf_dim`` distinct leaves in all; the hashed one otherwise.
+  the full gradient, used with a constant ``delta = 1``
+  (:func:`leaf_gradient_factors`).
 """
+
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+from ._leaves import leaf_embedding
+from ._outputs import (
+    UntrainedModelWarning,
+    append_ones,
+    check_numeric,
+    check_proba,
+    finish,
+    logit_gradients,
+    n_samples,
+)
+from ._private_api import could_not_fit, inner_estimator
 
 
-def _mix64(x):
-    """SplitMix64 finaliser on uint64 arrays (wrapping arithmetic)."""
-    x = x.astype(np.uint64, copy=True)
-    with np.errstate(over="ignore"):
-        x ^= x >> np.uint64(30)
-        x *= np.uint64(0xBF58476D1CE4E5B9)
-        x ^= x >> np.uint64(27)
-        x *= np.uint64(0x94D049BB133111EB)
-        x ^= x >> np.uint64(31)
-    return x & _MASK64
+def handles(clf):
+    """A supported tree ensemble, bare or in a scikit-activeml wrapper."""
+    return is_tree_ensemble(inner_estimator(clf))
 
 
-def hash_leaves(tree_ids, leaf_ids, leaf_dim):
-    """Bucket and sign of every (tree, leaf) pair.
+def has_leaves(clf):
+    """A supported tree ensemble whose trees were fitted (scikit-activeml's
+    wrapper predicts label frequencies when they could not be)."""
+    return handles(clf) and not could_not_fit(clf)
+
+
+def embed(
+    clf,
+    X,
+    *,
+    leaf_dim=256,
+    include_bias=False,
+    tree_embedding="proximity",
+    **_,
+):
+    """Probabilities and the leaf (proximity) embedding of a tree model.
+
+    If scikit-activeml's wrapper could not fit the trees (it then predicts
+    label frequencies), there are no leaves: warn and embed ``X``.
 
     Parameters
     ----------
-    tree_ids, leaf_ids : array-like of non-negative ints, same shape
-    leaf_dim : int
+    clf : fitted tree ensemble, or a scikit-activeml wrapper of one
+    X : ndarray of shape (n_samples, ...)
+        Flattened per sample.
+    leaf_dim : int or None, default=256
+        Buckets of the hashed embedding (see
+        :func:`._leaves.leaf_embedding`); ``None``: exact.
+    include_bias : bool, default=False
+        Append a constant 1 to the embedding.
+    tree_embedding : {"proximity", "proximity+X"}, default="proximity"
+        The leaf embedding, or the leaf embedding next to ``X`` scaled to
+        a mean squared row norm of one (both blocks then weigh alike). Any
+        other value: the leaf embedding.
+    **_
+        Options of the other adapters, ignored.
 
     Returns
     -------
-    buckets : ndarray of int64, same shape, in ``[0, leaf_dim)``
-    signs : ndarray of float32, same shape, ``+1`` or ``-1``
+    proba : ndarray of shape (n_samples, n_classes)
+    z : scipy.sparse.csr_matrix or ndarray of shape (n_samples, n_dims)
     """
-    key = (np.asarray(tree_ids, dtype=np.uint64) << np.uint64(32)) | (
-        np.asarray(leaf_ids, dtype=np.uint64)
+    n = n_samples(X)
+    if could_not_fit(clf):
+        proba = clf.predict_proba(X)
+        warnings.warn(
+            f"The tree ensemble in {type(clf).__name__} could not be fitted "
+            "(it predicts label frequencies); the selection falls back to "
+            "the raw features X.",
+            UntrainedModelWarning,
+            stacklevel=4,
+        )
+        return finish(proba, X, n, include_bias)
+    X2 = np.asarray(X).reshape(n, -1)
+    proba, leaves = tree_proba_and_leaves(clf, inner_estimator(clf), X2)
+    z = leaf_embedding(leaves, leaf_dim)
+    if tree_embedding == "proximity+X":
+        z = _next_to_features(z, X2)
+    proba = check_proba(proba, n)
+    return proba, append_ones(z) if include_bias else z
+
+
+def _next_to_features(z, X2):
+    """``[z, X2 / s]`` with ``s`` the root mean squared row norm of X2."""
+    X2 = check_numeric(np.asarray(X2, dtype=np.float32), "features")
+    scale = np.sqrt(np.mean(np.einsum("ij,ij->i", X2, X2)))
+    X2 = X2 / scale if scale > 0 else X2
+    if sp.issparse(z):
+        return sp.hstack([z, sp.csr_matrix(X2)], format="csr")
+    return np.hstack([z, X2])
+
+
+def leaf_gradient_factors(clf, X, *, leaf_dim=256, include_bias=False):
+    """Probabilities and the factors of the leaf-gradient embedding.
+
+    Parameters
+    ----------
+    clf : fitted boosted ensemble, or a scikit-activeml wrapper of one
+        See :func:`tree_classes`; forests raise a ``ValueError``.
+    X : ndarray of shape (n_samples, ...)
+    leaf_dim : int or None, default=256
+        See :func:`._leaves.leaf_embedding`.
+    include_bias : bool, default=False
+        Must be False: the leaf gradient has no bias counterpart.
+
+    Returns
+    -------
+    proba : ndarray of shape (n_samples, n_classes)
+    delta : ndarray of shape (n_samples, 1)
+        Ones: the gradient is whole in ``h``.
+    h : scipy.sparse.csr_matrix or ndarray of shape (n_samples, n_dims)
+        The gradient with respect to the leaf values.
+    """
+    if include_bias:
+        raise ValueError(
+            "`include_bias=True` has no leaf-gradient counterpart; use "
+            "it with tree_embedding='proximity'."
+        )
+    n = n_samples(X)
+    inner = inner_estimator(clf)
+    proba, leaves = tree_proba_and_leaves(
+        clf, inner, np.asarray(X).reshape(n, -1)
     )
-    mixed = _mix64(key)
-    buckets = (mixed % np.uint64(leaf_dim)).astype(np.int64)
-    signs = np.where(mixed >> np.uint64(63), -1.0, 1.0).astype(np.float32)
-    return buckets, signs
+    proba = check_proba(proba, n)
+    delta = logit_gradients(proba)
+    cols = _class_columns(clf, inner)
+    values = leaf_gradient_values(leaves, inner, delta[:, cols])
+    h = leaf_embedding(leaves, leaf_dim, values)
+    return proba, np.ones((n, 1), dtype=np.float32), h
+
+
+def tree_proba_and_leaves(clf, est, X):
+    """``clf.predict_proba(X)`` and the leaf indices of its trees ``est``.
+
+    For LightGBM the probabilities come from the leaves
+    (:func:`lightgbm_proba`, one pass over the trees instead of two),
+    placed in the columns of ``clf.classes_`` as scikit-activeml's wrapper
+    places them (zero for classes the trees have not seen).
+    """
+    leaves = leaf_indices(est, X)
+    inner = lightgbm_proba(est, leaves)
+    if inner is None or could_not_fit(clf):
+        return clf.predict_proba(X), leaves
+    if clf is est:
+        return inner, leaves
+    cols = _class_columns(clf, est)
+    n_classes = len(getattr(clf, "classes_", est.classes_))
+    if len(cols) == n_classes:
+        proba = inner[:, np.argsort(cols)]
+    else:
+        proba = np.zeros((len(inner), n_classes))
+        proba[:, cols] = inner
+    return proba, leaves
+
+
+def _class_columns(clf, inner):
+    """Column of ``clf.predict_proba`` of each of ``inner.classes_``."""
+    outer = list(getattr(clf, "classes_", inner.classes_))
+    try:
+        return np.array([outer.index(c) for c in inner.classes_])
+    except ValueError:
+        raise ValueError(
+            f"The classes of the fitted trees {list(inner.classes_)} are "
+            f"not among the classifier's classes {outer}."
+        ) from None
 
 
 def leaf_indices(est, X):
@@ -237,47 +358,6 @@ def tree_classes(est, n_trees):
     return (t // parallel) % per_round, n_trees // (per_round * parallel)
 
 
-def leaf_embedding(leaves, leaf_dim=256, values=None):
-    """Exact (sparse) or hashed (dense) leaf embedding of leaf indices.
-
-    Row ``i`` has, in the column of every (tree, leaf) pair that sample
-    ``i`` reaches, the value ``values[i, t]`` (``1 / sqrt(n_trees)`` by
-    default: the proximity embedding, rows of norm one).
-
-    Parameters
-    ----------
-    leaves : ndarray of shape (n_samples, n_trees), int
-    leaf_dim : int or None, default=256
-        Buckets of the hashed embedding. The exact sparse embedding is used
-        when the samples reach at most ``leaf_dim`` distinct (tree, leaf)
-        pairs in all or when ``n_trees <= leaf_dim`` (a sparse row of
-        ``n_trees`` entries then costs no more per distance than a dense
-        one of ``leaf_dim``). ``None``: always exact.
-    values : None, ndarray of shape (n_samples, n_trees) or tuple
-        The entries; ``None`` for ``1 / sqrt(n_trees)``; a tuple
-        ``(class_values, classes)`` for entries ``class_values[i,
-        classes[t]]`` (:func:`leaf_gradient_values`), which are then never
-        formed for the hashed embedding.
-
-    Returns
-    -------
-    z : scipy.sparse.csr_matrix or ndarray of shape (n_samples, n_dims)
-        float32. The hashed rows are rescaled to the exact row norms
-        ``sqrt(sum_t values[i, t]^2)``; only their inner products carry
-        hashing noise.
-    """
-    n_trees = leaves.shape[1]
-    if leaf_dim is not None and n_trees > leaf_dim:
-        # At least one pair per tree: more than leaf_dim pairs in all.
-        return hashed_leaf_embedding(leaves, leaf_dim, values)
-    cols, n_pairs = _pair_columns(leaves)
-    if leaf_dim is None or n_pairs <= leaf_dim or n_trees <= leaf_dim:
-        if values is None:
-            values = np.full(leaves.shape, 1 / np.sqrt(n_trees), np.float32)
-        return _exact(cols, n_pairs, _values_block(values, 0, len(leaves)))
-    return hashed_leaf_embedding(leaves, leaf_dim, values)
-
-
 def leaf_gradient_values(leaves, est, delta_inner):
     """Entries of the leaf-value gradient embedding of a boosted model.
 
@@ -302,104 +382,9 @@ def leaf_gradient_values(leaves, est, delta_inner):
         The entries in compact form: entry ``(i, t)`` is
         ``class_values[i, classes[t]]``, with ``class_values`` of shape
         ``(n_samples, len(est.classes_))`` (float32) and ``classes`` of
-        shape ``(n_trees,)`` (see :func:`leaf_embedding`).
+        shape ``(n_trees,)`` (see :func:`._leaves.leaf_embedding`).
     """
     classes, n_rounds = tree_classes(est, leaves.shape[1])
     class_values = np.asarray(delta_inner, dtype=np.float32)
     class_values = class_values * np.float32(1.0 / np.sqrt(n_rounds))
     return class_values, classes
-
-
-def _values_block(values, start, stop):
-    """Rows ``start:stop`` of the (n_samples, n_trees) entries, or None
-    for the constant ``1 / sqrt(n_trees)``."""
-    if values is None:
-        return None
-    if isinstance(values, tuple):
-        class_values, classes = values
-        return class_values[start:stop][:, classes]
-    return values[start:stop]
-
-
-def _values_sq_norms(values, n, n_trees):
-    """Squared row norms of the entries, without forming them."""
-    if values is None:
-        return np.ones(n)
-    if isinstance(values, tuple):
-        class_values, classes = values
-        counts = np.bincount(classes, minlength=class_values.shape[1])
-        cv = class_values.astype(np.float64)
-        return (cv * cv) @ counts
-    return np.einsum("ij,ij->i", values, values, dtype=np.float64)
-
-
-def _pair_columns(leaves):
-    """Column of every sample's (tree, leaf) pair among the pairs seen.
-
-    Linear time, no sort: leaf ids are offset per tree into one dense
-    range, and the ids that occur are renumbered by a cumulative sum, so
-    the columns of a row increase with the tree.
-    """
-    leaves = leaves - leaves.min(axis=0)
-    width = leaves.max(axis=0) + 1
-    key = leaves + (np.cumsum(width) - width)
-    present = np.zeros(int(width.sum()), dtype=bool)
-    present[key.ravel()] = True
-    renumber = np.cumsum(present) - 1
-    return renumber[key], int(present.sum())
-
-
-def _exact(cols, n_pairs, values):
-    n, n_trees = cols.shape
-    indptr = np.arange(0, n * n_trees + 1, n_trees)
-    data = np.asarray(values, dtype=np.float32).ravel()
-    return sp.csr_matrix((data, cols.ravel(), indptr), shape=(n, n_pairs))
-
-
-# Rows hashed at once: bounds the (rows x n_trees) temporaries (8 MiB each
-# at 2,600 trees).
-_HASH_ROWS = 1024
-
-
-def hashed_leaf_embedding(leaves, leaf_dim, values=None):
-    """(tree, leaf) pairs hashed into ``leaf_dim`` signed buckets; dense.
-
-    Every distinct (tree, leaf) pair is hashed once (a table per tree over
-    its range of leaf ids), and the samples' buckets and signs are
-    gathered from that table, in blocks of rows. Rows are rescaled to
-    their exact norms (see :func:`leaf_embedding`).
-    """
-    n, n_trees = leaves.shape
-    low = leaves.min(axis=0)
-    width = int((leaves.max(axis=0) - low).max()) + 1
-    grid_t = np.repeat(np.arange(n_trees), width).reshape(n_trees, width)
-    grid_l = low[:, None] + np.arange(width)[None, :]
-    table_b, table_s = hash_leaves(grid_t, grid_l, leaf_dim)
-    # One flat table: entry t * width + (leaf - low[t]); the sign folded
-    # into the bucket's table as a separate float32 table.
-    table_b = table_b.ravel().astype(np.int32)
-    table_s = table_s.ravel()
-    small = n_trees * width < 2**31
-    offset = np.arange(n_trees) * width - low
-    offset = offset.astype(np.int32 if small else np.int64)
-    z = np.empty((n, leaf_dim), dtype=np.float64)
-    for start in range(0, n, _HASH_ROWS):
-        stop = min(start + _HASH_ROWS, n)
-        key = leaves[start:stop].astype(offset.dtype, copy=False) + offset
-        m = stop - start
-        buckets = table_b[key]
-        buckets += (np.arange(m, dtype=np.int32) * leaf_dim)[:, None]
-        weights = table_s[key]
-        if values is not None:
-            weights *= _values_block(values, start, stop)
-        # Pairs of one row that share a bucket are summed (a collision).
-        z[start:stop] = np.bincount(
-            buckets.ravel(), weights=weights.ravel(), minlength=m * leaf_dim
-        ).reshape(m, leaf_dim)
-    exact = _values_sq_norms(values, n, n_trees)
-    hashed = np.einsum("ij,ij->i", z, z)
-    scale = np.ones(n)
-    ok = hashed > 0
-    scale[ok] = np.sqrt(exact[ok] / hashed[ok])
-    z *= scale[:, None]
-    return z.astype(np.float32)

@@ -1,16 +1,151 @@
-"""Last-layer inputs of PyTorch modules, recorded by a forward hook.
+"""Torch nets: scikit-activeml's ``SkorchClassifier`` and skorch nets (also
+inside a ``SklearnClassifier``).
 
-Imported only when a torch model is met; ``torch`` is an optional
-dependency (``pip install 'scikit-activeml-badge[torch]'``).
+The net is run once, in evaluation mode and minibatches, with a forward
+hook on its last ``Linear`` layer with one output per class (or a layer
+the user names); the hook records that layer's input, ``h``. MC dropout
+optionally averages the probabilities over passes with dropout active.
+The model's weights and train/eval modes are left as they were.
+
+Models are recognised by duck typing (:mod:`._private_api`), so ``torch``
+(an optional dependency, ``pip install 'scikit-activeml-badge[torch]'``)
+is imported only when a torch net is met.
 """
 
 import contextlib
+import warnings
 
 import numpy as np
 
 from .._optional import import_optional
+from . import _private_api as api
+from ._outputs import UntrainedModelWarning, check_outputs, n_samples
 
-torch = import_optional("torch")
+
+def _torch():
+    return import_optional("torch")
+
+
+def torch_parts(clf):
+    """``(module, proba_fn)`` if ``clf`` is (or wraps) a torch net, else
+    None; ``proba_fn`` maps the module's output to probabilities as the
+    model's own ``predict_proba`` does."""
+    net = api.skorch_wrapper_net(clf)
+    if net is not None and api.is_skorch_net(net):
+        # The wrapper's first forward output is its probabilities.
+        idx, transform = api.wrapper_proba_output(clf)
+
+        def proba_fn(out):
+            out = out if isinstance(out, tuple) else (out,)
+            return out[idx] if transform is None else transform(out[idx])
+
+        return api.net_module(net), proba_fn
+    est = api.inner_estimator(clf)
+    if api.is_skorch_net(est):
+        nonlinearity = api.predict_nonlinearity(est)
+
+        def proba_fn(out):
+            return nonlinearity(out[0] if isinstance(out, tuple) else out)
+
+        return api.net_module(est), proba_fn
+    return None
+
+
+def handles(clf):
+    """A fitted torch net, bare or wrapped."""
+    return torch_parts(clf) is not None
+
+
+def embed(
+    clf,
+    X,
+    *,
+    embedding_layer=None,
+    include_bias=False,
+    dl_batch_size=1024,
+    as_tensor=False,
+    mc_dropout=0,
+    mc_seed=0,
+    **_,
+):
+    """Class probabilities and the input of the net's embedding layer.
+
+    Warns (:class:`UntrainedModelWarning`) if the net looks untrained.
+    See :func:`hooked_forward` for the parameters; ``**_`` takes the
+    options of the other adapters, ignored.
+
+    Returns
+    -------
+    proba : ndarray or Tensor of shape (n_samples, n_classes)
+    h : ndarray or Tensor of shape (n_samples, n_features (+1))
+    """
+    module, proba_fn = torch_parts(clf)
+    reason = untrained_reason(clf)
+    if reason is not None:
+        warnings.warn(
+            f"The torch net of {type(clf).__name__} looks untrained: "
+            f"{reason}. Its gradient embeddings carry no information "
+            "from the labels. skactiveml.classifier.SkorchClassifier "
+            "trains skorch modules with any missing_label.",
+            UntrainedModelWarning,
+            stacklevel=5,  # 3 frames above proba_and_embedding
+        )
+    classes = getattr(clf, "classes_", None)
+    proba, h = hooked_forward(
+        module,
+        X,
+        proba_fn,
+        None if classes is None else len(classes),
+        layer=embedding_layer,
+        dl_batch_size=dl_batch_size,
+        include_bias=include_bias,
+        as_tensor=as_tensor,
+        mc_dropout=mc_dropout,
+        mc_seed=mc_seed,
+    )
+    if as_tensor:
+        return _check_tensor_outputs(proba, h)
+    return check_outputs(proba, h, n_samples(X))
+
+
+def untrained_reason(clf):
+    """Why ``clf``'s torch net looks untrained, or None if it looks fine.
+
+    - scikit-activeml's ``SklearnClassifier`` catches a failing ``fit`` of
+      the estimator, warns once and falls back to label counts
+      (``is_fitted_`` is False); a skorch ``NeuralNetClassifier`` inside it
+      fails this way whenever ``missing_label`` is NaN, because the labels
+      then reach skorch as float64 and cross-entropy needs int64 targets.
+    - A skorch history without a finite ``train_loss`` means no training
+      step was made (no labeled sample) or the loss diverged.
+    """
+    if api.could_not_fit(clf):
+        return (
+            "its estimator could not be fitted (SklearnClassifier fell back "
+            "to label counts; for a skorch net this happens when "
+            "missing_label is NaN, since the labels reach skorch as float64)"
+        )
+    net = api.skorch_wrapper_net(clf)
+    if net is None:
+        net = api.inner_estimator(clf)
+    losses = api.train_losses(net)
+    if losses is None:
+        return None
+    if not any(loss is not None for loss in losses):
+        return "it has made no training step (no labeled samples?)"
+    if not np.isfinite([x for x in losses if x is not None]).all():
+        return "its training loss is not finite"
+    return None
+
+
+def _check_tensor_outputs(proba, emb):
+    torch = _torch()
+    for name, t in (("probabilities", proba), ("embeddings", emb)):
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(
+                f"The net returned non-finite {name}; was it trained?"
+            )
+    return proba, emb
 
 
 def find_last_linear(module, n_classes, layer=None):
@@ -67,7 +202,7 @@ def find_last_linear(module, n_classes, layer=None):
 
 
 def _is_linear(m):
-    return isinstance(m, torch.nn.Linear)
+    return isinstance(m, _torch().nn.Linear)
 
 
 @contextlib.contextmanager
@@ -86,11 +221,8 @@ def _eval_mode(module):
 def _dropout_active(module, seed):
     """Dropout layers in training mode and torch's RNG seeded with
     ``seed`` inside; the global RNG state and the modes restored after."""
-    drops = [
-        m
-        for m in module.modules()
-        if isinstance(m, torch.nn.modules.dropout._DropoutNd)
-    ]
+    torch = _torch()
+    drops = api.dropout_layers(module)
     if not drops:
         raise ValueError(
             "`mc_dropout` needs a net with dropout layers (torch.nn.Dropout "
@@ -171,6 +303,7 @@ def hooked_forward(
     proba : ndarray or Tensor of shape (n_samples, n_classes)
     h : ndarray or Tensor of shape (n_samples, n_features (+1))
     """
+    torch = _torch()
     _, linear = find_last_linear(module, n_classes, layer)
     if device is None:
         device = next(module.parameters()).device
@@ -213,6 +346,7 @@ def hooked_forward(
 
 def _mc_dropout_proba(module, batches, proba_fn, device, dtype, n, seed):
     """Per batch, the mean probabilities of ``n`` passes with dropout."""
+    torch = _torch()
     out = []
     with _dropout_active(module, seed):
         for x in batches:

@@ -1,0 +1,100 @@
+"""Every private or undocumented name of another library that the adapters
+read, in one place.
+
+A release of skorch, scikit-activeml or torch that changes one of these
+should fail in ``tests/test_torch.py::test_private_api_of_skorch`` or
+``tests/test_embeddings.py::test_private_api_of_skactiveml_wrappers``,
+which check each name on real fitted models, rather than deep inside a
+query.
+
+- scikit-activeml's wrappers (``SklearnClassifier``): ``estimator_``
+  (documented, but read from ``__dict__``, as the wrapper's
+  ``__getattr__`` forwards unknown names to the estimator) and the
+  undocumented ``is_fitted_`` (False when the estimator's ``fit`` failed
+  and the wrapper predicts label frequencies).
+- scikit-activeml's ``SkorchClassifier``: ``neural_net_`` (the skorch net
+  that ``fit`` builds) and ``_effective_forward_outputs()``.
+- skorch's ``NeuralNet``: ``module_`` and ``forward_iter`` (which tell a
+  fitted net), ``history_`` and ``_get_predict_nonlinearity()``.
+- torch: ``torch.nn.modules.dropout._DropoutNd``, the base class of its
+  dropout layers.
+"""
+
+# scikit-activeml's wrappers
+
+
+def inner_estimator(clf):
+    """The fitted estimator inside a scikit-activeml wrapper, or ``clf``.
+
+    Only scikit-activeml classifiers are unwrapped: scikit-learn's
+    ensembles also have an ``estimator_`` (their template tree).
+    """
+    from skactiveml.base import SkactivemlClassifier
+
+    if isinstance(clf, SkactivemlClassifier):
+        return clf.__dict__.get("estimator_", clf)
+    return clf
+
+
+def could_not_fit(clf):
+    """Whether ``clf`` is a scikit-activeml ``SklearnClassifier`` whose
+    estimator failed to fit (it then predicts label frequencies)."""
+    return clf.__dict__.get("is_fitted_") is False
+
+
+# scikit-activeml's SkorchClassifier
+
+
+def skorch_wrapper_net(clf):
+    """The net that scikit-activeml's ``SkorchClassifier`` built in
+    ``fit`` (``neural_net_``), or None for any other model."""
+    return clf.__dict__.get("neural_net_")
+
+
+def wrapper_proba_output(clf):
+    """``(index, transform)`` of a ``SkorchClassifier``'s probabilities.
+
+    The first entry of its effective ``forward_outputs`` defines them:
+    the index into the module's outputs and a transform (or None).
+    """
+    return next(iter(clf._effective_forward_outputs().values()))
+
+
+# skorch
+
+
+def is_skorch_net(est):
+    """Whether ``est`` is an initialized skorch net."""
+    return hasattr(est, "module_") and hasattr(est, "forward_iter")
+
+
+def net_module(net):
+    """The torch module of an initialized skorch net."""
+    return net.module_
+
+
+def predict_nonlinearity(net):
+    """What a skorch net applies to the module's output in
+    ``predict_proba`` (softmax for a ``NeuralNetClassifier`` trained with
+    cross-entropy)."""
+    return net._get_predict_nonlinearity()
+
+
+def train_losses(net):
+    """The ``train_loss`` of every epoch in a skorch net's history (None
+    where an epoch has none), or None without a history."""
+    history = getattr(net, "history_", None)
+    if history is None:
+        return None
+    return [row.get("train_loss") for row in history]
+
+
+# torch
+
+
+def dropout_layers(module):
+    """The dropout layers (``torch.nn.Dropout`` and the like) of a torch
+    module."""
+    from torch.nn.modules.dropout import _DropoutNd
+
+    return [m for m in module.modules() if isinstance(m, _DropoutNd)]
