@@ -5,6 +5,7 @@ folder first on ``sys.path``, so they import this module as ``_common``.
 It imports neither torch nor skorch: ``bench_selection.py`` needs neither.
 """
 
+import argparse
 import ctypes
 import gc
 import os
@@ -15,11 +16,16 @@ import sys
 import time
 import tracemalloc
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import skactiveml
 
 import skactiveml_badge
+from skactiveml_badge._validation import (
+    check_non_negative_int,
+    check_positive_int,
+)
 
 MIB = 2.0**20
 
@@ -180,6 +186,14 @@ def query_fn(qs, X, y, clf, batch):
 # ---------------------------------------------------------------- output
 
 
+def mean_std(values, spec=".3f"):
+    """``mean ± std`` of ``values`` (the value alone if there is one)."""
+    if len(values) < 2:
+        return f"{values[0]:{spec}}"
+    mean, std = statistics.mean(values), statistics.stdev(values)
+    return f"{mean:{spec}} ± {std:{spec}}"
+
+
 def fmt(value, spec, suffix=""):
     return "n/a" if value is None else f"{value:{spec}}{suffix}"
 
@@ -200,6 +214,29 @@ def markdown_table(columns, rows, left=()):
     )
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def curve_table(curves, labels, mean_label):
+    """Learning curves as a markdown table: labels vs accuracy.
+
+    Parameters
+    ----------
+    curves : dict of str to list of list of float
+        Per strategy, the accuracies of each seed, one per round.
+    labels : sequence of int
+        Labels at each round.
+    mean_label : str
+        First cell of the last row: mean ± std over the seeds of the mean
+        accuracy over the loop.
+    """
+    names = list(curves)
+    rows = [
+        [str(n), *(mean_std([c[r] for c in curves[s]]) for s in names)]
+        for r, n in enumerate(labels)
+    ]
+    means = [[statistics.mean(c) for c in curves[s]] for s in names]
+    rows.append([mean_label, *(mean_std(m) for m in means)])
+    return markdown_table(["labels", *names], rows)
 
 
 def write_text(path, text):
@@ -247,3 +284,115 @@ def add_timing_options(parser, repeats_help, warmup_help):
 
 def add_out_option(parser, what="table"):
     parser.add_argument("--out", help=f"also write the markdown {what} here")
+
+
+def make_parser(doc, quick=None, seeds=None, workers=False, out="report"):
+    """An ``ArgumentParser`` with the options the benchmarks share.
+
+    Parameters
+    ----------
+    doc : str
+        The script's docstring; its first line describes the script.
+    quick : str, optional
+        Help of ``--quick`` (the smoke test); None: no ``--quick``.
+    seeds : str, optional
+        Help of ``--seeds`` (a list of ints); None: no ``--seeds``.
+    workers : bool, default=False
+        Add ``--workers``: processes that run the loops (see
+        :func:`run_jobs`).
+    out : str, default="report"
+        What ``--out`` writes.
+    """
+    parser = argparse.ArgumentParser(description=doc.split("\n", 1)[0])
+    if quick is not None:
+        parser.add_argument("--quick", action="store_true", help=quick)
+    if seeds is not None:
+        parser.add_argument("--seeds", type=int, nargs="+", help=seeds)
+    if workers:
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="processes running the loops, one thread each (their "
+            "query times then share the CPU)",
+        )
+    add_out_option(parser, out)
+    return parser
+
+
+def check_args(parser, args, positive=(), non_negative=()):
+    """Exit through ``parser.error`` unless the named options hold ints
+    >= 1 (``positive``) or >= 0 (``non_negative``); a list option is
+    checked item by item and an option left at None is skipped."""
+    checks = [(n, check_positive_int) for n in positive]
+    checks += [(n, check_non_negative_int) for n in non_negative]
+    try:
+        for name, check in checks:
+            value = getattr(args, name)
+            for item in value if isinstance(value, list) else [value]:
+                if item is not None:
+                    check(item, "--" + name.replace("_", "-"))
+    except (TypeError, ValueError) as exc:
+        parser.error(str(exc))
+
+
+# ---------------------------------------------------------------- loops
+
+
+class LoopResult(NamedTuple):
+    """One active-learning loop of the runner, as a benchmark sees it."""
+
+    #: Test accuracy of every round (round 0: the start labels).
+    accuracies: list
+    #: Mean wall time of one query.
+    query_seconds: float
+    #: Wall time of the whole loop.
+    seconds: float
+
+
+def run_loop(X, y, model, strategy, **settings):
+    """One loop of the experiment runner, warnings silenced.
+
+    ``skactiveml_badge.experiments.run_rounds(X, y, model, strategy,
+    **settings)``, the loop of ``python -m skactiveml_badge.experiments``.
+    """
+    from skactiveml_badge.experiments import run_rounds
+
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rounds = list(run_rounds(X, y, model, strategy, **settings))
+    return LoopResult(
+        accuracies=[r.accuracy for r in rounds],
+        query_seconds=statistics.mean(r.query_seconds for r in rounds[1:]),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def run_jobs(fn, jobs, workers=1):
+    """``fn(*job)`` for every job, yielded in order as they are done.
+
+    With ``workers > 1`` they run in that many processes, each with one
+    thread (``fn`` and the jobs must pickle: a function of the script
+    and plain values).
+    """
+    if workers == 1:
+        yield from (fn(*job) for job in jobs)
+        return
+    import concurrent.futures as cf
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_one_thread
+    ) as pool:
+        yield from pool.map(fn, *zip(*jobs, strict=True))
+
+
+def _one_thread():
+    from threadpoolctl import threadpool_limits
+
+    os.environ["OMP_NUM_THREADS"] = "1"
+    threadpool_limits(1)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)

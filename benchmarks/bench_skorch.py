@@ -73,7 +73,6 @@ Progress goes to stderr; the table goes to stdout (and to ``--out``,
 which is rewritten after every batch size).
 """
 
-import argparse
 import platform
 import sys
 import time
@@ -197,12 +196,11 @@ def table_rows(batch, results):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"pool {QUICK['n']}, {QUICK['n_labeled']} labeled, batches "
+    parser = _common.make_parser(
+        __doc__,
+        quick=f"pool {QUICK['n']}, {QUICK['n_labeled']} labeled, batches "
         f"{QUICK['batch']}: a smoke test",
+        out="table",
     )
     parser.add_argument("--n", type=int, help="pool size (default 50000)")
     parser.add_argument(
@@ -235,14 +233,17 @@ def parse_args(argv):
         help="scale of the class centres (noise has unit variance)",
     )
     parser.add_argument("--seed", type=int, default=0, help="data seed")
-    _common.add_out_option(parser)
     args = parser.parse_args(argv)
     grid = QUICK if args.quick else FULL
     args.n = args.n or grid["n"]
     args.n_labeled = args.n_labeled or grid["n_labeled"]
     args.batch = tuple(dict.fromkeys(args.batch or grid["batch"]))
-    if args.repeats < 1 or args.ref_repeats < 1 or args.warmup < 0:
-        parser.error("--repeats, --ref-repeats >= 1 and --warmup >= 0")
+    _common.check_args(
+        parser,
+        args,
+        positive=("repeats", "ref_repeats", "epochs"),
+        non_negative=("warmup", "seed"),
+    )
     if not 0 < args.n_labeled < args.n:
         parser.error("need 0 < --n-labeled < --n")
     if max(args.batch) > args.n - args.n_labeled or min(args.batch) < 1:

