@@ -21,8 +21,11 @@ import time
 import numpy as np
 from _common import command_line, log, machine_line, versions_line
 
-from skactiveml_badge.selection import farthest_first, kmeans_plusplus
-from skactiveml_badge.selection._distances import pairwise_sq_distances
+from skactiveml_badge.selection import (
+    farthest_first,
+    kmeans_plusplus,
+    pairwise_sq_distances,
+)
 
 
 def nearest_sq(delta, h, picks, chunk=8192):

@@ -11,11 +11,13 @@ features, 10 classes) and ``load_wine`` (178 samples, 13 features, 3
 classes). Five strategies, each with the same classifier:
 
 - ``pseudo-BADGE``: ``skactiveml_badge.Badge()`` (the runner's
-  ``badge``). With a LightGBM model it uses the leaf embedding
-  ``g = (p - onehot(argmax p)) (x) z(x)``, ``z`` the one-hot leaves of
-  every tree scaled by ``1 / sqrt(n_trees)`` (exact, or hashed into
+  ``badge``), with its defaults (the study preset for tree ensembles):
+  scikit-activeml's TypiClust while fewer than 5 labels per class are
+  known, then k-means++ seeding with the origin as a centre on the leaf
+  embedding ``g = (p - onehot(argmax p)) (x) [z(x), x]``, ``z`` the
+  one-hot leaves of every tree scaled to norm one (exact, or hashed into
   ``leaf_dim=256`` buckets when the candidates reach more distinct
-  leaves), and k-means++ seeding;
+  leaves) next to the scaled features ("proximity+X");
 - ``pseudo-BADGE (ff)``: the same with ``selection="farthest_first"``;
 - ``random``: ``skactiveml.pool.RandomSampling``;
 - ``margin``: ``skactiveml.pool.UncertaintySampling(method=

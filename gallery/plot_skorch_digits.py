@@ -68,7 +68,7 @@ X, y_all, _ = load_dataset("digits")
 X_pool, y_pool, _, _, start = split_pool(X, y_all, False, 0, 0.3, 20)
 y = np.full(len(X_pool), MISSING_LABEL)
 y[start] = y_pool[start]
-clf = MODELS["mlp"][0](X_pool.shape[1], 10, 0).fit(X_pool, y)
+clf = MODELS["mlp"].make(X_pool.shape[1], 10, 0).fit(X_pool, y)
 qs = Badge(random_state=0)
 picks = qs.query(X_pool, y, clf, fit_clf=False, batch_size=20)
 unlabeled = np.isnan(y)

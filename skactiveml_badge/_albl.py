@@ -6,8 +6,8 @@ import numpy as np
 from skactiveml.utils import MISSING_LABEL, is_labeled
 from sklearn.base import clone
 
-from ._embedding_params import PoolStrategy
-from .selection._validation import check_positive_real
+from ._base import PoolStrategy
+from ._validation import check_positive_real
 
 
 def default_arms(missing_label=MISSING_LABEL):
@@ -90,11 +90,7 @@ class ActiveLearningByLearning(PoolStrategy):
         missing_label=MISSING_LABEL,
         random_state=None,
     ):
-        super().__init__(
-            missing_label=missing_label, random_state=random_state
-        )
-        self.strategies = strategies
-        self.exploration = exploration
+        self._store_params(locals())
 
     def _check_params(self):
         gamma = check_positive_real(self.exploration, "exploration")

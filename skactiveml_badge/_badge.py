@@ -10,12 +10,16 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-from ._embedding_params import EmbeddingPoolStrategy, check_pool_and_batch
-from ._presets import AUTO, PRESETS, _is_auto, resolve
+from ._base import EmbeddingPoolStrategy, check_pool_and_batch
+from ._presets import AUTO, PRESETS, resolve
 from ._validation import (
-    check_bool,
-    check_choice,
-    check_non_negative_int,
+    Bool,
+    Choice,
+    Dtype,
+    Int,
+    Later,
+    check_class_balance,
+    validate_params,
 )
 from ._warm_start import (
     WARM_START_RULES,
@@ -23,19 +27,16 @@ from ._warm_start import (
     warm_start_pick,
 )
 from .embeddings import TREE_EMBEDDINGS
-from .selection._backend import make_state, resolve_backend
-from .selection._distances import (
+from .selection import (
+    ALGORITHMS,
     DEFAULT_CHUNK_SIZE,
+    HALF_DTYPES,
+    RULES,
+    farthest_first,
+    kmeans_plusplus,
     pairwise_sq_distances,
     sq_norms,
 )
-from .selection._kcenter import run_farthest_first
-from .selection._kmeanspp import run_kmeans_plusplus
-from .selection._lazy import ALGORITHMS, half_factors, run_half
-from .selection._quota import QuotaTracker, class_quotas
-from .selection._validation import check_dtype, check_positive_int
-
-_SELECTIONS = ("kmeans++", "farthest_first")
 
 
 class WarmStartWarning(UserWarning):
@@ -121,12 +122,13 @@ default=None
         once its quota is filled. Within the quotas the k-means++ or
         farthest-first order is kept. ``None``: no quotas.
     warm_start_rule : "auto", None or {"margin", "entropy", "random", \
-"kcenter", "typiclust"}, default="auto"
+"farthest_first", "typiclust"}, default="auto"
         Warm start: while fewer samples are labeled than the larger of
         ``warm_start_labels`` and ``warm_start_per_class`` times the number
         of classes of ``clf``, or fewer than two classes have been labeled,
         pick by this rule instead of BADGE (margin or entropy sampling,
-        random picks, farthest-first on ``X``, or scikit-activeml's
+        random picks, farthest-first on ``X`` (``"kcenter"``, its former
+        name, is deprecated), or scikit-activeml's
         :class:`~skactiveml.pool.TypiClust` on the candidates and the
         labeled samples), with a ``WarmStartWarning`` the first time.
         ``None``: BADGE from the first query. ``"auto"``: from ``preset``.
@@ -145,22 +147,21 @@ default=None
         k-means++, ``"lazy"`` draws from exactly the same distribution by
         rejection sampling with blocked distance updates, about ten times
         faster on large pools, with other random numbers than ``"plain"``;
-        with ``return_utilities`` it still draws the picks, and the plain
-        kernel then computes the rows along them (the distributions they
-        were drawn from), so one seed gives one batch either way. For
-        farthest-first it makes the same picks (lazy greedy) up to exact
-        ties in distance, which round-off may break differently; its
-        utilities come from the plain kernel. ``"auto"`` uses the lazy
-        kernel for calls without ``class_balance`` and with a dense
-        embedding.
+        for farthest-first it makes the same picks (lazy greedy) up to
+        exact ties in distance. ``"auto"`` uses the lazy kernel for a
+        dense embedding (class quotas included) and the plain one for
+        sparse leaf embeddings. One seed gives one batch: with
+        ``return_utilities`` the chosen kernel still draws the picks, and
+        a plain pass then computes the rows along them (the distributions
+        they were drawn from).
     storage_dtype : None, "float16" or "bfloat16", default=None
         Hold the embeddings ``h`` in half precision during the selection
         (half the memory and bytes read; ``"bfloat16"`` with the torch
         backend only) and compute distances in ``dtype``. The picks are
-        exact draws for the rounded embeddings; see the README for the
-        measured effect. Served by the lazy kernels only: it cannot be
-        combined with ``return_utilities``, ``class_balance`` or
-        ``algorithm="plain"``.
+        exact draws for the rounded embeddings (see the performance
+        guide for the measured effect). Served by the lazy kernels only
+        (``algorithm="plain"`` raises); the utility pass, if asked for,
+        converts ``h`` to ``dtype``.
     origin_as_centre : bool or "auto", default="auto"
         Count the zero embedding as a centre from the second pick on: each
         later pick is then drawn proportionally to ``min(|g|^2, D^2)``
@@ -308,29 +309,7 @@ default="auto"
         mc_dropout=0,
         preset="study",
     ):
-        super().__init__(
-            missing_label=missing_label, random_state=random_state
-        )
-        self.clf_embedding_flag_name = clf_embedding_flag_name
-        self.selection = selection
-        self.dtype = dtype
-        self.chunk_size = chunk_size
-        self.embedding_layer = embedding_layer
-        self.include_bias = include_bias
-        self.dl_batch_size = dl_batch_size
-        self.backend = backend
-        self.leaf_dim = leaf_dim
-        self.embedding_source = embedding_source
-        self.class_balance = class_balance
-        self.warm_start_rule = warm_start_rule
-        self.warm_start_labels = warm_start_labels
-        self.warm_start_per_class = warm_start_per_class
-        self.algorithm = algorithm
-        self.storage_dtype = storage_dtype
-        self.origin_as_centre = origin_as_centre
-        self.tree_embedding = tree_embedding
-        self.mc_dropout = mc_dropout
-        self.preset = preset
+        self._store_params(locals())
 
     def _query_batch(
         self, clf, X, y, X_cand, mapping, batch_size, return_util, params
@@ -506,50 +485,50 @@ default="auto"
         h = h.astype(np.float64) if sp.issparse(h) else np.asarray(h, float)
         return delta, h
 
+    _parameter_constraints = {
+        "selection": Choice(*RULES),
+        "dtype": Dtype(),
+        "chunk_size": Int(none=True),
+        "preset": Choice(*PRESETS),
+        "warm_start_rule": Choice(None, AUTO, *WARM_START_RULES, "kcenter"),
+        "warm_start_labels": Int(low=0),
+        "warm_start_per_class": Int(low=0, auto=True),
+        "algorithm": Choice(*ALGORITHMS),
+        "storage_dtype": Choice(None, *HALF_DTYPES),
+        "origin_as_centre": Bool(auto=True),
+        "tree_embedding": Choice(AUTO, *TREE_EMBEDDINGS),
+        "mc_dropout": Int(low=0),
+        # Checked against the classes, once the pool is embedded.
+        "class_balance": Later(),
+    }
+
     def _check_params(self):
-        check_choice(self.selection, "selection", _SELECTIONS)
         self._check_embedding_params()
-        check_choice(self.preset, "preset", PRESETS)
-        if self.warm_start_rule is not None:
-            check_choice(
-                self.warm_start_rule,
-                "warm_start_rule",
-                (AUTO,) + WARM_START_RULES,
+        params = validate_params(self, self._parameter_constraints)
+        if params["warm_start_rule"] == "kcenter":
+            warnings.warn(
+                "warm_start_rule='kcenter' is deprecated; use its new name "
+                "'farthest_first' (the same rule).",
+                FutureWarning,
+                stacklevel=3,
             )
-        check_non_negative_int(self.warm_start_labels, "warm_start_labels")
-        if not _is_auto(self.warm_start_per_class):
-            check_non_negative_int(
-                self.warm_start_per_class, "warm_start_per_class"
-            )
-        check_choice(self.algorithm, "algorithm", ALGORITHMS)
-        if not _is_auto(self.origin_as_centre):
-            check_bool(self.origin_as_centre, "origin_as_centre")
-        check_choice(
-            self.tree_embedding, "tree_embedding", (AUTO,) + TREE_EMBEDDINGS
-        )
-        check_non_negative_int(self.mc_dropout, "mc_dropout")
-        dtype = check_dtype(self.dtype)
-        chunk_size = check_positive_int(
-            self.chunk_size, "chunk_size", allow_none=True
-        )
-        return dtype, chunk_size or DEFAULT_CHUNK_SIZE
+        return params["dtype"], params["chunk_size"] or DEFAULT_CHUNK_SIZE
 
     def _settings(self, clf):
         """This query's settings: the ``"auto"`` ones from the preset."""
+        rule = self.warm_start_rule
         return resolve(
             self.preset,
             clf,
             origin_as_centre=self.origin_as_centre,
             tree_embedding=self.tree_embedding,
-            warm_start_rule=self.warm_start_rule,
+            warm_start_rule="farthest_first" if rule == "kcenter" else rule,
             warm_start_per_class=self.warm_start_per_class,
         )
 
     def _select(
         self, clf, X_cand, n_picks, dtype, chunk_size, return_util, settings
     ):
-        # The embedding sources have checked them for NaN and infinity.
-        origin = settings.origin_as_centre
         proba, delta, h = self._gradient_factors(
             clf,
             X_cand,
@@ -557,33 +536,26 @@ default="auto"
             settings.tree_embedding,
             **self._mc_options(),
         )
-        backend = resolve_backend(self.backend, h)
-        if self.storage_dtype is not None:
-            delta, h = half_factors(
-                delta, h, dtype, self.storage_dtype, backend
+        balance = {}
+        if self.class_balance is not None:
+            check_class_balance(self.class_balance, proba.shape[1])
+            balance = dict(
+                class_balance=self.class_balance,
+                class_labels=proba.argmax(1),  # the pseudo-labels
             )
-            return run_half(
-                self.selection, delta, h, n_picks, self.random_state_,
-                return_util, self.algorithm, quota=self.class_balance,
-                origin=origin,
-            )  # fmt: skip
-        state = make_state(
-            delta, h, backend, dtype, chunk_size, check_finite=False
-        )
-        quota = self._quota(state, proba, n_picks)
+        options = dict(
+            dtype=dtype, chunk_size=chunk_size, return_utilities=return_util,
+            backend=self.backend, algorithm=self.algorithm,
+            storage_dtype=self.storage_dtype,
+            origin_as_centre=settings.origin_as_centre,
+            # The embedding sources checked them for NaN and infinity.
+            check_input=False, **balance,
+        )  # fmt: skip
         if self.selection == "kmeans++":
-            return run_kmeans_plusplus(
-                state,
-                n_picks,
-                self.random_state_,
-                return_util,
-                quota,
-                self.algorithm,
-                origin,
+            return kmeans_plusplus(
+                delta, h, n_picks, random_state=self.random_state_, **options
             )
-        return run_farthest_first(
-            state, n_picks, return_util, quota, self.algorithm, origin
-        )
+        return farthest_first(delta, h, n_picks, **options)
 
     def _mc_options(self, seed=None):
         """MC-dropout options; the seed is drawn from ``random_state_``
@@ -620,40 +592,6 @@ default="auto"
             )
             self.warm_start_warned_ = True
         return True
-
-    def _quota(self, state, proba, n_picks):
-        """Per-class quotas over the pseudo-labels, if asked for."""
-        if self.class_balance is None:
-            return None
-        n_classes = proba.shape[1]
-        prior = _check_prior(self.class_balance, n_classes)
-        labels = proba.argmax(1)
-        labels = labels.cpu().numpy() if hasattr(labels, "cpu") else labels
-        quotas = class_quotas(labels, n_classes, n_picks, prior)
-        return QuotaTracker(state, labels, quotas)
-
-
-def _check_prior(class_balance, n_classes):
-    """``None`` for "equal", else a valid prior of shape (n_classes,)."""
-    if isinstance(class_balance, str):
-        if class_balance != "equal":
-            raise ValueError(
-                "`class_balance` must be None, 'equal' or a prior of shape "
-                f"(n_classes,), got {class_balance!r}."
-            )
-        return None
-    prior = np.asarray(class_balance, dtype=float)
-    if (
-        prior.shape != (n_classes,)
-        or not np.isfinite(prior).all()
-        or (prior < 0).any()
-        or prior.sum() <= 0
-    ):
-        raise ValueError(
-            f"`class_balance` as a prior must hold {n_classes} non-negative "
-            f"weights with a positive sum, got {class_balance!r}."
-        )
-    return prior
 
 
 def _fitted_model(model, labeled_x, labeled_y):

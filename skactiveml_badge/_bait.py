@@ -5,14 +5,9 @@ from skactiveml.utils import MISSING_LABEL, check_random_state, is_labeled
 from sklearn.utils import check_array
 
 from ._badge import _fitted_model
-from ._embedding_params import EmbeddingPoolStrategy, check_pool_and_batch
-from .selection._backend import resolve_backend
-from .selection._bait import bait
-from .selection._validation import (
-    check_dtype,
-    check_positive_int,
-    check_positive_real,
-)
+from ._base import EmbeddingPoolStrategy, check_pool_and_batch
+from ._validation import Dtype, Int, Real, validate_params
+from .selection import bait
 
 
 class Bait(EmbeddingPoolStrategy):
@@ -125,20 +120,7 @@ embedding_source
         leaf_dim=256,
         embedding_source="auto",
     ):
-        super().__init__(
-            missing_label=missing_label, random_state=random_state
-        )
-        self.clf_embedding_flag_name = clf_embedding_flag_name
-        self.lamb = lamb
-        self.oversample = oversample
-        self.max_dim = max_dim
-        self.dtype = dtype
-        self.embedding_layer = embedding_layer
-        self.include_bias = include_bias
-        self.dl_batch_size = dl_batch_size
-        self.backend = backend
-        self.leaf_dim = leaf_dim
-        self.embedding_source = embedding_source
+        self._store_params(locals())
 
     def _query_batch(
         self, clf, X, y, X_cand, mapping, batch_size, return_util, params
@@ -209,19 +191,19 @@ embedding_source
         )
         return idx
 
+    _parameter_constraints = {
+        "lamb": Real(),
+        "oversample": Real(min_value=1),
+        "max_dim": Int(none=True),
+        "dtype": Dtype(),
+    }
+
     def _check_params(self):
         self._check_embedding_params()
-        check_positive_real(self.lamb, "lamb")
-        if check_positive_real(self.oversample, "oversample") < 1:
-            raise ValueError(
-                f"`oversample` must be >= 1, got {self.oversample}."
-            )
-        check_positive_int(self.max_dim, "max_dim", allow_none=True)
-        check_dtype(self.dtype)
+        validate_params(self, self._parameter_constraints)
 
     def _select(self, clf, rows, cand_rows, labeled, n_picks, return_util):
         proba, h = self._embed(clf, rows, self.backend != "numpy")
-        backend = resolve_backend(self.backend, h)
         return bait(
             proba,
             h,
@@ -232,7 +214,7 @@ embedding_source
             oversample=self.oversample,
             max_dim=self.max_dim,
             dtype=self.dtype,
-            backend=backend,
+            backend=self.backend,
             random_state=self.random_state_,
             return_utilities=return_util,
         )

@@ -1,7 +1,7 @@
 """Cheap batch strategies that recent work compares with BADGE.
 
 scikit-activeml 1.0.1 has none of them; they share the query skeleton of
-this package's strategies (:class:`~._embedding_params.EmbeddingPoolStrategy`)
+this package's strategies (:class:`~._base.EmbeddingPoolStrategy`)
 and its embedding sources.
 """
 
@@ -9,9 +9,8 @@ import numpy as np
 import scipy.sparse as sp
 from skactiveml.utils import MISSING_LABEL
 
-from ._embedding_params import EmbeddingPoolStrategy, PoolStrategy
-from ._validation import check_choice
-from .selection._validation import check_positive_int, check_positive_real
+from ._base import EmbeddingPoolStrategy, PoolStrategy
+from ._validation import check_choice, check_positive_int, check_positive_real
 
 _SCORES = ("margin", "entropy")
 
@@ -80,11 +79,7 @@ class PowerSampling(PoolStrategy):
         missing_label=MISSING_LABEL,
         random_state=None,
     ):
-        super().__init__(
-            missing_label=missing_label, random_state=random_state
-        )
-        self.method = method
-        self.beta = beta
+        self._store_params(locals())
 
     def _check_params(self):
         check_choice(self.method, "method", _SCORES)
@@ -160,11 +155,7 @@ class ClusterMargin(PoolStrategy):
         missing_label=MISSING_LABEL,
         random_state=None,
     ):
-        super().__init__(
-            missing_label=missing_label, random_state=random_state
-        )
-        self.n_clusters = n_clusters
-        self.margin_factor = margin_factor
+        self._store_params(locals())
 
     def _check_params(self):
         n_clusters = check_positive_int(
@@ -254,15 +245,7 @@ leaf_dim, embedding_source
         missing_label=MISSING_LABEL,
         random_state=None,
     ):
-        super().__init__(
-            missing_label=missing_label, random_state=random_state
-        )
-        self.clf_embedding_flag_name = clf_embedding_flag_name
-        self.embedding_layer = embedding_layer
-        self.include_bias = include_bias
-        self.dl_batch_size = dl_batch_size
-        self.leaf_dim = leaf_dim
-        self.embedding_source = embedding_source
+        self._store_params(locals())
 
     def _check_params(self):
         self._check_embedding_params()

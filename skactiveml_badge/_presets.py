@@ -44,7 +44,9 @@ def model_family(clf):
     ``"other"``: the model family whose study settings apply to ``clf``."""
     from skactiveml.base import SkactivemlClassifier
 
-    from .embeddings._models import inner_estimator, is_mlp, torch_parts
+    from .embeddings._mlp import is_mlp
+    from .embeddings._nets import torch_parts
+    from .embeddings._private_api import inner_estimator
     from .embeddings._trees import is_tree_ensemble
 
     if torch_parts(clf) is not None:

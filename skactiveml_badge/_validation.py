@@ -1,4 +1,13 @@
-"""Checks and classifier handling shared by every query strategy."""
+"""Every parameter check of the package, in one place.
+
+Scalar checks (``check_*``) raise a ``TypeError`` or ``ValueError`` naming
+the parameter. Strategies declare their parameters' constraints as a table
+(``_parameter_constraints``, as scikit-learn does) checked by
+:func:`validate_params` before any classifier is fitted or pool embedded;
+the kernels and the runner call the same checks.
+"""
+
+import numbers
 
 import numpy as np
 from skactiveml.base import SkactivemlClassifier
@@ -7,16 +16,29 @@ from sklearn.base import clone
 from sklearn.utils import check_array
 from sklearn.utils.validation import _num_samples
 
-from .selection._validation import check_bool
-
 __all__ = [
+    "AUTO",
+    "Bool",
+    "Choice",
+    "Dtype",
+    "Int",
+    "Later",
+    "Real",
     "check_bool",
     "check_choice",
+    "check_class_balance",
+    "check_dtype",
     "check_non_negative_int",
+    "check_positive_int",
+    "check_positive_real",
     "check_query_inputs",
     "check_sample_weight",
     "fit_or_check_classifier",
+    "validate_params",
 ]
+
+AUTO = "auto"
+_DTYPES = {np.dtype(np.float32), np.dtype(np.float64)}
 
 
 def check_query_inputs(X, y, candidates, missing_label):
@@ -137,3 +159,169 @@ def check_non_negative_int(value, name):
     if value < 0:
         raise ValueError(f"`{name}` must be >= 0, got {value}.")
     return int(value)
+
+
+def check_bool(value, name):
+    """Raise a TypeError unless ``value`` is a bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be a bool, got {value!r}.")
+    return bool(value)
+
+
+def check_positive_real(value, name):
+    """A finite real number > 0, as a float (TypeError, ValueError)."""
+    if isinstance(value, bool) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"`{name}` must be a real number, got {value!r}.")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"`{name}` must be finite and > 0, got {value}.")
+    return float(value)
+
+
+def check_dtype(dtype, name="dtype"):
+    """Return ``dtype`` as a numpy float32/float64 dtype or raise."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(
+            f"`{name}` must be np.float32 or np.float64, got {dtype!r}."
+        ) from exc
+    if dt not in _DTYPES:
+        raise ValueError(
+            f"`{name}` must be np.float32 or np.float64, got {dtype!r}."
+        )
+    return dt
+
+
+def check_positive_int(value, name, allow_none=False):
+    """Return ``value`` as an int >= 1 (or None if allowed) or raise."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(
+        value, (numbers.Integral, np.integer)
+    ):
+        raise TypeError(f"`{name}` must be an int, got {value!r}.")
+    if value < 1:
+        raise ValueError(f"`{name}` must be >= 1, got {value}.")
+    return int(value)
+
+
+def check_class_balance(class_balance, n_classes):
+    """``None`` for ``"equal"``, else a valid prior of shape (n_classes,).
+
+    ``class_balance=None`` (no quotas) is the caller's business.
+    """
+    if isinstance(class_balance, str):
+        if class_balance != "equal":
+            raise ValueError(
+                "`class_balance` must be None, 'equal' or a prior of shape "
+                f"(n_classes,), got {class_balance!r}."
+            )
+        return None
+    prior = np.asarray(class_balance, dtype=float)
+    if (
+        prior.shape != (n_classes,)
+        or not np.isfinite(prior).all()
+        or (prior < 0).any()
+        or prior.sum() <= 0
+    ):
+        raise ValueError(
+            f"`class_balance` as a prior must hold {n_classes} non-negative "
+            f"weights with a positive sum, got {class_balance!r}."
+        )
+    return prior
+
+
+# ------------------------------------------------------------ declarative
+
+
+class Choice:
+    """One of ``options`` (strings; ``None`` allowed if listed)."""
+
+    def __init__(self, *options):
+        self.options = options
+
+    def __call__(self, value, name):
+        if value is None and None in self.options:
+            return None
+        return check_choice(
+            value, name, [o for o in self.options if o is not None]
+        )
+
+
+class Int:
+    """An int ``>= low`` (``None`` and ``"auto"`` if allowed)."""
+
+    def __init__(self, low=1, none=False, auto=False):
+        self.low, self.none, self.auto = low, none, auto
+
+    def __call__(self, value, name):
+        if (value is None and self.none) or (value == AUTO and self.auto):
+            return value
+        if self.low == 0:
+            return check_non_negative_int(value, name)
+        return check_positive_int(value, name)
+
+
+class Real:
+    """A finite real ``> 0`` (``min_value``: and at least this)."""
+
+    def __init__(self, min_value=None):
+        self.min_value = min_value
+
+    def __call__(self, value, name):
+        value = check_positive_real(value, name)
+        if self.min_value is not None and value < self.min_value:
+            raise ValueError(
+                f"`{name}` must be >= {self.min_value}, got {value}."
+            )
+        return value
+
+
+class Bool:
+    """A bool (``"auto"`` if allowed)."""
+
+    def __init__(self, auto=False):
+        self.auto = auto
+
+    def __call__(self, value, name):
+        if self.auto and isinstance(value, str) and value == AUTO:
+            return value
+        return check_bool(value, name)
+
+
+class Dtype:
+    """np.float32 or np.float64."""
+
+    def __call__(self, value, name):
+        return check_dtype(value, name)
+
+
+class Later:
+    """Checked where the check needs the data (documented by the owner)."""
+
+    def __call__(self, value, name):
+        return value
+
+
+def validate_params(owner, constraints):
+    """Check every parameter of ``owner`` against its constraint.
+
+    Parameters
+    ----------
+    owner : object
+        Holds the parameters as attributes (an estimator).
+    constraints : dict of str to callable
+        ``check(value, name)`` per parameter name; raises with a message
+        naming the parameter, returns the (normalised) value.
+
+    Returns
+    -------
+    params : dict
+        The checked values by name.
+    """
+    return {
+        name: check(getattr(owner, name), name)
+        for name, check in constraints.items()
+    }

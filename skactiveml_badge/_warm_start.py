@@ -2,10 +2,15 @@
 
 import numpy as np
 
-from .selection._distances import DEFAULT_CHUNK_SIZE, NearestCentreDistances
-from .selection._kcenter import _farthest_first
+from .selection import farthest_first
 
-WARM_START_RULES = ("margin", "entropy", "random", "kcenter", "typiclust")
+WARM_START_RULES = (
+    "margin",
+    "entropy",
+    "random",
+    "farthest_first",
+    "typiclust",
+)
 
 
 def warm_start_pick(rule, clf, X_cand, n_picks, random_state, return_util):
@@ -14,19 +19,21 @@ def warm_start_pick(rule, clf, X_cand, n_picks, random_state, return_util):
     - ``"margin"``: smallest gap between the two largest probabilities;
     - ``"entropy"``: largest predictive entropy;
     - ``"random"``: uniformly at random (``random_state``);
-    - ``"kcenter"``: farthest-first traversal on the features ``X``.
+    - ``"farthest_first"``: farthest-first traversal on the features
+      ``X`` (k-center greedy).
 
     Uncertainty ties go to the lowest index. Returns ``(indices,
     utilities)`` like the seeding kernels: every row of the utilities of an
     uncertainty rule is the same scores (NaN for earlier picks).
     """
     n = X_cand.shape[0]
-    if rule == "kcenter":
+    if rule == "farthest_first":
+        # |1 (x) x_i - 1 (x) x_j| = |x_i - x_j|: distances between features.
         flat = np.asarray(X_cand, dtype=np.float64).reshape(n, -1)
-        state = NearestCentreDistances(
-            np.ones((n, 1)), np.ascontiguousarray(flat), DEFAULT_CHUNK_SIZE
-        )
-        return _farthest_first(state, n_picks, return_util)
+        return farthest_first(
+            np.ones((n, 1)), flat, n_picks, dtype=np.float64,
+            return_utilities=return_util,
+        )  # fmt: skip
     if rule == "random":
         scores = np.ones(n)
         idx = random_state.choice(n, n_picks, replace=False)

@@ -99,10 +99,15 @@ class BadgeParamTests:
         np.testing.assert_array_equal(lazy[0], auto)
         np.testing.assert_allclose(lazy[1], both[1])
         assert lazy[0][0] == plain[0][0]  # both start at the largest |g|
-        with pytest.raises(ValueError, match="quotas"):
-            self.make(algorithm="lazy", class_balance="equal").query(
-                X, y, clf, batch_size=3
-            )
+        # Class quotas: "auto" is the lazy kernel there too, and the
+        # utilities keep its picks.
+        balanced = self.make(
+            random_state=0, algorithm="lazy", class_balance="equal"
+        ).query(X, y, clf, batch_size=6)
+        again = self.make(random_state=0, class_balance="equal").query(
+            X, y, clf, batch_size=6, return_utilities=True
+        )
+        np.testing.assert_array_equal(again[0], balanced)
 
     def test_param_storage_dtype(self):
         X, y, _, clf = make_pool()
@@ -113,19 +118,18 @@ class BadgeParamTests:
         # On 2-D blobs the rounding to float16 changes nothing here.
         ref = self.make(random_state=0).query(X, y, clf, batch_size=6)
         np.testing.assert_array_equal(idx, ref)
+        # Utilities and class quotas: the same picks as without them.
+        half = self.make(random_state=0, storage_dtype="float16")
+        got, util = half.query(X, y, clf, batch_size=6, return_utilities=True)
+        np.testing.assert_array_equal(got, ref)
+        assert util.shape == (6, len(X))
         for kw, ret, match in [
             (dict(storage_dtype="float8"), False, "storage_dtype"),
             (dict(storage_dtype="bfloat16"), False, "bfloat16"),
-            (dict(storage_dtype="float16"), True, "lazy kernels"),
             (
                 dict(storage_dtype="float16", algorithm="plain"),
                 False,
                 "lazy kernels",
-            ),
-            (
-                dict(storage_dtype="float16", class_balance="equal"),
-                False,
-                "class_balance",
             ),
         ]:
             with pytest.raises(ValueError, match=match):
@@ -145,7 +149,7 @@ class BadgeParamTests:
 
     def test_param_embedding_layer(self):
         pytest.importorskip("torch")
-        from .test_torch import make_skorch_problem
+        from .conftest import make_skorch_problem
 
         X, y, clf = make_skorch_problem()
         a = self.make(random_state=0).query(X, y, clf, False, batch_size=4)
@@ -180,7 +184,7 @@ class BadgeParamTests:
 
     def test_param_dl_batch_size(self):
         pytest.importorskip("torch")
-        from .test_torch import make_skorch_problem
+        from .conftest import make_skorch_problem
 
         X, y, clf = make_skorch_problem()
         args = dict(batch_size=4, return_utilities=True)
@@ -410,7 +414,7 @@ class BadgeParamTests:
 
     def test_param_mc_dropout(self):
         torch = pytest.importorskip("torch")
-        from .test_torch import make_skorch_problem
+        from .conftest import make_skorch_problem
 
         class NoDropout(torch.nn.Module):
             def __init__(self):

@@ -315,7 +315,7 @@ class TestBait(QueryStrategyContract):
 
     def test_param_embedding_layer(self):
         pytest.importorskip("torch")
-        from .test_torch import make_skorch_problem
+        from .conftest import make_skorch_problem
 
         X, y, clf = make_skorch_problem()
         a = self.make().query(X, y, clf, False, batch_size=4)
@@ -341,7 +341,7 @@ class TestBait(QueryStrategyContract):
 
     def test_param_dl_batch_size(self):
         pytest.importorskip("torch")
-        from .test_torch import make_skorch_problem
+        from .conftest import make_skorch_problem
 
         X, y, clf = make_skorch_problem()
         a = self.make().query(X, y, clf, False, batch_size=4)

@@ -8,7 +8,13 @@ import pytest
 from scipy import stats
 
 from skactiveml_badge.selection import kmeans_plusplus
-from skactiveml_badge.selection._lazy import LazyKMeansPP
+from skactiveml_badge.selection._arrays import as_factors
+from skactiveml_badge.selection._lazy import (
+    MAX_PENDING,
+    LazyDistances,
+    lazy_farthest_first,
+    lazy_kmeans_plusplus,
+)
 
 from ._reference import (
     explicit_embeddings,
@@ -18,12 +24,17 @@ from ._reference import (
 )
 
 
+def _lazy_state(delta, h, max_pending=MAX_PENDING):
+    """A fresh lazy state on numpy factors of their dtype."""
+    d, hh, ops = as_factors(delta, h, dtype=delta.dtype, backend="numpy")
+    return LazyDistances(d, hh, ops, max_pending)
+
+
 def test_flushed_and_pending_distances_equal_brute_force():
     rng = np.random.RandomState(0)
     _, delta, h = random_factors(rng, 300, 4, 6)
     G = explicit_embeddings(delta, h)
-    st = LazyKMeansPP(delta, h, max_pending=3)
-    st._reset_sums()
+    st = _lazy_state(delta, h, max_pending=3)
     centres = [11, 250, 3, 77, 140]
     for k, c in enumerate(centres):
         st.add(c)
@@ -99,11 +110,8 @@ def test_rejection_path_is_exercised_and_exact():
     _, delta, h = random_factors(rng, 400, 3, 4)
     rejections = 0
     for seed in range(50):
-        from skactiveml_badge.selection._lazy import lazy_kmeans_plusplus
-
-        idx, st = lazy_kmeans_plusplus(
-            delta, h, 20, np.random.RandomState(seed)
-        )
+        st = _lazy_state(delta, h, 20)
+        idx = lazy_kmeans_plusplus(st, 20, np.random.RandomState(seed))
         assert len(set(idx.tolist())) == 20
         rejections += st.n_proposals - 19
     assert rejections > 0
@@ -127,11 +135,10 @@ def test_lazy_picks_are_distinct_on_degenerate_pools(pool):
 
 def test_lazy_flushes_rarely_on_a_large_pool():
     """The point of the kernel: far fewer passes over the pool than picks."""
-    from skactiveml_badge.selection._lazy import lazy_kmeans_plusplus
-
     rng = np.random.RandomState(0)
     _, delta, h = random_factors(rng, 5000, 10, 32, dtype=np.float32)
-    idx, st = lazy_kmeans_plusplus(delta, h, 200, np.random.RandomState(0))
+    st = _lazy_state(delta, h, 200)
+    idx = lazy_kmeans_plusplus(st, 200, np.random.RandomState(0))
     assert len(set(idx.tolist())) == 200
     assert st.n_flushes < 20 and st.n_proposals < 400
 
@@ -188,7 +195,6 @@ def test_cuda_lazy_equals_numpy_lazy():  # pragma: no cover
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_lazy_farthest_first_makes_the_plain_picks(dtype):
     from skactiveml_badge.selection import farthest_first
-    from skactiveml_badge.selection._lazy import lazy_farthest_first
 
     rng = np.random.RandomState(2)
     _, delta, h = random_factors(rng, 4000, 10, 48)
@@ -197,7 +203,8 @@ def test_lazy_farthest_first_makes_the_plain_picks(dtype):
     np.testing.assert_array_equal(auto, plain)
     # Few allowed loose bounds: more flushes, the same picks.
     d, hh = delta.astype(dtype), h.astype(dtype)
-    idx, st = lazy_farthest_first(d, hh, 150, max_tighten=2)
+    st = _lazy_state(d, hh, 150)
+    idx = lazy_farthest_first(st, 150, max_tighten=2)
     np.testing.assert_array_equal(idx, plain)
     assert st.n_flushes > 1
     # Duplicates and all-zero distances: distinct, lowest index first.
@@ -206,8 +213,6 @@ def test_lazy_farthest_first_makes_the_plain_picks(dtype):
     b = farthest_first(dup_d, dup_h, 8, algorithm="plain")[0]
     np.testing.assert_array_equal(a, b)
     assert len(set(a.tolist())) == 8
-    with pytest.raises(ValueError, match="utilities"):
-        farthest_first(delta, h, 3, algorithm="lazy", return_utilities=True)
     with pytest.raises(ValueError, match="algorithm"):
         farthest_first(delta, h, 3, algorithm="fast")
 
@@ -228,8 +233,17 @@ def test_half_storage_picks_are_exact_for_the_rounded_embeddings(kind):
     with pytest.raises(ValueError, match="float16 range"):
         kernel(delta, h * 1e5, 3, storage_dtype="float16", **kw)
     with pytest.raises(ValueError, match="lazy kernels"):
-        kernel(delta, h, 3, storage_dtype="float16", return_utilities=True,
+        kernel(delta, h, 3, storage_dtype="float16", algorithm="plain",
                **kw)  # fmt: skip
+    # Utilities: the same picks, the rows of the rounded embeddings.
+    picks, rows = kernel(delta, h, 30, dtype=np.float64,
+                         storage_dtype="float16", return_utilities=True,
+                         **kw)  # fmt: skip
+    ref_picks, ref_rows = kernel(delta, rounded, 30, dtype=np.float64,
+                                 return_utilities=True, **kw)  # fmt: skip
+    np.testing.assert_array_equal(picks, half[:30])
+    np.testing.assert_array_equal(picks, ref_picks)
+    np.testing.assert_allclose(rows, ref_rows, rtol=1e-12)
     with pytest.raises(ValueError, match="n_picks"):
         kernel(delta, h, 5000, storage_dtype="float16", **kw)
 

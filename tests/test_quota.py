@@ -7,10 +7,8 @@ from hypothesis import strategies as st
 
 from skactiveml_badge import Badge
 from skactiveml_badge.embeddings import logit_gradients
-from skactiveml_badge.selection._distances import NearestCentreDistances
-from skactiveml_badge.selection._kcenter import _farthest_first
-from skactiveml_badge.selection._kmeanspp import _kmeans_plusplus
-from skactiveml_badge.selection._quota import QuotaTracker, class_quotas
+from skactiveml_badge.selection import farthest_first, kmeans_plusplus
+from skactiveml_badge.selection._quota import class_quotas
 
 from ._reference import explicit_embeddings, nearest_sq_dist, random_factors
 
@@ -49,23 +47,40 @@ def test_quota_properties(labels, prior, data):
         assert np.abs(q - target).max() < 1.0
 
 
-def _balanced(kernel, rng, n=300, batch=30, prior=None):
+def _kernel(kernel, delta, h, n_picks, labels, balance, rs, **kw):
+    """A public kernel with class quotas over ``labels``."""
+    if kernel == "kmeans++":
+        kw["random_state"] = rs
+    fn = kmeans_plusplus if kernel == "kmeans++" else farthest_first
+    return fn(
+        delta, h, n_picks, class_labels=labels, class_balance=balance, **kw
+    )
+
+
+def _balanced(kernel, rng, n=300, batch=30, prior=None, **kw):
     proba, delta, h = random_factors(rng, n, 4, 6)
     labels = proba.argmax(1)
-    state = NearestCentreDistances(delta, h)
     quotas = class_quotas(labels, 4, batch, prior)
-    tracker = QuotaTracker(state, labels, quotas)
-    if kernel == "kmeans++":
-        idx, util = _kmeans_plusplus(state, batch, rng, True, tracker)
-    else:
-        idx, util = _farthest_first(state, batch, True, tracker)
+    balance = "equal" if prior is None else prior
+    seed = rng.randint(1000)
+    kw = dict(kw, dtype=np.float64)
+    idx, util = _kernel(
+        kernel, delta, h, batch, labels, balance, seed,
+        return_utilities=True, **kw,
+    )  # fmt: skip
+    # One seed, one batch: the same picks without utilities.
+    again, _ = _kernel(kernel, delta, h, batch, labels, balance, seed, **kw)
+    np.testing.assert_array_equal(again, idx)
     return proba, delta, h, labels, quotas, idx, util
 
 
 @pytest.mark.parametrize("kernel", ["kmeans++", "farthest_first"])
-def test_quotas_hold_exactly(rng, kernel):
+@pytest.mark.parametrize("algorithm", ["auto", "plain"])
+def test_quotas_hold_exactly(rng, kernel, algorithm):
     for prior in (None, [0.1, 0.2, 0.3, 0.4]):
-        *_, labels, quotas, idx, util = _balanced(kernel, rng, prior=prior)
+        *_, labels, quotas, idx, util = _balanced(
+            kernel, rng, prior=prior, algorithm=algorithm
+        )
         np.testing.assert_array_equal(
             np.bincount(labels[idx], minlength=4), quotas
         )
@@ -74,8 +89,11 @@ def test_quotas_hold_exactly(rng, kernel):
             np.testing.assert_allclose(np.nansum(util, axis=1), 1.0)
 
 
-def test_farthest_first_order_is_kept_within_quotas(rng):
-    _, delta, h, labels, quotas, idx, _ = _balanced("farthest_first", rng)
+@pytest.mark.parametrize("algorithm", ["auto", "plain"])
+def test_farthest_first_order_is_kept_within_quotas(rng, algorithm):
+    _, delta, h, labels, quotas, idx, _ = _balanced(
+        "farthest_first", rng, algorithm=algorithm
+    )
     G = explicit_embeddings(delta, h)
     left = quotas.copy()
     for k, i in enumerate(idx):
@@ -102,25 +120,19 @@ def test_badge_class_balance_on_a_pool(lookup_problem):
 
 
 @pytest.mark.parametrize("kernel", ["kmeans++", "farthest_first"])
-def test_torch_backend_balances_like_numpy(kernel):
+@pytest.mark.parametrize("algorithm", ["auto", "plain"])
+def test_torch_backend_balances_like_numpy(kernel, algorithm):
     pytest.importorskip("torch")
-    from skactiveml_badge.selection._backend import make_state
-
     rng = np.random.RandomState(3)
     proba, delta, h = random_factors(rng, 200, 4, 6)
     labels = proba.argmax(1)
-    quotas = class_quotas(labels, 4, 40, [0.1, 0.2, 0.3, 0.4])
-    picks = []
-    for backend in ("numpy", "torch"):
-        state = make_state(delta, h, backend, np.float64, 64)
-        tracker = QuotaTracker(state, labels, quotas)
-        if kernel == "kmeans++":
-            run = _kmeans_plusplus(
-                state, 40, np.random.RandomState(0), False, tracker
-            )
-        else:
-            run = _farthest_first(state, 40, False, tracker)
-        picks.append(run[0])
+    prior = [0.1, 0.2, 0.3, 0.4]
+    quotas = class_quotas(labels, 4, 40, prior)
+    picks = [
+        _kernel(kernel, delta, h, 40, labels, prior, 0, backend=backend,
+                dtype=np.float64, chunk_size=64, algorithm=algorithm)[0]
+        for backend in ("numpy", "torch")
+    ]  # fmt: skip
     np.testing.assert_array_equal(picks[0], picks[1])
     np.testing.assert_array_equal(
         np.bincount(labels[picks[1]], minlength=4), quotas
@@ -128,27 +140,72 @@ def test_torch_backend_balances_like_numpy(kernel):
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
-def test_quotas_hold_when_all_distances_are_zero(backend):
+@pytest.mark.parametrize("algorithm", ["auto", "plain"])
+def test_quotas_hold_when_all_distances_are_zero(backend, algorithm):
     # Identical samples: after the first pick every D^2 is zero and the
     # uniform fallback must still respect the quotas.
     if backend == "torch":
         pytest.importorskip("torch")
-    from skactiveml_badge.selection._backend import make_state
-
     labels = np.repeat([0, 1, 2], 10)
-    quotas = np.array([1, 4, 2])
+    prior = np.array([1, 4, 2])
     for kernel in ("kmeans++", "farthest_first"):
-        state = make_state(
-            np.ones((30, 3)), np.ones((30, 2)), backend, np.float64, 8
-        )
-        tracker = QuotaTracker(state, labels, quotas)
-        if kernel == "kmeans++":
-            idx, _ = _kmeans_plusplus(
-                state, 7, np.random.RandomState(0), False, tracker
-            )
-        else:
-            idx, _ = _farthest_first(state, 7, False, tracker)
+        idx, _ = _kernel(kernel, np.ones((30, 3)), np.ones((30, 2)), 7,
+                         labels, prior, 0, backend=backend,
+                         dtype=np.float64, chunk_size=8,
+                         algorithm=algorithm)  # fmt: skip
         np.testing.assert_array_equal(
-            np.bincount(labels[idx], minlength=3), quotas
+            np.bincount(labels[idx], minlength=3), prior
         )
         assert len(set(idx.tolist())) == 7
+
+
+def _quota_sequence_probabilities(G, labels, quotas):
+    """Exact probability of every ordered pick sequence of k-means++ with
+    quotas (brute force on the explicit embeddings)."""
+    n_picks = int(np.sum(quotas))
+    first = int(np.argmax((G**2).sum(1)))
+    out = {}
+
+    def walk(seq, prob):
+        if len(seq) == n_picks:
+            out[tuple(seq)] = prob
+            return
+        left = np.array(quotas) - np.bincount(
+            labels[seq], minlength=len(quotas)
+        )
+        w = nearest_sq_dist(G, seq) * (left[labels] > 0)
+        w[seq] = 0.0
+        for i in np.flatnonzero(w > 0):
+            walk(seq + [int(i)], prob * w[i] / w.sum())
+
+    walk([first], 1.0)
+    return out
+
+
+@pytest.mark.parametrize("algorithm", ["plain", "lazy"])
+def test_kmeans_plusplus_with_quotas_draws_the_exact_distribution(algorithm):
+    """Chi-square of ordered pick sequences against the enumerated
+    distribution of the quota rule, for both kernels."""
+    from scipy import stats
+
+    rng = np.random.RandomState(7)
+    _, delta, h = random_factors(rng, 7, 3, 2)
+    labels = np.array([0, 0, 0, 1, 1, 1, 1])
+    quotas = [1, 2]
+    exact = _quota_sequence_probabilities(
+        explicit_embeddings(delta, h), labels, quotas
+    )
+    draws = np.random.RandomState(1)
+    counts = {}
+    n_runs = 10_000
+    for _ in range(n_runs):
+        idx, _ = kmeans_plusplus(
+            delta, h, 3, random_state=draws, dtype=np.float64,
+            algorithm=algorithm, class_labels=labels, class_balance=quotas,
+        )  # fmt: skip
+        counts[tuple(idx.tolist())] = counts.get(tuple(idx.tolist()), 0) + 1
+    assert set(counts) <= set(exact)
+    keys = list(exact)
+    observed = np.array([counts.get(s, 0) for s in keys])
+    expected = np.array([exact[s] for s in keys]) * n_runs
+    assert stats.chisquare(observed, expected).pvalue > 1e-3

@@ -46,9 +46,17 @@ def test_fewer_than_two_classes_keeps_the_warm_start():
     X, y, y_true, clf = _pool(0)
     first = np.flatnonzero(y_true == y_true[0])[:12]
     y[first] = y_true[first]  # 12 labels, one class
-    qs = Badge(warm_start_rule="kcenter", warm_start_labels=5, preset="paper")
+    qs = Badge(
+        warm_start_rule="farthest_first", warm_start_labels=5, preset="paper"
+    )
     with pytest.warns(WarmStartWarning, match="1 class"):
         idx, util = qs.query(X, y, clf, batch_size=3, return_utilities=True)
+    # "kcenter", the rule's former name, still works, with a FutureWarning
+    # at the caller's line.
+    old = Badge(warm_start_rule="kcenter", warm_start_labels=5, preset="paper")
+    with pytest.warns(FutureWarning, match="farthest_first") as record:
+        np.testing.assert_array_equal(old.query(X, y, clf, batch_size=3), idx)
+    assert any(r.filename == __file__ for r in record)
     unlabeled = np.flatnonzero(np.isnan(y))
     ref, _ = farthest_first(
         np.ones((len(unlabeled), 1)), X[unlabeled], 3, dtype=np.float64

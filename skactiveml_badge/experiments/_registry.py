@@ -441,17 +441,11 @@ class Committee:
 
 
 def _has_dropout(clf):
-    from ..embeddings._models import torch_parts
+    from ..embeddings._nets import torch_parts
+    from ..embeddings._private_api import dropout_layers
 
     parts = torch_parts(clf)
-    if parts is None:
-        return False
-    import torch
-
-    return any(
-        isinstance(m, torch.nn.modules.dropout._DropoutNd)
-        for m in parts[0].modules()
-    )
+    return parts is not None and bool(dropout_layers(parts[0]))
 
 
 def _mc_member_base():

@@ -1,15 +1,23 @@
 """Selection kernels: pure functions over rank-one gradient factors.
 
 Every kernel takes the factors ``delta`` (n x C) and ``h`` (n x D) of the
-gradient embeddings ``g_i = delta_i (x) h_i`` and never forms ``g``.
+gradient embeddings ``g_i = delta_i (x) h_i`` and never forms ``g``. The
+public kernels validate their options and go through one private dispatch
+(``_dispatch.select``), so a seed gives one batch whatever else is asked.
 """
 
+from ._arrays import BACKENDS, HALF_DTYPES
 from ._bait import bait
-from ._distances import pairwise_sq_distances, sq_norms
-from ._kcenter import farthest_first
-from ._kmeanspp import kmeans_plusplus
+from ._dispatch import ALGORITHMS, RULES
+from ._distances import DEFAULT_CHUNK_SIZE, pairwise_sq_distances, sq_norms
+from ._kernels import farthest_first, kmeans_plusplus
 
 __all__ = [
+    "ALGORITHMS",
+    "BACKENDS",
+    "DEFAULT_CHUNK_SIZE",
+    "HALF_DTYPES",
+    "RULES",
     "bait",
     "farthest_first",
     "kmeans_plusplus",

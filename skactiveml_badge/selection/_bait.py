@@ -31,79 +31,15 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from ._backend import is_torch_tensor
-from ._validation import check_positive_real
+from .._validation import (
+    check_dtype,
+    check_positive_int,
+    check_positive_real,
+)
+from ._arrays import as_factors
 
 # Rows per chunk in the passes that form n x (C - 1) x d intermediates.
 _CHUNK_ELEMENTS = 1 << 21
-
-
-class _Ops:
-    """The few operations where numpy and torch differ."""
-
-    def __init__(self, like):
-        self.torch = is_torch_tensor(like)
-        if self.torch:
-            import torch
-
-            self._t = torch
-            self.dtype, self.device = like.dtype, like.device
-        else:
-            self.dtype, self.device = like.dtype, None
-
-    def eye(self, n):
-        if self.torch:
-            return self._t.eye(n, dtype=self.dtype, device=self.device)
-        return np.eye(n, dtype=self.dtype)
-
-    def asarray(self, a):
-        if self.torch:
-            return self._t.as_tensor(a, dtype=self.dtype, device=self.device)
-        return np.asarray(a, dtype=self.dtype)
-
-    def permute(self, a, axes):
-        if self.torch:
-            return a.permute(*axes)
-        return np.transpose(a, axes)
-
-    def solve(self, a, b):
-        if self.torch:
-            return self._t.linalg.solve(a, b)
-        return np.linalg.solve(a, b)
-
-    def inv(self, a):
-        if self.torch:
-            return self._t.linalg.inv(a)
-        return np.linalg.inv(a)
-
-    def einsum(self, spec, *ops):
-        if self.torch:
-            return self._t.einsum(spec, *ops)
-        return np.einsum(spec, *ops, optimize=True)
-
-    def sqrt(self, a):
-        if self.torch:
-            return a.clamp(min=0).sqrt()
-        return np.sqrt(np.maximum(a, 0))
-
-    def cat(self, arrays, axis):
-        if self.torch:
-            return self._t.cat(arrays, dim=axis)
-        return np.concatenate(arrays, axis=axis)
-
-    def psd_factor(self, a):
-        """``R`` with ``R R^T = a`` for a symmetric PSD ``a`` (eigh)."""
-        a = (a + a.T) / 2
-        if self.torch:
-            vals, vecs = self._t.linalg.eigh(a)
-        else:
-            vals, vecs = np.linalg.eigh(a)
-        return vecs * self.sqrt(vals)
-
-    def host(self, a):
-        if self.torch:
-            return a.detach().cpu().numpy().astype(np.float64)
-        return np.asarray(a, dtype=np.float64)
 
 
 def class_basis(n_classes):
@@ -184,6 +120,12 @@ def apply_to(M, L_s, h_s):
     return (M.reshape(d, Cr, D) @ h_s) @ L_s
 
 
+def psd_factor(a, ops):
+    """``R`` with ``R R^T = a`` for a symmetric PSD ``a`` (eigh)."""
+    vals, vecs = ops.eigh((a + a.T) / 2)
+    return vecs * ops.sqrt(vals)
+
+
 def trace_of_solve(A, Bm, ops):
     """``tr(A_x^-1 B_x)`` for stacks of C x C matrices."""
     return ops.einsum("nii->n", ops.solve(A, Bm))
@@ -198,7 +140,7 @@ class BaitState:
     h : (n, D) their embeddings.
     B : (d, d) inverse of the regularised Fisher of the labeled set.
     F : (d, d) mean Fisher of the pool.
-    ops : _Ops
+    ops : NumpyOps or TorchOps
     """
 
     def __init__(self, L, h, B, F, ops):
@@ -225,7 +167,7 @@ class BaitState:
         ``G <- G - sign c c^T`` and ``H <- H - sign (f c^T + c f^T)``.
         """
         ops = self.ops
-        R = ops.psd_factor(ops.inv(self.eye + sign * self.G[s]))
+        R = psd_factor(ops.inv(self.eye + sign * self.G[s]), ops)
         UR = apply_to(self.B, self.L[s], self.h[s]) @ R
         FUR = self.F @ UR
         W = self.B @ FUR - UR @ (UR.T @ FUR) * (sign / 2)
@@ -248,6 +190,7 @@ def bait_select(
     n_forward,
     random_state,
     return_utilities,
+    ops,
 ):
     """Forward selection of ``n_forward`` candidates, pruned to ``n_picks``.
 
@@ -261,6 +204,8 @@ def bait_select(
     random_state : numpy.random.RandomState
         Breaks exact ties between the best candidates.
     return_utilities : bool
+    ops : NumpyOps or TorchOps
+        The backend of the arrays.
 
     Returns
     -------
@@ -269,13 +214,12 @@ def bait_select(
         Row ``k``: the trace reductions at the forward step that chose pick
         ``k``, NaN for candidates chosen before that step.
     """
-    ops = _Ops(h)
     state = BaitState(L, h, B, F, ops)
     n = L.shape[0]
     chosen = np.zeros(n, dtype=bool)
     order, rows = [], []
     for _ in range(n_forward):
-        red = ops.host(state.add_reductions())
+        red = ops.to_host(state.add_reductions())
         red[chosen] = np.nan
         s = _argbest(red, random_state)
         order.append(s)
@@ -286,7 +230,7 @@ def bait_select(
     kept = list(range(n_forward))
     for _ in range(n_forward - n_picks):
         sel = [order[k] for k in kept]
-        inc = ops.host(state.remove_increases(sel))
+        inc = ops.to_host(state.remove_increases(sel))
         drop = int(np.argmin(inc))
         del kept[drop]
         state.update(sel[drop], -1, rows=[order[k] for k in kept])
@@ -304,11 +248,13 @@ def _argbest(values, random_state):
     return int(ties[random_state.randint(ties.size)])
 
 
-def reduce_dimension(h_all, n_classes, max_dim, random_state):
+def reduce_dimension(h_all, n_classes, max_dim, random_state, ops=None):
     """Projection keeping ``(C - 1) D' <= max_dim`` (None if not needed).
 
     ``D'`` leading right singular vectors of the (uncentred) embeddings of
-    the pool, which keep the most of ``sum_x h_x h_x^T``.
+    the pool, which keep the most of ``sum_x h_x h_x^T``: from the
+    eigenvectors of ``h^T h`` on the backend of ``ops``, or by randomized
+    SVD on the host for a sparse ``h`` (``ops=None``) or ``D > 4096``.
     """
     D = h_all.shape[1]
     Cr = max(n_classes - 1, 1)
@@ -320,19 +266,16 @@ def reduce_dimension(h_all, n_classes, max_dim, random_state):
             f"`max_dim={max_dim}` is smaller than n_classes - 1 = {Cr}; "
             "BAIT needs at least one feature per class."
         )
-    if sp.issparse(h_all) or (not is_torch_tensor(h_all) and D > 4096):
+    if ops is None or D > 4096:
         from sklearn.utils.extmath import randomized_svd
 
-        _, _, Vt = randomized_svd(h_all, keep, random_state=random_state)
-        return np.ascontiguousarray(Vt.T)
-    gram = h_all.T @ h_all
-    if is_torch_tensor(gram):
-        import torch
-
-        _, vecs = torch.linalg.eigh(gram)
-        return vecs[:, -keep:].flip(1).contiguous()
-    _, vecs = np.linalg.eigh(gram)
-    return np.ascontiguousarray(vecs[:, -keep:][:, ::-1])
+        host = h_all if ops is None else ops.to_host(h_all)
+        _, _, Vt = randomized_svd(host, keep, random_state=random_state)
+        P = np.ascontiguousarray(Vt.T)
+        return P if ops is None else ops.asarray(P)
+    _, vecs = ops.eigh(h_all.T @ h_all)
+    # The eigenvalues ascend: the last ``keep`` columns, largest first.
+    return vecs[:, ops.asindex(np.arange(D - 1, D - keep - 1, -1))]
 
 
 def bait(
@@ -378,8 +321,9 @@ def bait(
         projected on its ``max_dim // (C - 1)`` leading singular
         directions. Memory is ``O(max_dim^2)``.
     dtype : np.float32 or np.float64, default=np.float64
-    backend : {"numpy", "torch"}, default="numpy"
-        ``"torch"`` keeps tensors on their device (CPU or GPU).
+    backend : {"numpy", "torch", "auto"}, default="numpy"
+        ``"torch"`` keeps tensors on their device (CPU or GPU); ``"auto"``:
+        torch for a CUDA tensor ``h``, else numpy.
     random_state : None, int or numpy.random.RandomState
         Breaks exact ties; also seeds the randomized SVD for ``D > 4096``.
     return_utilities : bool, default=False
@@ -395,8 +339,6 @@ def bait(
     """
     from sklearn.utils import check_random_state
 
-    from ._validation import check_dtype, check_positive_int
-
     rs = check_random_state(random_state)
     dtype = check_dtype(dtype)
     n_picks = check_positive_int(n_picks, "n_picks")
@@ -405,24 +347,22 @@ def bait(
     oversample = check_positive_real(oversample, "oversample")
     if oversample < 1:
         raise ValueError(f"`oversample` must be >= 1, got {oversample}.")
-    if backend not in ("numpy", "torch"):
+    shape = tuple(np.shape(proba))
+    if len(shape) != 2:
         raise ValueError(
-            f"`backend` must be 'numpy' or 'torch', got {backend!r}."
+            f"`proba` must have shape (n_samples, n_classes), got {shape}."
         )
-    if not is_torch_tensor(proba):
-        proba = np.asarray(proba)
-    if not (is_torch_tensor(h) or sp.issparse(h)):
-        h = np.asarray(h)
-    if proba.ndim != 2:
-        raise ValueError(
-            "`proba` must have shape (n_samples, n_classes), got "
-            f"{tuple(proba.shape)}."
-        )
-    n, C = proba.shape
-    if h.ndim != 2 or h.shape[0] != n:
-        raise ValueError(
-            f"`h` must have shape ({n}, n_features), got {tuple(h.shape)}."
-        )
+    n, C = shape
+    if sp.issparse(h):  # reduce on the host, then densify
+        if h.shape[0] != n:
+            raise ValueError(
+                f"`h` must have shape ({n}, n_features), got {h.shape}."
+            )
+        P = reduce_dimension(h, C, max_dim, rs)
+        h = h.toarray() if P is None else np.asarray(h @ P)
+    proba, h, ops = as_factors(
+        proba, h, dtype=dtype, backend=backend, names=("proba", "h")
+    )
     labeled = _rows(labeled, n, "labeled", np.zeros(0, dtype=np.intp))
     rest = np.setdiff1d(np.arange(n), labeled)
     candidates = _rows(candidates, n, "candidates", rest)
@@ -434,14 +374,9 @@ def bait(
     if C < 2:
         # One class: the Fisher is zero and every candidate ties.
         return _ties_only(candidates.size, n_picks, rs, return_utilities)
-    if sp.issparse(h):
-        P = reduce_dimension(h, C, max_dim, rs)
-        h = h if P is None else np.asarray(h @ P)
-    proba, h = _to_backend(proba, h, backend, dtype)
-    ops = _Ops(h)
-    P = reduce_dimension(h, C, max_dim, rs)
+    P = reduce_dimension(h, C, max_dim, rs, ops)
     if P is not None:
-        h = h @ ops.asarray(P)
+        h = h @ P
     L = fisher_factors(proba, ops)
     d = L.shape[1] * h.shape[1]
     w_pick = n_picks / (labeled.size + n_picks)
@@ -459,6 +394,7 @@ def bait(
         n_forward,
         rs,
         return_utilities,
+        ops,
     )
 
 
@@ -485,18 +421,3 @@ def _rows(index, n, name, default):
     if np.unique(index).size != index.size:
         raise ValueError(f"`{name}` contains repeated rows.")
     return index.astype(np.intp)
-
-
-def _to_backend(proba, h, backend, dtype):
-    """Dense, finite factors of ``dtype`` on the chosen backend."""
-    if sp.issparse(h):
-        h = h.toarray()
-    if backend == "torch":
-        from ._torch import as_tensors
-
-        return as_tensors(proba, h, dtype)
-    if is_torch_tensor(proba) or is_torch_tensor(h):
-        proba, h = proba.cpu().numpy(), h.cpu().numpy()
-    from ._validation import check_factors
-
-    return check_factors(proba, h, dtype)

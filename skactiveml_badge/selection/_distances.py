@@ -13,7 +13,7 @@ so every distance needs only the factors (``O(C + D)`` per pair) and the
 import numpy as np
 import scipy.sparse as sp
 
-from ._arrays import argmax_first, block_sums
+from ._arrays import NumpyOps
 
 # Rows processed at once when updating distances to one new centre: the
 # extra memory is four vectors of this length (1 MiB in float32). Smaller
@@ -102,41 +102,53 @@ def pairwise_sq_distances(delta_a, h_a, delta_b, h_b):
 class NearestCentreDistances:
     """Running squared distance of every sample to its nearest centre.
 
-    The state of both seeding rules: ``min_sq_dist[i]`` is the squared
+    The state of the plain seeding loops: ``min_sq_dist[i]`` is the squared
     distance of embedding ``i`` to the nearest centre added so far
     (``inf`` before the first), and exactly zero for the centres
     themselves. Adding a centre costs one pass over the factors, in chunks
-    of ``chunk_size`` rows, with ``O(chunk_size)`` extra memory.
+    of ``chunk_size`` rows, with ``O(chunk_size)`` extra memory. The
+    arrays live on the backend of ``ops``; what the loops read back
+    (block sums, one block of weights, argmax) comes to the host.
 
     Parameters
     ----------
-    delta : ndarray of shape (n_samples, n_classes)
+    delta : array of shape (n_samples, n_classes)
         Loss gradients with respect to the logits, C-contiguous.
-    h : ndarray or scipy.sparse.csr_matrix of shape (n_samples, n_features)
+    h : array or scipy.sparse.csr_matrix of shape (n_samples, n_features)
         Inputs of the last linear layer (or leaf embeddings), C-contiguous
-        or CSR, same dtype. For a sparse ``h`` each centre costs
-        ``O(nnz(h))``.
+        or CSR (numpy only), in the compute dtype. For a sparse ``h`` each
+        centre costs ``O(nnz(h))``.
+    ops : NumpyOps or TorchOps, default=None
+        The backend of ``delta`` and ``h`` (``None``: numpy).
     chunk_size : int, default=DEFAULT_CHUNK_SIZE
         Rows per chunk.
     """
 
-    def __init__(self, delta, h, chunk_size=DEFAULT_CHUNK_SIZE):
-        self.delta = delta
-        self.h = h
+    def __init__(self, delta, h, ops=None, chunk_size=DEFAULT_CHUNK_SIZE):
+        self.ops = NumpyOps(h.dtype) if ops is None else ops
+        self.delta, self.h = delta, h
+        self.sparse = sp.issparse(h)
         self.chunk_size = int(chunk_size)
-        self.sq_norms = sq_norms(delta, h)
         n = delta.shape[0]
-        self.min_sq_dist = np.full(n, np.inf, dtype=h.dtype)
+        self.sq_norms = (
+            sq_norms(delta, h)
+            if self.sparse
+            else self.ops.row_sq_norms(delta) * self.ops.row_sq_norms(h)
+        )
+        self.min_sq_dist = self.ops.full(n, np.inf)
         self.is_centre = np.zeros(n, dtype=bool)
         self.eligible = None
+        self._eligible = None
         self._tol = roundoff_tolerance(
-            h.dtype, max(delta.shape[1], h.shape[1])
+            self.ops.np_dtype, max(delta.shape[1], h.shape[1])
         )
         size = min(self.chunk_size, n)
-        self._hh = np.empty(size, dtype=h.dtype)
-        self._dd = np.empty(size, dtype=h.dtype)
-        self._tmp = np.empty(size, dtype=h.dtype)
-        self._mask = np.empty(size, dtype=bool)
+        self._hh, self._dd, self._tmp = (self.ops.empty(size) for _ in "abc")
+        self._mask = self.ops.empty(size, dtype=bool)
+
+    @property
+    def n_samples(self) -> int:
+        return self.is_centre.shape[0]
 
     def add_centre(self, idx: int, update: bool = True) -> None:
         """Make embedding ``idx`` a centre.
@@ -148,13 +160,13 @@ class NearestCentreDistances:
         if not update:
             return
         d_c, a_c = self.delta[idx], self.sq_norms[idx]
-        if sp.issparse(self.h):
+        if self.sparse:
             # Slicing CSR rows copies them: one sparse product instead.
             h_c = self.h[idx].toarray().ravel()
             hh_all = np.asarray(self.h @ h_c, dtype=self.h.dtype)
         else:
             h_c, hh_all = self.h[idx], None
-        n = self.delta.shape[0]
+        n = self.n_samples
         for start in range(0, n, self.chunk_size):
             stop = min(start + self.chunk_size, n)
             self._update_chunk(start, stop, d_c, h_c, a_c, hh_all)
@@ -162,15 +174,7 @@ class NearestCentreDistances:
 
     def add_origin(self) -> None:
         """Make the zero embedding a centre: ``D^2`` starts at ``|g|^2``."""
-        np.minimum(self.min_sq_dist, self.sq_norms, out=self.min_sq_dist)
-
-    # The seeding loops in _kmeanspp and _kcenter use only the methods
-    # below (and ``add_centre``), so that another backend (_torch.py) can
-    # hold its arrays elsewhere. Everything they return lives on the host.
-
-    @property
-    def n_samples(self) -> int:
-        return self.sq_norms.shape[0]
+        self.ops.minimum(self.min_sq_dist, self.sq_norms, out=self.min_sq_dist)
 
     def weights(self, k: int):
         """Pick ``k``'s squared distances: norms first, then ``D^2``.
@@ -178,27 +182,12 @@ class NearestCentreDistances:
         Zero where ``set_eligible`` excluded a sample (class quotas).
         """
         w = self.sq_norms if k == 0 else self.min_sq_dist
-        return w if self.eligible is None else w * self.eligible
+        return w if self._eligible is None else w * self._eligible
 
     def set_eligible(self, mask):
         """Restrict the draw to ``mask`` (distances are kept for all)."""
         self.eligible = np.asarray(mask, dtype=bool)
-
-    def block_sums(self, weights, block: int):
-        """Float64 sums of consecutive blocks of ``block`` weights."""
-        return block_sums(weights, block)
-
-    def block(self, weights, start: int, stop: int):
-        """``weights[start:stop]`` on the host."""
-        return weights[start:stop]
-
-    def argmax(self, weights):
-        """Index and value of the largest weight (lowest index on ties)."""
-        return argmax_first(weights)
-
-    def to_host(self, weights):
-        """All weights as a float64 numpy array."""
-        return np.asarray(weights, dtype=np.float64)
+        self._eligible = self.ops.asarray(self.eligible)
 
     def remaining(self):
         """Indices of the eligible samples that are not centres."""
@@ -208,24 +197,24 @@ class NearestCentreDistances:
         return np.flatnonzero(free)
 
     def _update_chunk(self, start, stop, d_c, h_c, a_c, hh_all=None):
-        m = stop - start
+        ops, m = self.ops, stop - start
         hh, dd, tmp = self._hh[:m], self._dd[:m], self._tmp[:m]
         mask = self._mask[:m]
         if hh_all is None:
-            np.dot(self.h[start:stop], h_c, out=hh)
+            ops.matvec(self.h[start:stop], h_c, out=hh)
         else:
             hh[:] = hh_all[start:stop]
-        np.dot(self.delta[start:stop], d_c, out=dd)
-        np.multiply(dd, hh, out=dd)
+        ops.matvec(self.delta[start:stop], d_c, out=dd)
+        ops.mul(dd, hh, out=dd)
         # dist = a_i + a_c - 2 (delta_i . delta_c)(h_i . h_c)
-        np.add(self.sq_norms[start:stop], a_c, out=tmp)
-        np.multiply(dd, -2.0, out=hh)
-        np.add(hh, tmp, out=hh)
+        ops.add(self.sq_norms[start:stop], a_c, out=tmp)
+        ops.mul(dd, -2.0, out=hh)
+        ops.add(hh, tmp, out=hh)
         # Round-off: what is below the formula's resolution is zero (this
         # also clips negative values).
-        np.multiply(tmp, self._tol, out=tmp)
+        ops.mul(tmp, self._tol, out=tmp)
         # (A multiplication by the mask is ~30x faster than copyto(where=).)
-        np.greater(hh, tmp, out=mask)
-        np.multiply(hh, mask, out=hh)
+        ops.greater(hh, tmp, out=mask)
+        ops.mul(hh, mask, out=hh)
         current = self.min_sq_dist[start:stop]
-        np.minimum(current, hh, out=current)
+        ops.minimum(current, hh, out=current)

@@ -25,12 +25,9 @@ proposal), so the same seed gives other picks with the same distribution.
 """
 
 import numpy as np
-import scipy.sparse as sp
 
-from ._arrays import argmax_first, block_sums, is_torch_tensor
-from ._distances import roundoff_tolerance, sq_norms
+from ._distances import roundoff_tolerance
 
-ALGORITHMS = ("auto", "plain", "lazy")
 _BLOCK = 1024
 # Pending centres at most before a forced flush. A proposal costs
 # O(p (C + D)) for p pending centres and a flush O(n p (C + D)) at GEMM
@@ -43,113 +40,91 @@ _FLUSH_ELEMENTS = 1 << 21
 _HALF_ROWS = 16384
 
 
-def _make_torch_convert():
-    import importlib.util
+class LazyDistances:
+    """Stale upper bounds of every sample's squared distance to its nearest
+    centre, with the centres added since the last flush pending.
 
-    if importlib.util.find_spec("torch") is None:
-        return None
-
-    def convert(block, dtype):
-        import torch
-
-        t = torch.from_numpy(np.ascontiguousarray(block))
-        return t.to(getattr(torch, np.dtype(dtype).name)).numpy()
-
-    return convert
-
-
-_torch_convert = _make_torch_convert()
-
-
-class LazyKMeansPP:
-    """State of the lazy k-means++ kernel (dense factors).
-
-    The factors, ``U`` and the pending centres stay where the factors are
-    (numpy, or torch on CPU or GPU); the block sums of ``U`` and the
-    sampling live on the host.
+    The state of both lazy kernels (k-means++ by rejection, farthest-first
+    by lazy greedy). The factors, ``U`` and the pending centres stay on the
+    backend of ``ops``; the block sums of ``U`` and the sampling live on
+    the host.
 
     Parameters
     ----------
-    delta : ndarray or torch.Tensor of shape (n, C), C-contiguous float
-    h : ndarray or torch.Tensor of shape (n, D), C-contiguous, same dtype
-    max_pending : int
+    delta : array of shape (n, C), C-contiguous, compute dtype
+    h : array of shape (n, D), C-contiguous, compute dtype or half
+        precision (rows are converted when they are used)
+    ops : NumpyOps or TorchOps
+        The backend of ``delta`` and ``h``.
+    max_pending : int, default=MAX_PENDING
         Centres pending at most before a flush.
-    norms : ndarray of shape (n,) or None
-        ``|delta|^2 |h|^2`` if already computed.
     """
 
-    def __init__(self, delta, h, max_pending=MAX_PENDING, norms=None):
-        self.delta, self.h = delta, h
-        self.torch = is_torch_tensor(h)
-        n = h.shape[0]
-        self.n = n
+    def __init__(self, delta, h, ops, max_pending=MAX_PENDING):
+        self.delta, self.h, self.ops = delta, h, ops
+        self.n = n = h.shape[0]
         self.max_pending = int(max_pending)
-        self.pend_idx = []
-        shape_d = (self.max_pending, delta.shape[1])
-        shape_h = (self.max_pending, h.shape[1])
-        # Half-precision storage of h (half the bytes): rows are converted
-        # to the compute dtype of delta when they are used.
-        self.cdtype = delta.dtype
         self.half = h.dtype != delta.dtype
-        if self.torch:
-            import torch
-
-            self._t = torch
-            f32 = delta.dtype == torch.float32
-            np_dtype = np.float32 if f32 else np.float64
-            if norms is None:
-                norms = self._norms()
-            self.U = torch.full_like(norms, float("inf"))
-            self.pend_d = delta.new_empty(shape_d)
-            self.pend_h = delta.new_empty(shape_h)
-        else:
-            np_dtype = delta.dtype
-            if norms is None:
-                norms = self._norms()
-            self.U = np.full(n, np.inf, dtype=delta.dtype)
-            self.pend_d = np.empty(shape_d, delta.dtype)
-            self.pend_h = np.empty(shape_h, delta.dtype)
-        self.norms = norms
-        if self.torch:
-            self.pend_a = norms.new_empty(self.max_pending)
-        else:
-            self.pend_a = np.empty(self.max_pending, norms.dtype)
+        self.pend_idx = []
+        self.pend_d = ops.empty((self.max_pending, delta.shape[1]))
+        self.pend_h = ops.empty((self.max_pending, h.shape[1]))
+        self.pend_a = ops.empty(self.max_pending)
+        self.norms = self._norms()
+        self.U = ops.full(n, np.inf)
         self.tol = roundoff_tolerance(
-            np_dtype, max(delta.shape[1], h.shape[1])
+            ops.np_dtype, max(delta.shape[1], h.shape[1])
         )
         self.is_centre = np.zeros(n, dtype=bool)
+        self.eligible = None
         self.n_flushes = 0
         self.n_proposals = 0
+        self._reset_sums()
 
     def rows(self, start, stop):
         """``h[start:stop]`` in the compute dtype."""
-        block = self.h[start:stop]
-        if not self.half:
-            return block
-        if self.torch:
-            return block.to(self.cdtype)
-        if _torch_convert is not None:
-            # numpy's float16 -> float32 cast is scalar code (about 5 ns per
-            # value here); torch's is vectorised (under 1 ns).
-            return _torch_convert(block, self.cdtype)
-        return block.astype(self.cdtype)
+        return self.ops.to_compute(self.h[start:stop])
 
     def _norms(self):
-        """``|delta|^2 |h|^2`` (in chunks for a half or torch h: no n x D
-        temporary)."""
-        if not (self.torch or self.half):
-            return sq_norms(self.delta, self.h)
-        parts = []
-        for start in range(0, self.n, _HALF_ROWS):
-            hb = self.rows(start, start + _HALF_ROWS)
-            if self.torch:
-                parts.append((hb * hb).sum(1))
-            else:
-                parts.append(np.einsum("ij,ij->i", hb, hb))
-        h2 = self._t.cat(parts) if self.torch else np.concatenate(parts)
-        return (self.delta * self.delta).sum(1) * h2
+        """``|delta|^2 |h|^2``, in chunks (no n x D temporary)."""
+        ops = self.ops
+        parts = [
+            ops.row_sq_norms(self.rows(start, start + _HALF_ROWS))
+            for start in range(0, self.n, _HALF_ROWS)
+        ]
+        return ops.row_sq_norms(self.delta) * ops.cat(parts)
 
     # -------------------------------------------------------------- centres
+
+    def add_origin(self):
+        """Make the zero embedding a centre (before any other):
+        ``U = |g|^2`` bounds ``D^2`` from the start."""
+        self.U[:] = self.norms
+        self._reset_sums()
+
+    def set_eligible(self, mask):
+        """Restrict the picks to ``mask`` (class quotas): ``U`` is zero
+        elsewhere from now on (eligibility only ever shrinks)."""
+        self.eligible = np.asarray(mask, dtype=bool)
+        out = np.flatnonzero(~self.eligible)
+        if out.size:
+            self.U[self.ops.asindex(out)] = 0.0
+        self._reset_sums()
+
+    def remaining(self):
+        """Indices of the eligible samples that are not centres."""
+        free = ~self.is_centre
+        if self.eligible is not None:
+            free &= self.eligible
+        return np.flatnonzero(free)
+
+    def largest_norm(self):
+        """Eligible index of the largest norm (lowest on ties), -1 if all
+        are zero."""
+        norms = self.norms
+        if self.eligible is not None:
+            norms = norms * self.ops.asarray(self.eligible)
+        idx, top = self.ops.argmax_first(norms)
+        return idx if top > 0.0 else -1
 
     def add(self, idx):
         """Make ``idx`` a (pending) centre."""
@@ -179,10 +154,7 @@ class LazyKMeansPP:
                 stop = min(start + rows, self.n)
                 dist = self._dist(start, stop, Pd, Ph, Pa)
                 U = self.U[start:stop]
-                if self.torch:
-                    self._t.minimum(U, dist.min(1).values, out=U)
-                else:
-                    np.minimum(U, dist.min(1), out=U)
+                self.ops.minimum(U, self.ops.row_min(dist), out=U)
             self.U[self.pend_idx] = 0.0
             self.pend_idx = []
             self.n_flushes += 1
@@ -215,7 +187,7 @@ class LazyKMeansPP:
 
     def argmax_u(self):
         """``(i, U[i])`` for the largest ``U`` (lowest index on ties)."""
-        return argmax_first(self.U)
+        return self.ops.argmax_first(self.U)
 
     def tighten(self, i, value):
         """Lower ``U[i]`` to ``value`` (still an upper bound of ``D^2``)."""
@@ -224,14 +196,10 @@ class LazyKMeansPP:
 
     # ------------------------------------------------------------- sampling
 
-    def largest_norm(self):
-        """Index of the largest norm (lowest on ties), -1 if all zero."""
-        idx, top = argmax_first(self.norms)
-        return idx if top > 0.0 else -1
-
     def _reset_sums(self):
-        """Float64 block sums of ``U``, on the host."""
-        self.block_sums = block_sums(self.U, _BLOCK)
+        """Float64 block sums of ``U``, on the host (``inf`` before the
+        first centre)."""
+        self.block_sums = self.ops.block_sums(self.U, _BLOCK)
 
     def propose(self, random_state):
         """Index drawn with probability ``U / sum(U)``, or -1 if all zero."""
@@ -246,9 +214,7 @@ class LazyKMeansPP:
         if b > 0:
             u -= cum[b - 1]
         start = b * _BLOCK
-        block = self.U[start : start + _BLOCK]
-        if self.torch:
-            block = block.cpu().numpy()
+        block = self.ops.host_slice(self.U, start, start + _BLOCK)
         inner = np.cumsum(block, dtype=np.float64)
         j = int(np.searchsorted(inner, u, side="right"))
         if j >= block.size or block[j] <= 0.0:
@@ -257,54 +223,44 @@ class LazyKMeansPP:
         return start + j
 
 
-def _start(delta, h, n_picks, max_pending, norms, if_all_zero, origin):
-    """The state with its first centre (the largest norm) applied, and
-    the zero embedding as a centre too if ``origin``."""
-    st = LazyKMeansPP(delta, h, min(max_pending, n_picks), norms)
-    if origin:  # D^2 <= |g|^2 from the start: U = |g|^2 is a bound
-        st.U[:] = st.norms
-    picks = np.empty(n_picks, dtype=np.intp)
+def _first_pick(st, picks, if_all_zero, quota):
+    """Pick 0, the largest norm (``if_all_zero(remaining)`` if every norm
+    is zero), applied at once as the first centre."""
     first = st.largest_norm()
-    picks[0] = first if first >= 0 else if_all_zero(st.n)
-    st._reset_sums()
-    st.add(picks[0])
+    picks[0] = first if first >= 0 else if_all_zero(st.remaining())
+    _apply(st, picks[0], quota, len(picks) > 1)
     st.flush()
-    return st, picks
 
 
-def lazy_kmeans_plusplus(
-    delta,
-    h,
-    n_picks,
-    random_state,
-    max_pending=MAX_PENDING,
-    norms=None,
-    origin=False,
-):
+def _apply(st, idx, quota, more):
+    if more:
+        st.add(idx)
+    if quota is not None:
+        quota.picked(idx)
+
+
+def lazy_kmeans_plusplus(st, n_picks, random_state, quota=None):
     """k-means++ picks (the plain kernel's distribution) without utilities.
 
     Parameters
     ----------
-    delta, h : ndarrays of shape (n, C), (n, D)
-        Dense, C-contiguous, same float dtype.
+    st : LazyDistances
+        Fresh, with ``add_origin`` and the quota's eligibility applied.
     n_picks : int
     random_state : numpy.random.RandomState
-    max_pending : int, default=MAX_PENDING
-    norms : ndarray of shape (n,) or None, default=None
-        Precomputed squared norms of the embeddings.
-    origin : bool, default=False
-        Count the zero embedding as a centre (``origin_as_centre``).
+    quota : QuotaTracker or None
+        Per-class quotas (its eligibility is applied to ``st``).
 
     Returns
     -------
     indices : ndarray of shape (n_picks,), dtype=np.intp
-    state : LazyKMeansPP
-        For its counters (``n_flushes``, ``n_proposals``).
     """
-    st, picks = _start(
-        delta, h, n_picks, max_pending, norms,
-        lambda n: int(random_state.randint(n)), origin,
-    )  # fmt: skip
+    picks = np.empty(n_picks, dtype=np.intp)
+
+    def uniform(free):
+        return int(free[random_state.randint(free.size)])
+
+    _first_pick(st, picks, uniform, quota)
     for k in range(1, n_picks):
         rejected = 0
         while True:
@@ -313,8 +269,7 @@ def lazy_kmeans_plusplus(
                 if st.pend_idx:  # U is stale: flush and retry
                     st.flush()
                     continue
-                free = np.flatnonzero(~st.is_centre)
-                i = int(free[random_state.randint(free.size)])
+                i = uniform(st.remaining())
                 break
             u_i = float(st.U[i])
             d_i = st.exact(i)
@@ -326,20 +281,11 @@ def lazy_kmeans_plusplus(
                 st.flush()
                 rejected = 0
         picks[k] = i
-        if k + 1 < n_picks:
-            st.add(i)
-    return picks, st
+        _apply(st, i, quota, k + 1 < n_picks)
+    return picks
 
 
-def lazy_farthest_first(
-    delta,
-    h,
-    n_picks,
-    max_pending=MAX_PENDING,
-    norms=None,
-    max_tighten=32,
-    origin=False,
-):
+def lazy_farthest_first(st, n_picks, quota=None, max_tighten=32):
     """Farthest-first picks (the plain kernel's) from stale distances.
 
     Lazy greedy: take the largest upper bound ``U[i]``, compute the exact
@@ -351,17 +297,15 @@ def lazy_farthest_first(
     Returns
     -------
     indices : ndarray of shape (n_picks,), dtype=np.intp
-    state : LazyKMeansPP
     """
-    st, picks = _start(
-        delta, h, n_picks, max_pending, norms, lambda n: 0, origin
-    )
+    picks = np.empty(n_picks, dtype=np.intp)
+    _first_pick(st, picks, lambda free: int(free[0]), quota)
     for k in range(1, n_picks):
         loose = 0
         while True:
             i, u = st.argmax_u()
             if u == 0.0:  # every remaining distance is zero
-                i = int(np.flatnonzero(~st.is_centre)[0])
+                i = int(st.remaining()[0])
                 break
             d = st.exact(i)
             st.n_proposals += 1
@@ -373,113 +317,5 @@ def lazy_farthest_first(
                 st.flush()
                 loose = 0
         picks[k] = i
-        if k + 1 < n_picks:
-            st.add(i)
-    return picks, st
-
-
-HALF_DTYPES = ("float16", "bfloat16")
-
-
-def half_factors(delta, h, dtype, storage_dtype, backend, device=None):
-    """``delta`` in ``dtype`` and ``h`` in half precision, on the backend.
-
-    ``h`` is converted without a full-precision copy where it can be (a
-    float32 numpy array is rounded straight to float16). Raises if a value
-    of ``h`` overflows the half-precision range.
-    """
-    from ._validation import check_dtype
-
-    if storage_dtype not in HALF_DTYPES:
-        raise ValueError(
-            f"`storage_dtype` must be None or one of {list(HALF_DTYPES)}, "
-            f"got {storage_dtype!r}."
-        )
-    if sp.issparse(h):
-        raise ValueError("`storage_dtype` needs a dense h.")
-    dtype = check_dtype(dtype)
-    if backend == "torch":
-        import torch
-
-        from ._torch import _TORCH_DTYPES
-
-        tdtype = getattr(torch, _TORCH_DTYPES[dtype])
-        delta = torch.as_tensor(delta, device=device).to(tdtype).contiguous()
-        if not bool(torch.isfinite(delta).all()):
-            raise ValueError("`delta` contains NaN or infinite values.")
-        h = torch.as_tensor(h, device=delta.device)
-        h = h.to(getattr(torch, storage_dtype)).contiguous()
-        finite = bool(torch.isfinite(h).all())
-    else:
-        if storage_dtype != "float16":
-            raise ValueError(
-                "`storage_dtype='bfloat16'` needs backend='torch' (numpy has "
-                "no bfloat16)."
-            )
-        if is_torch_tensor(delta) or is_torch_tensor(h):
-            delta, h = delta.cpu().numpy(), h.cpu().numpy()
-        delta = np.ascontiguousarray(delta, dtype=dtype)
-        with np.errstate(over="ignore"):  # overflow is reported below
-            h = np.ascontiguousarray(h, dtype=np.float16)
-        finite = bool(np.isfinite(h).all())
-    if not finite:
-        raise ValueError(
-            f"`h` has values outside the {storage_dtype} range (or NaN); "
-            "use storage_dtype=None."
-        )
-    if delta.shape[0] != h.shape[0] or h.ndim != 2:
-        raise ValueError("`delta` and `h` must be 2-D with the same rows.")
-    return delta, h
-
-
-def run_half(
-    kind,
-    delta,
-    h,
-    n_picks,
-    random_state,
-    return_utils,
-    algorithm,
-    quota=None,
-    origin=False,
-):
-    """A lazy kernel on half-precision ``h`` (from :func:`half_factors`)."""
-    why_not = lazy_obstacle(None, return_utils, quota)
-    if algorithm == "plain":
-        why_not = "is not allowed (algorithm='plain')"
-    if why_not:
-        raise ValueError(
-            "`storage_dtype` is served by the lazy kernels only, and the "
-            f"lazy kernel {why_not}."
-        )
-    if kind == "kmeans++":
-        idx, _ = lazy_kmeans_plusplus(
-            delta, h, n_picks, random_state, origin=origin
-        )
-        return idx, None
-    return lazy_farthest_first(delta, h, n_picks, origin=origin)[0], None
-
-
-def use_lazy(state, return_utils, quota, algorithm):
-    """Whether a call goes to a lazy kernel; raises for an impossible
-    ``algorithm="lazy"`` or an unknown algorithm."""
-    if algorithm not in ALGORITHMS:
-        raise ValueError(
-            f"`algorithm` must be one of {list(ALGORITHMS)}, got "
-            f"{algorithm!r}."
-        )
-    why_not = lazy_obstacle(state, return_utils, quota)
-    if algorithm == "lazy" and why_not:
-        raise ValueError(f"`algorithm='lazy'` {why_not}.")
-    return algorithm != "plain" and not why_not
-
-
-def lazy_obstacle(state, return_utils, quota):
-    """Why the lazy kernel cannot serve a call (or an empty string)."""
-    if return_utils:
-        return "returns no utilities (use 'plain' or 'auto')"
-    if quota is not None:
-        return "does not support class quotas (class_balance)"
-    if state is not None and sp.issparse(state.h):
-        return "needs a dense h (not sparse leaf embeddings)"
-    return ""
+        _apply(st, i, quota, k + 1 < n_picks)
+    return picks

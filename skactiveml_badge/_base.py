@@ -1,5 +1,5 @@
-"""What the strategies that embed with a classifier share: parameters and
-the ``query`` skeleton of the scikit-activeml pool strategies."""
+"""The base classes of the strategies: the ``query`` skeleton of the
+scikit-activeml pool strategies and the embedding parameters."""
 
 import warnings
 
@@ -8,16 +8,36 @@ from skactiveml.base import SingleAnnotatorPoolQueryStrategy
 from sklearn.utils import check_array
 
 from ._validation import (
-    check_bool,
-    check_choice,
+    Bool,
+    Choice,
+    Int,
+    check_positive_int,
     check_query_inputs,
     fit_or_check_classifier,
+    validate_params,
 )
 from .embeddings import gradient_factors, proba_and_embedding
-from .selection._backend import BACKENDS
-from .selection._validation import check_positive_int
+from .selection import BACKENDS
 
 EMBEDDING_SOURCES = ("auto", "classifier", "X")
+
+
+def _layer_name(value, name):
+    if value is not None and not isinstance(value, str):
+        raise TypeError(
+            f"`{name}` must be None or a layer name (str), got {value!r}."
+        )
+    return value
+
+
+EMBEDDING_CONSTRAINTS = {
+    "backend": Choice(*BACKENDS),
+    "embedding_source": Choice(*EMBEDDING_SOURCES),
+    "leaf_dim": Int(none=True),
+    "include_bias": Bool(),
+    "dl_batch_size": Int(),
+    "embedding_layer": _layer_name,
+}
 
 
 class EmbeddingParamsMixin:
@@ -26,21 +46,12 @@ class EmbeddingParamsMixin:
     ``embedding_source`` (see :class:`~skactiveml_badge.Badge`)."""
 
     def _check_embedding_params(self):
-        if hasattr(self, "backend"):
-            check_choice(self.backend, "backend", BACKENDS)
-        check_choice(
-            self.embedding_source, "embedding_source", EMBEDDING_SOURCES
-        )
-        check_positive_int(self.leaf_dim, "leaf_dim", allow_none=True)
-        check_bool(self.include_bias, "include_bias")
-        check_positive_int(self.dl_batch_size, "dl_batch_size")
-        if self.embedding_layer is not None and not isinstance(
-            self.embedding_layer, str
-        ):
-            raise TypeError(
-                "`embedding_layer` must be None or a layer name (str), got "
-                f"{self.embedding_layer!r}."
-            )
+        checks = {
+            name: check
+            for name, check in EMBEDDING_CONSTRAINTS.items()
+            if hasattr(self, name)
+        }
+        validate_params(self, checks)
 
     def _embed(self, clf, X, as_tensor):
         """``(proba, h)`` of ``X`` with this strategy's embedding settings."""
@@ -83,6 +94,18 @@ class PoolStrategy(SingleAnnotatorPoolQueryStrategy):
     positions in ``X_cand`` and utilities of shape
     ``(batch_size, n_candidates)`` (or None).
     """
+
+    def _store_params(self, params):
+        """Store the arguments of ``__init__`` verbatim, as scikit-learn
+        asks (``params``: the caller's ``locals()``)."""
+        params = {k: v for k, v in params.items() if k != "self"}
+        SingleAnnotatorPoolQueryStrategy.__init__(
+            self,
+            missing_label=params.pop("missing_label"),
+            random_state=params.pop("random_state"),
+        )
+        for name, value in params.items():
+            setattr(self, name, value)
 
     def query(
         self,
