@@ -127,7 +127,11 @@ def test_more_rounds_extend_finished_runs(tmp_path):
     base = dict(datasets=["iris"], models=["logreg"], strategies=["badge"],
                 batch_sizes=[3], seeds=1, n_start=6)  # fmt: skip
     run_experiment(ExperimentConfig(rounds=1, **base), tmp_path, False)
-    path = run_experiment(ExperimentConfig(rounds=3, **base), tmp_path, False)
+    with pytest.raises(ValueError, match="rounds: 1 there, 3 here"):
+        run_experiment(ExperimentConfig(rounds=3, **base), tmp_path, False)
+    path = run_experiment(
+        ExperimentConfig(rounds=3, **base), tmp_path, False, extend=True
+    )
     once = run_experiment(
         ExperimentConfig(rounds=3, **base), tmp_path / "once", False
     )
@@ -332,7 +336,7 @@ def test_user_files_load(tmp_path):
     with pytest.raises(ValueError, match="lacks the array"):
         load_dataset(str(tmp_path / "d.npz"), "label")
     bad = _write_csv(tmp_path / "b.csv", ["f", "label"], [["x", 1]])
-    with pytest.raises(ValueError, match="must be numeric"):
+    with pytest.raises(ValueError, match="line 2, column 'f': expected a"):
         load_dataset(bad, "label")
     with pytest.raises(ValueError, match="does not exist"):
         load_dataset(str(tmp_path / "none.csv"))

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import sys
+import warnings
 
 from ._registry import DATASETS, MODELS, STRATEGIES
 from ._report import (
@@ -19,8 +20,17 @@ from ._report import (
     plot_learning_curves,
     plot_penalty_matrix,
     read_results,
+    read_text,
 )
-from ._runner import RESULTS_FILE, ExperimentConfig, run_experiment
+from ._runner import (
+    REPORT_FILES,
+    RESULTS_FILE,
+    ExperimentConfig,
+    OutputFolderError,
+    RunnerWarning,
+    check_out_dir,
+    run_experiment,
+)
 from ._study import plot_family_curves, study_page
 
 
@@ -36,7 +46,16 @@ def _catalogue():
     return "\n".join(lines)
 
 
+def _shown(value):
+    """A default as ``--help`` shows it."""
+    if isinstance(value, (list, tuple)):
+        return " ".join(map(str, value)) or "none"
+    return "none" if value is None else str(value)
+
+
 def build_parser():
+    """The parser of the command line; every option's help ends with its
+    default."""
     defaults = ExperimentConfig()
     fields = {f.name for f in dataclasses.fields(ExperimentConfig)}
     parser = argparse.ArgumentParser(
@@ -45,94 +64,94 @@ def build_parser():
         epilog=_catalogue(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--datasets", nargs="+", default=list(defaults.datasets)
-    )
-    parser.add_argument("--models", nargs="+", default=list(defaults.models))
-    parser.add_argument(
-        "--strategies", nargs="+", default=list(defaults.strategies)
-    )
-    parser.add_argument(
-        "--batch-sizes",
-        nargs="+",
-        type=int,
-        default=list(defaults.batch_sizes),
-    )
-    parser.add_argument(
-        "--seeds",
-        type=int,
-        default=defaults.seeds,
-        help="number of seeds (0..n-1)",
-    )
-    parser.add_argument("--rounds", type=int, default=defaults.rounds)
-    parser.add_argument("--n-start", type=int, default=defaults.n_start)
-    parser.add_argument("--test-size", type=float, default=defaults.test_size)
-    parser.add_argument(
+
+    def option(name, text, **kw):
+        if kw.get("action") == "store_true":
+            kw["default"], shown = False, "off"
+        else:
+            dest = name[2:].replace("-", "_")
+            kw.setdefault("default", getattr(defaults, dest, None))
+            shown = _shown(kw["default"])
+        parser.add_argument(name, help=f"{text} (default: {shown})", **kw)
+
+    listed = dict(nargs="+")
+    option("--datasets", "data set names or .npz/.csv paths", **listed)
+    option("--models", "model names", **listed)
+    option("--strategies", "strategy names", **listed)
+    option("--batch-sizes", "labels bought per round", type=int, **listed)
+    option("--seeds", "number of seeds (0..n-1)", type=int)
+    option("--rounds", "query rounds after the start set", type=int)
+    option("--n-start", "random start labels", type=int)
+    option("--test-size", "share of samples held out for testing", type=float)
+    option(
         "--label-column",
-        default=defaults.label_column,
-        help="label column (.csv) or array (.npz) of a data file",
+        "label column (.csv) or array (.npz) of a data file",
     )
-    parser.add_argument(
+    option(
         "--max-samples",
+        "cut larger data sets to this many samples (stratified)",
         type=int,
-        default=defaults.max_samples,
-        help="cut larger data sets to this many samples (stratified)",
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=defaults.workers,
-        help="processes running the runs (one thread each)",
-    )
-    parser.add_argument(
+    option("--workers", "processes running the runs (one thread each)",
+           type=int)  # fmt: skip
+    option(
         "--config",
-        help=(
-            "a JSON file of settings (keys: "
-            + ", ".join(sorted(fields - {"workers"}))
-            + "); options given on the command line override it"
-        ),
+        "a JSON file of settings (keys: "
+        + ", ".join(sorted(fields - {"workers"}))
+        + "); options given on the command line override it",
     )
-    parser.add_argument(
+    option(
         "--out",
+        "output folder; rerunning the same configuration resumes it",
         default="experiment_results",
-        help="output folder; rerunning with the same folder resumes",
     )
-    parser.add_argument(
-        "--quiet", action="store_true", help="no progress bar, no tables"
-    )
-    parser.add_argument(
-        "--report-only",
+    option(
+        "--extend",
+        "add this configuration's runs to an --out holding another one's",
         action="store_true",
-        help=(
-            "run nothing: report (tables, plots, --study-page) on the runs "
-            "of this configuration already in --out"
-        ),
     )
-    parser.add_argument(
+    option("--quiet", "no progress bar, no tables", action="store_true")
+    option(
+        "--report-only",
+        "run nothing: report (tables, plots, --study-page) on the runs "
+        "of this configuration already in --out",
+        action="store_true",
+    )
+    option(
         "--study-page",
+        "also write the study's results page (reStructuredText: mean "
+        "ranks per model family, 95%% intervals, compute) to PATH",
         metavar="PATH",
-        help=(
-            "also write the study's results page (reStructuredText: mean "
-            "ranks per model family, 95%% intervals, compute) to PATH"
-        ),
     )
     return parser
+
+
+def _config_file(parser, path):
+    """The settings of a ``--config`` file (a usage error if it is not a
+    JSON object of settings, naming the file and the line)."""
+    what = "a JSON object of settings"
+    try:
+        settings = json.loads(read_text(path, what))
+    except json.JSONDecodeError as exc:
+        parser.error(
+            f"--config {path!r}, line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg}; expected {what}."
+        )
+    except ValueError as exc:
+        parser.error(f"--config: {exc}")
+    if not isinstance(settings, dict):
+        parser.error(f"--config {path!r}: expected {what}.")
+    fields = {f.name for f in dataclasses.fields(ExperimentConfig)}
+    unknown = sorted(set(settings) - fields)
+    if unknown:
+        parser.error(f"--config {path!r}: unknown keys {unknown}")
+    return settings
 
 
 def _settings(parser, args, argv):
     """ExperimentConfig keywords: the config file, then the options that
     were given explicitly."""
-    settings = {}
-    if args.config:
-        try:
-            with open(args.config) as fh:
-                settings = json.load(fh)
-        except (OSError, ValueError) as exc:
-            parser.error(f"--config {args.config}: {exc}")
-        fields = {f.name for f in dataclasses.fields(ExperimentConfig)}
-        unknown = sorted(set(settings) - fields)
-        if unknown:
-            parser.error(f"--config {args.config}: unknown keys {unknown}")
+    settings = _config_file(parser, args.config) if args.config else {}
     given = {
         a.dest
         for a in parser._actions
@@ -147,39 +166,83 @@ def _settings(parser, args, argv):
     return settings
 
 
+def _say(message):
+    print(message, file=sys.stderr)
+
+
+def _show_warning(message, category, *args, **kw):
+    """The runner's warnings as one line each; others as Python shows
+    them."""
+    if issubclass(category, RunnerWarning):
+        _say(f"warning: {message}")
+    else:
+        _SHOW_WARNING(message, category, *args, **kw)
+
+
+_SHOW_WARNING = warnings.showwarning
+
+
+def _results(parser, args, config):
+    """Run (or check, with ``--report-only``) the experiment; the rows of
+    this configuration in ``--out``."""
+    try:
+        if args.report_only:
+            config.validate()
+            check_out_dir(args.out, exists=True)
+            path = os.path.join(args.out, RESULTS_FILE)
+            if not os.path.isfile(path):
+                raise ValueError(f"--report-only: {path!r} does not exist.")
+        else:
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                path = run_experiment(
+                    config,
+                    args.out,
+                    progress=not args.quiet,
+                    extend=args.extend,
+                    log=None if args.quiet else _say,
+                )
+        rows = read_results(path)
+    except OutputFolderError as exc:
+        parser.error(f"--out: {exc}")
+    except (ValueError, TypeError, ImportError) as exc:
+        parser.error(str(exc))
+    # Report only this configuration's runs (the folder may hold more).
+    wanted = {tuple(map(str, r)) for r in config.runs()}
+    key = ("dataset", "model", "strategy", "batch_size", "seed")
+    return path, [
+        r
+        for r in rows
+        if tuple(str(r[k]) for k in key) in wanted
+        and r["round"] <= config.rounds
+    ]
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     config = ExperimentConfig(**_settings(parser, args, argv))
     try:
-        if args.report_only:
-            config.validate()
-            path = os.path.join(args.out, RESULTS_FILE)
-            if not os.path.isfile(path):
-                raise ValueError(f"--report-only: {path!r} does not exist.")
-        else:
-            path = run_experiment(config, args.out, progress=not args.quiet)
-    except (ValueError, TypeError, ImportError) as exc:
-        parser.error(str(exc))
+        path, rows = _results(parser, args, config)
     except RuntimeError as exc:  # runs that failed; the others are saved
-        print(str(exc), file=sys.stderr)
+        _say(str(exc))
         return 1
-    rows = read_results(path)
-    # Report only this configuration's runs (the folder may hold more).
-    wanted = {tuple(map(str, r)) for r in config.runs()}
-    rows = [
-        r
-        for r in rows
-        if tuple(
-            str(r[k])
-            for k in ("dataset", "model", "strategy", "batch_size", "seed")
-        )
-        in wanted
-        and r["round"] <= config.rounds
-    ]
+    try:
+        written = _write_reports(parser, args, argv, config, rows)
+    except OSError as exc:
+        parser.error(f"cannot write {exc.filename!r}: {exc.strerror}")
+    if not args.quiet:
+        print("Written:\n" + "\n".join(f"  {p}" for p in [path, *written]))
+    return 0
+
+
+def _write_reports(parser, args, argv, config, rows):
+    """Write the summary, plots and study page of ``rows``; the files
+    written."""
     names, P, n_settings = penalty_matrix(rows)
-    curve_png = os.path.join(args.out, "learning_curves.png")
-    penalty_png = os.path.join(args.out, "penalty_matrix.png")
+    summary_md, curve_png, penalty_png = (
+        os.path.join(args.out, name) for name in REPORT_FILES
+    )
     summary = (
         "## Learning curves\n\n"
         + learning_curve_table(rows)
@@ -189,40 +252,44 @@ def main(argv=None):
         + penalty_table(names, P)
         + "\n"
     )
-    with open(os.path.join(args.out, "summary.md"), "w") as fh:
+    with open(summary_md, "w") as fh:
         fh.write(summary)
-    written = [path, os.path.join(args.out, "summary.md")]
+    written = [summary_md]
     if args.study_page:
-        argv = sys.argv[1:] if argv is None else argv
-        shown = [a for a in argv if a != "--report-only"]
-        command = " ".join([parser.prog, *shown])
-        figure = os.path.splitext(args.study_page)[0] + "_curves.png"
-        try:
-            plot_family_curves(rows, figure)
-            written.append(figure)
-        except ImportError as exc:
-            print(f"no study figure: {exc}", file=sys.stderr)
-            figure = None
-        with open(args.study_page, "w") as fh:
-            page = study_page(
-                rows,
-                command,
-                len(config.runs()),
-                config=config,
-                figure=None if figure is None else os.path.basename(figure),
-            )
-            fh.write(page)
-        written.append(args.study_page)
+        written += _study_page(parser, args, argv, config, rows)
     try:
         plot_learning_curves(rows, curve_png)
         plot_penalty_matrix(names, P, n_settings, penalty_png)
         written += [curve_png, penalty_png]
     except ImportError as exc:
-        print(f"no plots: {exc}", file=sys.stderr)
+        _say(f"no plots: {exc}")
     if not args.quiet:
         print(summary)
-        print("Written:\n" + "\n".join(f"  {p}" for p in written))
-    return 0
+    return written
+
+
+def _study_page(parser, args, argv, config, rows):
+    argv = sys.argv[1:] if argv is None else argv
+    shown = [a for a in argv if a != "--report-only"]
+    command = " ".join([parser.prog, *shown])
+    figure = os.path.splitext(args.study_page)[0] + "_curves.png"
+    written = []
+    try:
+        plot_family_curves(rows, figure)
+        written.append(figure)
+    except ImportError as exc:
+        _say(f"no study figure: {exc}")
+        figure = None
+    with open(args.study_page, "w") as fh:
+        page = study_page(
+            rows,
+            command,
+            len(config.runs()),
+            config=config,
+            figure=None if figure is None else os.path.basename(figure),
+        )
+        fh.write(page)
+    return [*written, args.study_page]
 
 
 if __name__ == "__main__":

@@ -3,13 +3,17 @@
 import csv
 import functools
 import importlib
+import io
+import math
 import os
+import zipfile
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
 from .._optional import import_optional
+from ._report import read_text
 
 # ------------------------------------------------------------------ data
 
@@ -133,21 +137,61 @@ def is_file_dataset(name):
 def load_file(path, label_column):
     """``(X, y)`` from a .npz (arrays ``X`` and ``label_column``) or a .csv
     (a header row; ``label_column`` names the label, the other columns must
-    be numeric)."""
+    be numbers).
+
+    Raises
+    ------
+    ValueError
+        Naming the file, and the line and column where there is one, and
+        what was expected.
+    """
     if not os.path.isfile(path):
-        raise ValueError(f"Data set file {path!r} does not exist.")
+        what = "is not a file" if os.path.exists(path) else "does not exist"
+        raise ValueError(f"Data set file {path!r} {what}.")
     if path.lower().endswith(".npz"):
-        with np.load(path, allow_pickle=False) as npz:
-            missing = {"X", label_column} - set(npz.files)
-            if missing:
+        return _load_npz(path, label_column)
+    return _load_csv(path, label_column)
+
+
+_NPZ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
+
+
+def _load_npz(path, label_column):
+    what = "a .npz file (numpy.savez's zip of .npy arrays)"
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except _NPZ_ERRORS as exc:
+        raise ValueError(f"{path!r} is not {what}: {exc}") from None
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path!r} holds one array (.npy); expected {what}.")
+    with npz:
+        missing = {"X", label_column} - set(npz.files)
+        if missing:
+            raise ValueError(
+                f"{path!r} lacks the array(s) {sorted(missing)}; it has "
+                f"{sorted(npz.files)} (set the label with --label-column)."
+            )
+        arrays = []
+        for name in ("X", label_column):
+            try:
+                arrays.append(npz[name])
+            except _NPZ_ERRORS as exc:
                 raise ValueError(
-                    f"{path!r} lacks the array(s) {sorted(missing)}; it has "
-                    f"{sorted(npz.files)} (set the label with "
-                    "--label-column)."
-                )
-            return np.asarray(npz["X"], dtype=float), npz[label_column]
-    with open(path, newline="") as fh:
-        reader = csv.reader(fh)
+                    f"{path!r}: cannot read the array {name!r} ({exc}); "
+                    "expected numbers or strings, saved without pickle."
+                ) from None
+    X, y = arrays
+    if X.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{path!r}: the array 'X' must hold numbers, got dtype {X.dtype}."
+        )
+    return X, y
+
+
+def _load_csv(path, label_column):
+    text = read_text(path, "a CSV file with a header row")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
         header = next(reader, None)
         if header is None:
             raise ValueError(f"{path!r} is empty.")
@@ -157,19 +201,55 @@ def load_file(path, label_column):
                 f"{path!r} has no label column {label_column!r}; its "
                 f"columns are {header} (set it with --label-column)."
             )
-        rows = [r for r in reader if r]
-    j = header.index(label_column)
-    y = np.array([r[j].strip() for r in rows])
-    try:
-        X = np.array(
-            [[float(v) for k, v in enumerate(r) if k != j] for r in rows]
-        )
-    except ValueError as exc:
+        if len(header) < 2:
+            raise ValueError(f"{path!r} has no feature columns.")
+        j = header.index(label_column)
+        X, y = [], []
+        for rec in reader:
+            if rec:  # blank lines are skipped
+                where = f"{path!r}, line {reader.line_num}"
+                y.append(_csv_label(rec, len(header), j, label_column, where))
+                X.append(_csv_features(rec, header, j, where))
+    except csv.Error as exc:
         raise ValueError(
-            f"{path!r}: every column but {label_column!r} must be numeric "
-            f"({exc})."
+            f"{path!r}, line {reader.line_num}: {exc}; expected a CSV file."
         ) from None
-    return X, y
+    if not y:
+        raise ValueError(f"{path!r} has a header but no data rows.")
+    return np.array(X, dtype=float), np.array(y)
+
+
+def _csv_label(rec, n_fields, j, label_column, where):
+    if len(rec) != n_fields:
+        raise ValueError(
+            f"{where}: expected {n_fields} fields (as the header has), got "
+            f"{len(rec)}."
+        )
+    label = rec[j].strip()
+    if not label:
+        raise ValueError(f"{where}: empty label in column {label_column!r}.")
+    return label
+
+
+def _csv_features(rec, header, j, where):
+    row = []
+    for k, value in enumerate(rec):
+        if k == j:
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(
+                f"{where}, column {header[k]!r}: expected a number, got "
+                f"{value!r}."
+            ) from None
+        if not math.isfinite(number):
+            raise ValueError(
+                f"{where}, column {header[k]!r}: expected a finite number, "
+                f"got {value!r}."
+            )
+        row.append(number)
+    return row
 
 
 def load_dataset(name, label_column="label"):
@@ -181,6 +261,12 @@ def load_dataset(name, label_column="label"):
     y : ndarray of shape (n_samples,), int in ``0..n_classes - 1``
     scale : bool
         Whether the runner standardises the features.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or a file that is not a data set (naming the
+        file, and the line where there is one).
     """
     if is_file_dataset(name):
         X, y = load_file(name, label_column)
@@ -191,11 +277,29 @@ def load_dataset(name, label_column="label"):
         scale = spec.scale
     else:
         raise ValueError(_unknown_dataset(name))
-    _, y = np.unique(np.asarray(y), return_inverse=True)
-    X = np.asarray(X, dtype=float).reshape(len(y), -1)
+    X, y = np.asarray(X), np.asarray(y)
+    _check_arrays(X, y, name)
+    _, y = np.unique(y, return_inverse=True)
+    X = X.astype(float).reshape(len(y), -1)
     if not np.isfinite(X).all():
         raise ValueError(f"Data set {name!r} has NaN or infinite features.")
     return X, y.astype(int), scale
+
+
+def _check_arrays(X, y, name):
+    """Raise unless ``y`` holds one label per row of ``X``."""
+    if y.ndim != 1:
+        raise ValueError(
+            f"Data set {name!r}: expected one label per sample (a 1-d "
+            f"array), got the shape {y.shape}."
+        )
+    if X.ndim < 1 or len(X) != len(y):
+        raise ValueError(
+            f"Data set {name!r} has {len(X) if X.ndim else 0} rows of "
+            f"features but {len(y)} labels."
+        )
+    if not len(y):
+        raise ValueError(f"Data set {name!r} has no samples.")
 
 
 def cap_samples(X, y, max_samples):

@@ -1,32 +1,197 @@
 """Learning curves and the pairwise penalty matrix of the BADGE paper."""
 
 import csv
+import io
+import math
 from collections import defaultdict
 
 import numpy as np
 
 from .._optional import import_optional
 
+#: Columns of ``results.csv``, one row per (data set, model, strategy,
+#: batch size, seed, round). Round 0 is the random start set; ``queried``
+#: lists the pool indices the round's query added (empty for round 0).
+COLUMNS = (
+    "dataset",
+    "model",
+    "strategy",
+    "batch_size",
+    "seed",
+    "round",
+    "n_labels",
+    "accuracy",
+    "fit_seconds",
+    "query_seconds",
+    "queried",
+)
+
+_RESULTS = "the runner's results.csv"
+
+
+def read_bytes(path):
+    """The content of a file (a ValueError naming it if unreadable)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise ValueError(f"Cannot read {path!r}: {exc.strerror}.") from None
+
+
+def read_text(path, what):
+    """The UTF-8 text of a file (a BOM dropped); ``what`` the file should
+    be, for the errors, which name the file and the line."""
+    return decode(read_bytes(path), path, what)
+
+
+def decode(content, path, what):
+    """``content`` (bytes of the file ``path``) as UTF-8 text."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = content.count(b"\n", 0, exc.start) + 1
+        raise ValueError(
+            f"{path!r}, line {line}: byte {content[exc.start]:#04x} is not "
+            f"UTF-8 text; expected {what}."
+        ) from None
+
+
+def parse_results(content, path):
+    """Check and type the rows of a ``results.csv``.
+
+    Parameters
+    ----------
+    content : bytes
+        The file's content.
+    path : str
+        The file, for the errors.
+
+    Returns
+    -------
+    rows : list of dict
+        The complete lines' rows, typed, with ``queried`` as a tuple of
+        ints and ``line``, the row's line in the file.
+    end : int
+        The length of those lines: anything after it is a last line torn
+        by an interrupted write.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, the line and what was expected there.
+    """
+    end = content.rfind(b"\n") + 1
+    text = decode(content[:end], path, _RESULTS)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = ",".join(COLUMNS)
+    try:
+        first = next(reader, None)
+        if first is None:  # no whole line; a torn header is cut off
+            if not header.encode().startswith(content.rstrip(b"\r")):
+                raise ValueError(f"{path!r}, line 1: {_header(content)}")
+            return [], 0
+        if tuple(first) != COLUMNS:
+            raise ValueError(f"{path!r}, line 1: {_header(','.join(first))}")
+        rows = [_typed(rec, reader.line_num, path) for rec in reader]
+    except csv.Error as exc:
+        raise ValueError(
+            f"{path!r}, line {reader.line_num}: {exc}; expected {_RESULTS}."
+        ) from None
+    return rows, end
+
+
+def _header(got):
+    got = got if isinstance(got, str) else got.decode("utf-8", "replace")
+    return f"expected the header {','.join(COLUMNS)}, got {got[:80]!r}."
+
+
+def _typed(rec, line, path):
+    """One row of ``results.csv``, typed (errors name file and line)."""
+    where = f"{path!r}, line {line}"
+    if len(rec) != len(COLUMNS):
+        raise ValueError(
+            f"{where}: expected {len(COLUMNS)} fields ({','.join(COLUMNS)}),"
+            f" got {len(rec)}."
+        )
+    row = dict(zip(COLUMNS, rec, strict=True))
+    for col in COLUMNS[:3]:
+        if not row[col]:
+            raise ValueError(f"{where}: {col!r}: expected a name, got ''.")
+    for col, low in (("batch_size", 1), ("seed", 0), ("round", 0)):
+        row[col] = _int(row[col], col, low, where)
+    row["n_labels"] = _int(row["n_labels"], "n_labels", 1, where)
+    row["accuracy"] = _real(row["accuracy"], "accuracy", 1, where)
+    row["fit_seconds"] = _real(row["fit_seconds"], "fit_seconds", None, where)
+    first = row["round"] == 0
+    seconds = row["query_seconds"]
+    if first != (seconds == ""):
+        raise ValueError(
+            f"{where}: 'query_seconds': expected "
+            + ("nothing in round 0" if first else "a number after round 0")
+            + f", got {seconds!r}."
+        )
+    row["query_seconds"] = (
+        float("nan") if first else _real(seconds, "query_seconds", None, where)
+    )
+    row["queried"] = _queried(row, where)
+    row["line"] = line
+    return row
+
+
+def _int(value, col, low, where):
+    try:
+        number = int(value)
+    except ValueError:
+        number = low - 1
+    if number < low:
+        raise ValueError(
+            f"{where}: {col!r}: expected an integer >= {low}, got {value!r}."
+        )
+    return number
+
+
+def _real(value, col, high, where):
+    """A float in [0, high] (``high=None``: in [0, inf))."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not 0 <= number <= (math.inf if high is None else high):
+        span = "[0, 1]" if high == 1 else ">= 0"
+        raise ValueError(
+            f"{where}: {col!r}: expected a number in {span}, got {value!r}."
+        )
+    return number
+
+
+def _queried(row, where):
+    """The pool indices of a row: ``batch_size`` of them after round 0."""
+    want = 0 if row["round"] == 0 else row["batch_size"]
+    picks = row["queried"].split()
+    bad = [p for p in picks if not (p.isascii() and p.isdigit())]
+    if bad or len(picks) != want:
+        got = f"{bad[0]!r}" if bad else f"{len(picks)}"
+        raise ValueError(
+            f"{where}: 'queried': expected {want} indices (ints >= 0) in "
+            f"round {row['round']}, got {got}."
+        )
+    return tuple(int(p) for p in picks)
+
 
 def read_results(path):
-    """Rows of ``results.csv`` with typed values (``queried`` dropped)."""
-    rows = []
-    with open(path, newline="") as fh:
-        for row in csv.DictReader(fh):
-            rows.append(
-                {
-                    "dataset": row["dataset"],
-                    "model": row["model"],
-                    "strategy": row["strategy"],
-                    "batch_size": int(row["batch_size"]),
-                    "seed": int(row["seed"]),
-                    "round": int(row["round"]),
-                    "n_labels": int(row["n_labels"]),
-                    "accuracy": float(row["accuracy"]),
-                    "fit_seconds": float(row["fit_seconds"]),
-                    "query_seconds": float(row["query_seconds"] or "nan"),
-                }
-            )
+    """Rows of ``results.csv`` with typed values (``queried`` dropped).
+
+    A last line torn by an interrupted write is left out.
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be read or is not the runner's, naming the
+        file and the line.
+    """
+    rows, _ = parse_results(read_bytes(path), path)
+    for row in rows:
+        del row["queried"], row["line"]
     return rows
 
 

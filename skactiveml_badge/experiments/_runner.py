@@ -1,7 +1,9 @@
 """The active-learning loop of the runner, with a resumable tidy CSV."""
 
+import contextlib
 import csv
 import dataclasses
+import errno
 import json
 import math
 import os
@@ -38,32 +40,37 @@ from ._registry import (
     check_dataset,
     load_dataset,
 )
+from ._report import COLUMNS, parse_results, read_bytes, read_text
 
-#: Columns of ``results.csv``, one row per (data set, model, strategy,
-#: batch size, seed, round). Round 0 is the random start set; ``queried``
-#: lists the pool indices the round's query added (empty for round 0).
-COLUMNS = (
-    "dataset",
-    "model",
-    "strategy",
-    "batch_size",
-    "seed",
-    "round",
-    "n_labels",
-    "accuracy",
-    "fit_seconds",
-    "query_seconds",
-    "queried",
-)
+try:
+    import fcntl
+except ImportError:  # Windows
+    import msvcrt
+
+    fcntl = None
 
 #: Columns that differ between two runs of the same configuration.
 TIMING_COLUMNS = ("fit_seconds", "query_seconds")
 
 RESULTS_FILE = "results.csv"
 CONFIG_FILE = "config.json"
+#: Held (locked, with the pid) by the run writing a folder.
+LOCK_FILE = ".lock"
+#: What the command line writes next to the results (a folder that holds
+#: any of them but no config.json is not the runner's).
+REPORT_FILES = ("summary.md", "learning_curves.png", "penalty_matrix.png")
 
 # Settings that must not change between a run and its resumption.
 _PROTOCOL = ("n_start", "test_size", "label_column", "max_samples")
+
+
+class OutputFolderError(ValueError):
+    """The output folder cannot take the run: not a folder, not writable,
+    in use by another run, or holding runs of another configuration."""
+
+
+class RunnerWarning(UserWarning):
+    """A warning of the runner about its output folder."""
 
 
 class Run(NamedTuple):
@@ -292,7 +299,9 @@ def _check_pool(y, n_start, rounds, batch_size, test_size, name=None):
     """Raise unless the pool/test split of ``y`` is possible and its pool
     holds ``n_start + rounds * batch_size`` labels."""
     label = "the data set" if name is None else repr(name)
-    n_pool = len(y) - math.ceil(float(test_size) * len(y))
+    n_pool = _pool_size(len(y), test_size)
+    if len(np.unique(y)) < 2:
+        raise ValueError(f"{label} has one class; it needs two or more.")
     if min(np.bincount(y)) < 2:
         raise ValueError(
             f"A class of {label} has fewer than 2 samples; the stratified "
@@ -312,7 +321,14 @@ def _check_pool(y, n_start, rounds, batch_size, test_size, name=None):
         )
 
 
-def run_experiment(config, out_dir, progress=True, _after_row=None):
+def _pool_size(n_samples, test_size):
+    """Pool samples of the stratified split (as ``train_test_split``)."""
+    return n_samples - math.ceil(float(test_size) * n_samples)
+
+
+def run_experiment(
+    config, out_dir, progress=True, extend=False, log=None, _after_row=None
+):
     """Run (or resume) an experiment, appending to ``out_dir/results.csv``.
 
     Each round's row is written (and flushed) as soon as it is finished.
@@ -322,50 +338,231 @@ def run_experiment(config, out_dir, progress=True, _after_row=None):
     so the rows equal those of an uninterrupted run (up to the timing
     columns).
 
+    One run at a time writes a folder: it holds the lock file
+    ``out_dir/.lock`` (with its pid) until it ends; a lock left by a run
+    that was killed is taken over with a :class:`RunnerWarning`. The
+    folder's files are checked before anything in it is changed.
+
     Parameters
     ----------
     config : ExperimentConfig
     out_dir : str or path
+        The output folder (made if needed).
     progress : bool, default=True
         Show a progress bar (on stderr).
+    extend : bool, default=False
+        Add the runs of ``config`` to a folder that holds the runs of
+        another configuration (of the same protocol: ``n_start``,
+        ``test_size``, ``label_column`` and ``max_samples``); without it
+        such a folder is refused.
+    log : callable or None, default=None
+        Called with a line saying what is resumed or extended.
 
     Returns
     -------
     path : str
         The results file.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad setting, or a file of the folder that is not the
+        runner's (naming the file, the line and what was expected).
+    OutputFolderError
+        If ``out_dir`` is not a writable folder, is used by another run,
+        or holds runs of another configuration (naming the settings).
     """
     check_bool(progress, "progress")
+    check_bool(extend, "extend")
+    if log is not None and not callable(log):
+        raise TypeError(f"`log` must be callable or None, got {log!r}.")
     config.validate()
+    out_dir = check_out_dir(out_dir)
     data = _load_data(config)
-    os.makedirs(out_dir, exist_ok=True)
-    _check_protocol(config, out_dir)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:
+        raise OutputFolderError(
+            f"Cannot make the folder {out_dir!r}: {exc.strerror}."
+        ) from None
+    lock = os.path.join(out_dir, LOCK_FILE)
+    fd = _acquire(lock)
+    try:
+        _run_locked(config, out_dir, data, extend, log, progress, _after_row)
+    finally:
+        _release(lock, fd)
+    return os.path.join(out_dir, RESULTS_FILE)
+
+
+def _run_locked(config, out_dir, data, extend, log, progress, after_row):
+    """The part of :func:`run_experiment` that holds the folder's lock."""
     path = os.path.join(out_dir, RESULTS_FILE)
-    done = _read_done(path)
-    todo = []
-    for run in config.runs():
-        rows = done.get(_key(*run), [])
-        if len(rows) < config.rounds + 1:
-            todo.append((run, rows))
+    content = read_bytes(path) if os.path.exists(path) else b""
+    rows, end = parse_results(content, path)
+    other = _check_config(out_dir, config, extend, bool(content))
+    done = _by_run(rows, path)
+    _check_queried(done, config, data, path)
+    runs = config.runs()
+    todo = [
+        (run, done.get(run, []))
+        for run in runs
+        if len(done.get(run, ())) < config.rounds + 1
+    ]
+    if log is not None and other:
+        log(f"adding to {out_dir!r}, which holds runs of another "
+            f"configuration ({', '.join(other)} differ)")  # fmt: skip
+    if log is not None and any(r in done for r in runs):
+        log(f"resuming {out_dir!r}: {len(runs) - len(todo)} of {len(runs)}"
+            " runs done")  # fmt: skip
     total = sum(config.rounds + 1 - len(rows) for _, rows in todo)
-    new_file = not os.path.exists(path) or os.path.getsize(path) == 0
     tqdm = import_optional("tqdm").tqdm
     with (
-        open(path, "a", newline="") as fh,
+        _results_file(path, end, config, out_dir, other) as fh,
         tqdm(
             total=total, disable=not progress, unit="round", file=sys.stderr
         ) as bar,
     ):
         writer = csv.writer(fh)
-        if new_file:
-            writer.writerow(COLUMNS)
-            fh.flush()
         for row in _all_rows(todo, data, config, bar):
             writer.writerow(row)
             fh.flush()
             bar.update()
-            if _after_row is not None:
-                _after_row(row)
-    return path
+            if after_row is not None:
+                after_row(row)
+
+
+@contextlib.contextmanager
+def _results_file(path, end, config, out_dir, other):
+    """``results.csv`` open for appending, after cutting a torn last line
+    (anything after ``end``) and writing the header and ``config.json``
+    where they are missing or ``other`` settings are added."""
+    try:
+        if os.path.exists(path) and os.path.getsize(path) > end:
+            with open(path, "rb+") as fh:
+                fh.truncate(end)
+        if other is None or other:
+            _write_config(config, out_dir)
+        fh = open(path, "a", newline="", encoding="utf-8")
+        if not end:
+            csv.writer(fh).writerow(COLUMNS)
+            fh.flush()
+    except OSError as exc:
+        raise OutputFolderError(
+            f"Cannot write {exc.filename or path!r}: {exc.strerror}."
+        ) from None
+    with fh:
+        yield fh
+
+
+def check_out_dir(out_dir, exists=False):
+    """``out_dir`` as a str, if it is a writable folder or can be made
+    one (``exists=True``: if it is an existing folder).
+
+    Raises
+    ------
+    TypeError
+        Unless ``out_dir`` is a str or a path.
+    OutputFolderError
+        Naming the folder and what is wrong with it.
+    """
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise TypeError(f"`out_dir` must be a str or path, got {out_dir!r}.")
+    out_dir = os.fspath(out_dir)
+    if not out_dir:
+        raise OutputFolderError("The output folder must be named, got ''.")
+    probe = os.path.abspath(out_dir)
+    while not os.path.exists(probe):  # the first part that exists
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        what = "a file" if os.path.isfile(probe) else "not a folder"
+        part = probe != os.path.abspath(out_dir)
+        raise OutputFolderError(
+            f"{out_dir!r} is not a folder: "
+            + (f"its part {probe!r} is {what}." if part else f"it is {what}.")
+        )
+    if exists and probe != os.path.abspath(out_dir):
+        raise OutputFolderError(f"{out_dir!r} does not exist.")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputFolderError(
+            f"{out_dir!r} cannot be written: {probe!r} is not writable."
+        )
+    return out_dir
+
+
+# -------------------------------------------------- one run in a folder
+
+
+def _acquire(path):
+    """Lock the file ``path`` (made if needed) for this process and write
+    its pid there; the descriptor, for :func:`_release`."""
+    folder = os.path.dirname(path)
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputFolderError(
+                f"Cannot make the lock file {path!r}: {exc.strerror}."
+            ) from None
+        if not _try_lock(fd, path):
+            holder = _read_pid(fd) or "unknown"
+            os.close(fd)
+            raise OutputFolderError(
+                f"{folder!r} is in use by another run (pid {holder}, lock "
+                f"file {path!r}); wait for it to end or use another folder."
+            )
+        with contextlib.suppress(OSError):
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                break
+        os.close(fd)  # its holder removed it as we opened it: again
+    stale = _read_pid(fd)
+    if stale is not None:
+        warnings.warn(
+            f"{path!r} was left by pid {stale}, which ended without "
+            "releasing it (killed?); taking the folder over.",
+            RunnerWarning,
+            stacklevel=3,
+        )
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def _try_lock(fd, path):
+    """Whether this process got the lock on ``fd`` (the system drops it
+    when the process ends, however it ends)."""
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:  # a byte past the pid: the pid stays readable
+            os.lseek(fd, 1 << 20, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EDEADLK):
+            return False
+        warnings.warn(
+            f"Cannot lock {path!r} ({exc.strerror}): a second run on this "
+            "folder would not be stopped.",
+            RunnerWarning,
+            stacklevel=4,
+        )
+    return True
+
+
+def _read_pid(fd):
+    os.lseek(fd, 0, os.SEEK_SET)
+    text = os.read(fd, 32).decode("ascii", "replace").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _release(path, fd):
+    if fcntl is not None:  # still locked: no other run holds it
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+    os.close(fd)
+    if fcntl is None:  # Windows removes no open file
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _all_rows(todo, data, config, bar):
@@ -375,7 +572,7 @@ def _all_rows(todo, data, config, bar):
     runs in progress)."""
     if config.workers == 1:
         for run, rows in todo:
-            bar.set_description("/".join(str(v) for v in run))
+            bar.set_description(_name(run))
             yield from _csv_rows(run, rows, data[run.dataset], config)
         return
     import concurrent.futures as cf
@@ -397,7 +594,7 @@ def _all_rows(todo, data, config, bar):
                 run, rows, error = fut.result()
                 yield from rows
                 if error:
-                    failed.append(f"{'/'.join(map(str, run))}: {error}")
+                    failed.append(f"{_name(run)}: {error}")
         finally:
             for fut in futures:
                 fut.cancel()
@@ -451,58 +648,167 @@ def _key(dataset, model, strategy, batch_size, seed):
     )
 
 
-def _check_protocol(config, out_dir):
-    cfg_path = os.path.join(out_dir, CONFIG_FILE)
-    protocol = {k: getattr(config, k) for k in _PROTOCOL}
-    if os.path.exists(cfg_path):
-        with open(cfg_path) as fh:
-            old = json.load(fh).get("protocol", {})
-        changed = [k for k in _PROTOCOL if old.get(k) != protocol[k]]
-        if changed:
-            raise ValueError(
-                f"{out_dir!r} holds results made with other "
-                + ", ".join(f"{k}={old.get(k)!r}" for k in changed)
-                + "; use another output folder."
-            )
-    with open(cfg_path, "w") as fh:
-        json.dump(
-            {
-                "protocol": protocol,
-                "last_run": dataclasses.asdict(config),
-            },
-            fh,
-            indent=2,
-            default=list,
+_CONFIG = "the runner's config.json (a JSON object with 'protocol' and "
+_CONFIG += "'last_run' objects)"
+
+
+def _read_config(path):
+    """The checked content of a ``config.json``."""
+    text = read_text(path, _CONFIG)
+    try:
+        saved = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{path!r}, line {exc.lineno}, column {exc.colno}: not JSON "
+            f"({exc.msg}); expected {_CONFIG}."
+        ) from None
+    parts = ("protocol", "last_run")
+    if not isinstance(saved, dict) or not all(
+        isinstance(saved.get(k), dict) for k in parts
+    ):
+        raise ValueError(f"{path!r}: expected {_CONFIG}.")
+    missing = [k for k in _PROTOCOL if k not in saved["protocol"]]
+    if missing:
+        raise ValueError(
+            f"{path!r}: 'protocol' lacks {missing}; expected the keys "
+            f"{list(_PROTOCOL)}."
         )
+    return saved
 
 
-def _read_done(path):
-    """Rows already written, by run, sorted by round (a torn last line from
-    an interrupted write is cut off)."""
+def _check_config(out_dir, config, extend, has_results):
+    """The settings in which ``config`` differs from the one that wrote
+    ``out_dir`` (None: a new folder); raise if they are of the protocol,
+    or unless ``extend``."""
+    path = os.path.join(out_dir, CONFIG_FILE)
     if not os.path.exists(path):
-        return {}
-    with open(path, "rb+") as fh:
-        content = fh.read()
-        if content and not content.endswith(b"\n"):
-            fh.truncate(content.rfind(b"\n") + 1)
-    done = {}
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        if (
-            reader.fieldnames is not None
-            and tuple(reader.fieldnames) != COLUMNS
-        ):
-            raise ValueError(
-                f"{path!r} does not have the runner's columns {COLUMNS}."
+        theirs = [RESULTS_FILE] if has_results else []
+        theirs += [
+            f for f in REPORT_FILES if os.path.exists(os.path.join(out_dir, f))
+        ]
+        if theirs:
+            raise OutputFolderError(
+                f"{out_dir!r} holds {', '.join(theirs)} but no {CONFIG_FILE}:"
+                " not a folder of this runner (or its config.json was "
+                "removed); use another folder."
             )
-        for row in reader:
-            key = _key(*(row[c] for c in COLUMNS[:5]))
-            done.setdefault(key, []).append(row)
-    for key, rows in done.items():
-        rows.sort(key=lambda r: int(r["round"]))
-        if [int(r["round"]) for r in rows] != list(range(len(rows))):
-            raise ValueError(f"{path!r} has gaps in the rounds of {key}.")
+        return None
+    saved = _read_config(path)
+    old, new = saved["protocol"], _jsonable(_protocol(config))
+    changed = [k for k in _PROTOCOL if old[k] != new[k]]
+    if changed:
+        raise OutputFolderError(
+            f"{out_dir!r} holds results made with other "
+            + ", ".join(f"{k}={old[k]!r}" for k in changed)
+            + "; use another output folder."
+        )
+    old, new = saved["last_run"], _jsonable(dataclasses.asdict(config))
+    defaults = _jsonable(dataclasses.asdict(ExperimentConfig()))
+    other = [
+        k
+        for k in new
+        if k != "workers"
+        and _same_runs(k, old.get(k, defaults[k])) != _same_runs(k, new[k])
+    ]
+    if other and not extend:
+        raise OutputFolderError(
+            f"{out_dir!r} holds the runs of another configuration ("
+            + "; ".join(
+                f"{k}: {_short(old.get(k, defaults[k]))} there, "
+                f"{_short(new[k])} here"
+                for k in other
+            )
+            + "); use another output folder (--out), rerun that "
+            "configuration to resume it, or add these runs to it "
+            "(extend=True, --extend)."
+        )
+    return other
+
+
+def _protocol(config):
+    return {k: getattr(config, k) for k in _PROTOCOL}
+
+
+def _jsonable(value):
+    """``value`` as it reads back from JSON."""
+    return json.loads(json.dumps(value, default=_to_json))
+
+
+def _to_json(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return list(value)
+
+
+def _same_runs(key, value):
+    """A setting compared by the runs it gives (``seeds=3`` is 0, 1, 2)."""
+    if key == "seeds" and isinstance(value, int):
+        return list(range(value))
+    return value
+
+
+def _short(value, width=60):
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _write_config(config, out_dir):
+    """Write ``config.json`` whole or not at all (a file moved in)."""
+    path = os.path.join(out_dir, CONFIG_FILE)
+    settings = {
+        "protocol": _protocol(config),
+        "last_run": dataclasses.asdict(config),
+    }
+    with open(path + ".tmp", "w") as fh:
+        json.dump(settings, fh, indent=2, default=_to_json)
+    os.replace(path + ".tmp", path)
+
+
+def _by_run(rows, path):
+    """The rows of ``results.csv`` by run, sorted by round; raise if a run
+    has a round twice or lacks one."""
+    done = {}
+    for row in rows:
+        done.setdefault(_key(*(row[c] for c in COLUMNS[:5])), []).append(row)
+    for run, rows in done.items():
+        lines = {}
+        for row in rows:
+            first = lines.setdefault(row["round"], row["line"])
+            if first != row["line"]:
+                raise ValueError(
+                    f"{path!r}, line {row['line']}: round {row['round']} of "
+                    f"{_name(run)} again (first on line {first}); was the "
+                    "folder written by two runs at once?"
+                )
+        missing = sorted(set(range(max(lines) + 1)) - set(lines))
+        if missing:
+            raise ValueError(
+                f"{path!r}: {_name(run)} has rounds up to {max(lines)}, but "
+                f"round {missing[0]} is missing."
+            )
+        rows.sort(key=lambda r: r["round"])
     return done
+
+
+def _check_queried(done, config, data, path):
+    """Raise unless the runs of ``config`` bought samples of their pools
+    (a sample bought twice is let pass: the study's BatchBALD rows hold
+    some)."""
+    for run in config.runs():
+        y = data[run.dataset][1]
+        n_pool = _pool_size(len(y), config.test_size)
+        for row in done.get(run, ()):
+            bad = [i for i in row["queried"] if i >= n_pool]
+            if bad:
+                raise ValueError(
+                    f"{path!r}, line {row['line']}: queried index {bad[0]} "
+                    f"is out of range for the pool of {run.dataset!r} "
+                    f"(0..{n_pool - 1})."
+                )
+
+
+def _name(run):
+    return "/".join(map(str, run))
 
 
 def split_pool(X, y, scale, seed, test_size, n_start):
@@ -613,7 +919,7 @@ def run_rounds(
     n_classes = int(y.max()) + 1
     labels = np.full(len(y_pool), MISSING_LABEL)
     labels[start] = y_pool[start]
-    replay = [np.asarray(picks, dtype=int) for picks in replay]
+    replay = _check_replay(replay, len(y_pool))
     first = 1 if strategy.stateful and len(replay) > 1 else len(replay)
     for picks in replay[1:first]:  # labels bought in the rounds not rerun
         labels[picks] = y_pool[picks]
@@ -650,6 +956,25 @@ def run_rounds(
         yield RoundResult(
             r, n_labels, accuracy, fit_seconds, query_seconds, queried
         )
+
+
+def _check_replay(replay, n_pool):
+    """``replay`` as int arrays of pool indices."""
+    out = []
+    for r, picks in enumerate(replay):
+        picks = np.asarray(picks)
+        if picks.ndim != 1 or (picks.size and picks.dtype.kind not in "iu"):
+            raise TypeError(
+                f"`replay[{r}]` must be a 1-d array of ints, got {picks!r}."
+            )
+        bad = picks[(picks < 0) | (picks >= n_pool)]
+        if bad.size:
+            raise ValueError(
+                f"`replay[{r}]` must hold pool indices in 0..{n_pool - 1}, "
+                f"got {bad[0]}."
+            )
+        out.append(picks.astype(int))
+    return out
 
 
 def _spec(value, registry, record, kind):
@@ -701,7 +1026,7 @@ def _query(qs, takes_clf, X, y, clf, batch_size):
 def _csv_rows(run, rows, data, config):
     """The CSV rows of ``run`` after its recorded ``rows``."""
     X, y, scale = data
-    replay = [np.array(r["queried"].split(), dtype=int) for r in rows]
+    replay = [np.array(r["queried"], dtype=int) for r in rows]
     loop = run_rounds(
         X,
         y,
@@ -727,7 +1052,7 @@ def _csv_rows(run, rows, data, config):
                 " ".join(str(i) for i in res.queried),
             ]
     except RuntimeError as exc:
-        raise RuntimeError(f"{'/'.join(map(str, run))}: {exc}") from exc
+        raise RuntimeError(f"{_name(run)}: {exc}") from exc
 
 
 def _seed(seed, round_):
