@@ -8,6 +8,7 @@ from ._badge import _fitted_model
 from ._base import EmbeddingPoolStrategy, check_pool_and_batch
 from ._validation import Dtype, Int, Real, validate_params
 from .selection import bait
+from .selection._bait import MAX_CLASSES, check_class_count, n_steps
 
 
 class Bait(EmbeddingPoolStrategy):
@@ -24,9 +25,11 @@ class Bait(EmbeddingPoolStrategy):
 
     Both passes use Woodbury updates on the Kronecker factors: a step
     costs ``O(n (D C^2 + C^3) + d^2 C)`` for ``n`` candidates, ``C``
-    classes, ``D`` features and ``d = (C - 1) D``, and memory
-    ``O(n C^2 + d^2)``; the authors' code costs ``O(n C d^2)`` per step
-    and holds an ``n x C x C D`` tensor on a GPU.
+    classes, ``D`` features (after ``max_dim``) and ``d = (C - 1) D``, and
+    memory ``O(n C^2 + d^2)``; the authors' code costs ``O(n C d^2)`` per
+    step and holds an ``n x C x C D`` tensor on a GPU. The ``C^3`` terms
+    make many classes slow (see Notes), so more than ``max_classes``
+    classes are refused.
 
     Parameters
     ----------
@@ -55,10 +58,17 @@ class Bait(EmbeddingPoolStrategy):
         float64 at 2048) and ``n x C x C D`` is never needed. ``None``: no
         cap. The Fisher's all-ones class direction is always dropped,
         which loses nothing (the trace there is zero).
+    max_classes : int or None, default=200
+        A model with more classes raises a ``ValueError`` before the pool
+        is embedded, naming the class count and the estimated cost; use
+        fewer classes, :class:`~skactiveml_badge.Badge` (linear in ``C``),
+        or ``None`` to lift the cap.
     dtype : {np.float64, np.float32}, default=np.float64
         Precision of the Fisher matrices. The rank-C downdates accumulate
         round-off over ``2 * batch_size`` steps; float32 is faster on GPUs
-        but may change near-tied picks.
+        but may change near-tied picks. Embeddings whose Fisher matrices
+        or traces overflow in ``dtype`` (e.g. unscaled features of 1e200,
+        or 1e20 in float32) raise a ``ValueError`` that says so.
     embedding_layer, include_bias, dl_batch_size, leaf_dim, \
 embedding_source
         As for :class:`~skactiveml_badge.Badge`.
@@ -70,9 +80,34 @@ embedding_source
     -----
     Weights, as in the authors' code: the labeled samples' mean Fisher
     enters ``A`` with weight ``n_L / (n_L + k)`` and every pick's Fisher
-    with weight ``k / (n_L + k)`` for a batch of ``k``. ``F`` is the mean
-    over all samples of ``X`` (labeled or not) and, when candidates are
-    given as samples, those too.
+    with weight ``k / (n_L + k)`` for a batch of ``k``.
+
+    ``F`` is the mean Fisher over all samples of ``X`` (labeled or not),
+    whatever form the candidates take: candidates given as samples are
+    only picked, they do not enter ``F``. So ``candidates=None``, the
+    indices of the unlabeled samples and ``X[unlabeled]`` give the same
+    picks and utilities. (``select_batch``: ``F`` is the mean over
+    ``labeled_x`` and ``unlabeled_x``.)
+
+    Cost of a query of ``k`` samples: ``ceil(oversample k)`` forward and
+    ``ceil(oversample k) - k`` backward steps of
+    ``O(n (D C^2 + C^3) + d^2 C)`` each, after a setup of
+    ``O((n_X + n) (d^2 + C^3) + d^3)`` for ``n_X`` samples in ``X``
+    (``F``, ``A^-1`` and every candidate's ``C x C`` forms: about three
+    steps' worth). ``max_dim`` bounds ``d`` but not
+    ``C``: with many classes the ``n C^3`` terms dominate. Measured for
+    ``k = 1`` (3 steps), ``D = 64``, the default ``max_dim`` and one BLAS
+    thread, one run each on a shared 2-core machine:
+
+    ============  ======  ======  ======  =======  ==============
+    candidates    C = 50  100     200     400      1000
+    ============  ======  ======  ======  =======  ==============
+    60            3.1 s   2.5 s   3.8 s   9.1 s    80 s
+    1,000         5.2 s   7.9 s   26 s    129 s    ~30 min (est.)
+    ============  ======  ======  ======  =======  ==============
+
+    Hence the default ``max_classes=200``. The steps grow linearly in
+    ``n``, their number in ``k``.
 
     The utilities: row ``k`` holds every candidate's trace reduction at
     the forward step that chose pick ``k`` (whose argmax it is); the picks
@@ -112,6 +147,7 @@ embedding_source
         lamb=1.0,
         oversample=2.0,
         max_dim=2048,
+        max_classes=MAX_CLASSES,
         dtype=np.float64,
         embedding_layer=None,
         include_bias=False,
@@ -129,13 +165,15 @@ embedding_source
             is_labeled(y, missing_label=self.missing_label_)
         )
         if mapping is None:
-            # Candidates given as samples join the pool of F.
+            # Candidates given as samples are only picked: F stays the
+            # mean over X, as for index candidates.
             rows = np.concatenate([X, X_cand])
             cand_rows = X.shape[0] + np.arange(X_cand.shape[0])
+            pool = np.arange(X.shape[0])
         else:
-            rows, cand_rows = X, np.asarray(mapping)
+            rows, cand_rows, pool = X, np.asarray(mapping), None
         return self._select(
-            clf, rows, cand_rows, labeled, batch_size, return_util
+            clf, rows, cand_rows, labeled, batch_size, return_util, pool
         )
 
     def select_batch(
@@ -195,6 +233,7 @@ embedding_source
         "lamb": Real(),
         "oversample": Real(min_value=1),
         "max_dim": Int(none=True),
+        "max_classes": Int(none=True),
         "dtype": Dtype(),
     }
 
@@ -202,7 +241,15 @@ embedding_source
         self._check_embedding_params()
         validate_params(self, self._parameter_constraints)
 
-    def _select(self, clf, rows, cand_rows, labeled, n_picks, return_util):
+    def _select(
+        self, clf, rows, cand_rows, labeled, n_picks, return_util, pool=None
+    ):
+        classes = getattr(clf, "classes_", None)
+        if classes is not None:  # refuse too many classes before embedding
+            steps = n_steps(n_picks, len(cand_rows), self.oversample)
+            check_class_count(
+                len(classes), self.max_classes, len(cand_rows), sum(steps)
+            )
         proba, h = self._embed(clf, rows, self.backend != "numpy")
         return bait(
             proba,
@@ -210,9 +257,11 @@ embedding_source
             n_picks,
             cand_rows,
             labeled,
+            pool=pool,
             lamb=self.lamb,
             oversample=self.oversample,
             max_dim=self.max_dim,
+            max_classes=self.max_classes,
             dtype=self.dtype,
             backend=self.backend,
             random_state=self.random_state_,

@@ -4,6 +4,8 @@ scikit-activeml's own template tests are not shipped in its wheel; this
 mixin covers the same contract. A subclass sets ``strategy_class`` and
 ``default_params`` and must define ``test_param_<name>`` for every
 constructor parameter (enforced by ``test_every_param_has_a_test``).
+``test_template_suite.py`` runs the template's checks themselves, on its
+data, for Badge and Bait.
 """
 
 import inspect

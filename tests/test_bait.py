@@ -8,6 +8,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 from skactiveml_badge import Bait
 from skactiveml_badge.selection import bait
+from skactiveml_badge.selection._arrays import NumpyOps
 from skactiveml_badge.selection._bait import class_basis, reduce_dimension
 
 from ._conformance import QueryStrategyContract, make_pool
@@ -137,6 +138,37 @@ def test_sparse_and_large_embeddings_are_projected():
     c = bait(proba, hs, 4, max_dim=10, random_state=0)[0]
     d = bait(proba, hs, 4, max_dim=10, random_state=0)[0]
     np.testing.assert_array_equal(c, d)
+    # With a pool, F and the projection are over the pool's rows only.
+    pool = np.arange(30)
+    P = reduce_dimension(hs[pool], 3, 10, 0)
+    e, ue = bait(
+        proba,
+        hs,
+        4,
+        pool=pool,
+        max_dim=10,
+        random_state=0,
+        return_utilities=True,
+    )
+    f, uf = bait(
+        proba, hs @ P, 4, pool=pool, max_dim=None, return_utilities=True
+    )
+    np.testing.assert_array_equal(e, f)
+    np.testing.assert_allclose(ue, uf, rtol=1e-9)
+    dense = bait(
+        proba, hs.toarray(), 4, pool=pool, max_dim=2, return_utilities=True
+    )
+    P = reduce_dimension(hs.toarray()[pool], 3, 2, None, NumpyOps(np.float64))
+    g = bait(
+        proba,
+        hs.toarray() @ P,
+        4,
+        pool=pool,
+        max_dim=None,
+        return_utilities=True,
+    )
+    np.testing.assert_array_equal(dense[0], g[0])
+    np.testing.assert_allclose(dense[1], g[1], rtol=1e-9)
 
 
 def test_one_class_gives_distinct_random_picks():
@@ -162,6 +194,11 @@ def test_one_class_gives_distinct_random_picks():
         (dict(candidates=[0, 99]), ValueError, "candidates"),
         (dict(labeled=[0.5]), TypeError, "labeled"),
         (dict(n_picks=40), ValueError, "n_picks"),
+        (dict(max_classes=0), ValueError, "max_classes"),
+        (dict(max_classes=2.0), TypeError, "max_classes"),
+        (dict(max_classes=3), ValueError, "max_classes=3"),
+        (dict(pool=[]), ValueError, "pool"),
+        (dict(pool=[1, 1]), ValueError, "pool"),
     ],
 )
 def test_kernel_rejects_bad_input(kwargs, exc, match):
@@ -177,6 +214,152 @@ def test_kernel_rejects_bad_shapes():
         bait(proba[:, 0], h, 3)
     with pytest.raises(ValueError, match="h"):
         bait(proba, h[:-1], 3)
+    with pytest.raises(ValueError, match="h"):
+        bait(proba, sp.csr_matrix(h[:-1]), 3)
+
+
+@pytest.mark.parametrize("n, C, D", [(9, 4, 3), (50, 2, 5), (30, 7, 1)])
+def test_mean_fisher_equals_the_explicit_sum(n, C, D, monkeypatch):
+    """The blockwise F (O(n d^2)) equals Y^T Y over the explicit factors
+    V_x, also when the rows come in chunks of one."""
+    from skactiveml_badge.selection import _bait as kernel
+
+    ops = NumpyOps(np.float64)
+    proba, h = _problem(n, n=n, C=C, D=D)
+    L = kernel.fisher_factors(proba, ops)
+    Y = np.einsum("nac,ni->ncai", L, h).reshape(n * C, -1)
+    ref = Y.T @ Y / n
+    np.testing.assert_allclose(kernel.mean_fisher(L, h, ops), ref, atol=1e-14)
+    monkeypatch.setattr(kernel, "_CHUNK_ELEMENTS", 1)
+    got = kernel.mean_fisher(L, h, ops)
+    np.testing.assert_allclose(got, ref, atol=1e-14)
+    np.testing.assert_array_equal(got, got.T)
+
+
+def test_chunked_rows_give_the_same_batch(monkeypatch):
+    """Chunks of a few rows (forward and backward passes) change nothing."""
+    from skactiveml_badge.selection import _bait as kernel
+
+    proba, h = _problem(3, n=40, C=4, D=3)
+    args = dict(labeled=np.arange(4), lamb=0.1, return_utilities=True)
+    ref = bait(proba, h, 5, oversample=3.0, **args)
+    monkeypatch.setattr(kernel, "_CHUNK_ELEMENTS", 40)  # 2 rows of 4 x 4
+    got = bait(proba, h, 5, oversample=3.0, **args)
+    np.testing.assert_array_equal(got[0], ref[0])
+    np.testing.assert_allclose(got[1], ref[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "scale, dtype, what",
+    [
+        (1e200, np.float64, "Fisher matrices"),
+        (1e200, np.float32, "embeddings"),
+        (1e20, np.float32, "Fisher matrices"),
+    ],
+)
+def test_overflowing_embeddings_raise_with_advice(scale, dtype, what, rng):
+    """Issue 14 item 1: features scaled by 1e200 gave numpy's "high <= 0"
+    (every trace NaN); now a ValueError says that the embeddings overflow
+    in the dtype, and what to do."""
+    proba, _, h = random_factors(rng, 40, 3, 4)
+    name = np.dtype(dtype).name
+    match = f"Non-finite {what} in BAIT: the embeddings overflow in {name}"
+    with pytest.raises(ValueError, match=match) as info:
+        bait(proba, h * scale, 3, dtype=dtype)
+    assert "scale the features" in str(info.value)
+    assert ("dtype=np.float64" in str(info.value)) == (name == "float32")
+    X = np.arange(40, dtype=float)[:, None]
+    clf = LookupClassifier(proba, h * scale, classes=np.arange(3))
+    qs = Bait(clf_embedding_flag_name="return_embeddings", dtype=dtype)
+    with pytest.raises(ValueError, match=match):
+        qs.query(X, np.full(40, np.nan), clf.fit(X, None), False)
+
+
+def test_nan_inputs_are_not_called_overflow():
+    proba, h = _problem(0)
+    h[3, 1] = np.nan
+    with pytest.raises(ValueError, match="`h` contains NaN"):
+        bait(proba, h, 2)
+    with pytest.raises(ValueError, match="`h` contains NaN"):
+        bait(proba, sp.csr_matrix(h), 2, max_dim=None)
+    proba[2, 0] = np.inf
+    with pytest.raises(ValueError, match="`proba` contains NaN"):
+        bait(proba, h, 2)
+
+
+def test_overflowing_labeled_rows_outside_the_pool_raise():
+    """Labeled rows outside ``pool`` overflow A, not F: caught at A^-1."""
+    proba, h = _problem(2)
+    h[:2] *= 1e200
+    with pytest.raises(ValueError, match="Non-finite inverse Fisher"):
+        bait(proba, h, 2, labeled=[0, 1], pool=np.arange(2, len(h)))
+
+
+def test_overflow_is_reported_before_a_pick(monkeypatch):
+    """Fisher quadratic forms, reductions and increases are checked too
+    (each stage made to overflow on its own)."""
+    from skactiveml_badge.selection import _bait as kernel
+
+    proba, h = _problem(1)
+    for name in ("quadratic_forms", "add_reductions", "remove_increases"):
+        with monkeypatch.context() as m:
+            if name == "quadratic_forms":
+                m.setattr(
+                    kernel,
+                    name,
+                    lambda L, h, M, ops: np.full(
+                        (len(L), L.shape[2], L.shape[2]), np.inf
+                    ),
+                )
+            else:
+                m.setattr(
+                    kernel.BaitState,
+                    name,
+                    lambda self, *a: np.full(self.G.shape[0], np.nan),
+                )
+            with pytest.raises(ValueError, match="overflow in float64"):
+                bait(proba, h, 2, oversample=2.0)
+
+
+def test_too_many_classes_are_refused_before_any_work(monkeypatch):
+    """Issue 14 item 4: 1,000 classes made one pick take minutes (the
+    steps cost n C^3); above ``max_classes`` the kernel raises at once,
+    naming the class count, the cost and what to do."""
+    from skactiveml_badge.selection import _bait as kernel
+
+    rng = np.random.RandomState(0)
+    proba = rng.dirichlet(np.ones(201), 60)
+    h = rng.rand(60, 3)
+    converted = []
+    with monkeypatch.context() as m:
+        m.setattr(kernel, "as_factors", lambda *a, **k: converted.append(1))
+        with pytest.raises(ValueError) as info:
+            bait(proba, h, 1)
+    assert not converted
+    msg = str(info.value)
+    assert "Bait with 201 classes exceeds `max_classes=200`" in msg
+    # 2 forward steps and 1 backward step, 60 * 201^3 each.
+    assert "each of the 3 greedy steps" in msg and "4.9e+08" in msg
+    assert "fewer classes" in msg and "Badge" in msg
+    assert "max_classes=None" in msg
+    a = bait(proba[:10], h[:10], 1, max_classes=None)[0]
+    b = bait(proba[:10], h[:10], 1, max_classes=201)[0]
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="max_classes=200"):
+        bait(proba[:10], h[:10], 1, max_classes=200)
+
+
+@pytest.mark.parametrize(
+    "n, C, steps, duration",
+    [(60, 201, 3, "1 s"), (600, 1000, 3, "18 min"), (10_000, 1000, 3, "5 h")],
+)
+def test_class_count_error_estimates_the_time(n, C, steps, duration):
+    from skactiveml_badge.selection._bait import check_class_count
+
+    check_class_count(C, None, n, steps)
+    check_class_count(C, C, n, steps)
+    with pytest.raises(ValueError, match=f"about {duration} on one CPU"):
+        check_class_count(C, 200, n, steps)
 
 
 def test_query_uses_all_of_X_for_F_and_the_labeled_for_A(rng):
@@ -198,12 +381,30 @@ def test_query_uses_all_of_X_for_F_and_the_labeled_for_A(rng):
     assert np.isnan(np.delete(util, cand, axis=1)).all()
 
 
-def test_sample_candidates_join_the_pool_of_F(rng):
+def _first_step_reductions(proba, h, cand, pool, lamb=1.0, k=1):
+    """tr(A^-1 F) - tr((A + w I_x)^-1 F) for every candidate, with no
+    labels (w = 1), from explicit C*D x C*D matrices, F over ``pool``."""
+    fisher = np.stack(
+        [
+            np.kron(np.diag(p) - np.outer(p, p), np.outer(x, x))
+            for p, x in zip(proba, h, strict=True)
+        ]
+    )
+    F = fisher[pool].mean(0)
+    A = lamb * np.eye(F.shape[0])
+    base = np.trace(np.linalg.solve(A, F))
+    return np.array(
+        [base - np.trace(np.linalg.solve(A + fisher[r], F)) for r in cand]
+    )
+
+
+def test_sample_candidates_are_picked_but_do_not_enter_F(rng):
+    """Candidates given as samples that are not in X: F is the mean over X
+    alone (the kernel's ``pool``), checked against explicit traces."""
     proba, _, h = random_factors(rng, 30, 3, 4)
     X = np.arange(30, dtype=float)[:, None]
     clf = LookupClassifier(proba, h, classes=np.arange(3)).fit(X, None)
     y = np.full(20, np.nan)
-    y[:4] = [0, 1, 2, 0]
     qs = Bait(clf_embedding_flag_name="return_embeddings")
     idx, util = qs.query(
         X[:20],
@@ -214,11 +415,51 @@ def test_sample_candidates_join_the_pool_of_F(rng):
         batch_size=2,
         return_utilities=True,
     )
-    ref_idx, ref_util = bait_brute_force(
-        proba, h, 2, np.arange(20, 30), np.arange(4), 1.0, 4
+    ref = _first_step_reductions(proba, h, np.arange(20, 30), np.arange(20))
+    np.testing.assert_allclose(util[0], ref, rtol=1e-9)
+    kernel = bait(
+        proba,
+        h,
+        2,
+        np.arange(20, 30),
+        [],
+        pool=np.arange(20),
+        return_utilities=True,
     )
-    np.testing.assert_array_equal(idx, ref_idx)
-    np.testing.assert_allclose(util, ref_util, rtol=1e-9)
+    np.testing.assert_array_equal(idx, kernel[0])
+    np.testing.assert_allclose(util, kernel[1], rtol=1e-12)
+    # With F over all 30 rows (the rule before), the utilities differ.
+    everything = _first_step_reductions(
+        proba, h, np.arange(20, 30), np.arange(30)
+    )
+    assert not np.allclose(util[0], everything)
+
+
+@pytest.mark.parametrize("source", ["lookup", "logistic"])
+def test_the_three_forms_of_candidates_agree(source, rng):
+    """candidates=None, the unlabeled indices and the unlabeled samples
+    give the same picks and utilities (F is the mean over X in all three);
+    a failure of issue 14 item 5 (sample candidates joined F)."""
+    if source == "lookup":
+        proba, _, h = random_factors(rng, 40, 4, 3)
+        X = np.arange(40, dtype=float)[:, None]
+        clf = LookupClassifier(proba, h, classes=np.arange(4)).fit(X, None)
+        y = np.full(40, np.nan)
+        y[[0, 7, 13]] = [0, 1, 2]
+        qs = Bait(clf_embedding_flag_name="return_embeddings", lamb=0.1)
+        fit = False
+    else:
+        X, y, _, clf = make_pool()
+        qs, fit = Bait(), True
+    unlabeled = np.flatnonzero(np.isnan(y))
+    kw = dict(batch_size=3, return_utilities=True)
+    idx_none, u_none = qs.query(X, y, clf, fit, candidates=None, **kw)
+    idx_idx, u_idx = qs.query(X, y, clf, fit, candidates=unlabeled, **kw)
+    idx_smp, u_smp = qs.query(X, y, clf, fit, candidates=X[unlabeled], **kw)
+    np.testing.assert_array_equal(idx_none, idx_idx)
+    np.testing.assert_array_equal(idx_none, unlabeled[idx_smp])
+    np.testing.assert_allclose(u_none, u_idx, rtol=1e-12)
+    np.testing.assert_allclose(u_none[:, unlabeled], u_smp, rtol=1e-12)
 
 
 def test_select_batch_counts_the_labeled_samples(rng):
@@ -304,6 +545,33 @@ class TestBait(QueryStrategyContract):
         a = self.make(max_dim=2).query(X, y, clf, batch_size=3)
         b = self.make(max_dim=None).query(X, y, clf, batch_size=3)
         assert len(a) == len(b) == 3
+
+    def test_param_max_classes(self, lookup_problem, monkeypatch):
+        """More classes than ``max_classes`` raise before the pool is
+        embedded; ``None`` lifts the cap."""
+        X, _, _, _, clf = lookup_problem  # 4 classes
+        y = np.full(len(X), np.nan)
+        qs = self.make(clf_embedding_flag_name="return_embeddings")
+        a = qs.set_params(max_classes=4).query(X, y, clf, False, batch_size=2)
+        b = qs.set_params(max_classes=None).query(
+            X, y, clf, False, batch_size=2
+        )
+        np.testing.assert_array_equal(a, b)
+        assert self.make().max_classes == 200
+
+        def no_embedding(*args, **kwargs):
+            raise AssertionError("the pool was embedded")
+
+        monkeypatch.setattr(clf, "predict_proba", no_embedding)
+        qs.set_params(max_classes=3)
+        with pytest.raises(ValueError, match="4 classes exceeds"):
+            qs.query(X, y, clf, False, batch_size=2)
+        with pytest.raises(ValueError, match="4 classes exceeds"):
+            qs.select_batch(clf, X, batch_size=2)
+        with pytest.raises(TypeError, match="max_classes"):
+            self.make(max_classes=2.5).query(X, y, clf, False)
+        with pytest.raises(ValueError, match="max_classes"):
+            self.make(max_classes=0).query(X, y, clf, False)
 
     def test_param_dtype(self):
         X, y, _, clf = make_pool()

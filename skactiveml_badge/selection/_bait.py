@@ -36,7 +36,7 @@ from .._validation import (
     check_positive_int,
     check_positive_real,
 )
-from ._arrays import as_factors
+from ._arrays import as_factors, to_numpy
 
 # Rows per chunk in the passes that form n x (C - 1) x d intermediates.
 _CHUNK_ELEMENTS = 1 << 21
@@ -69,23 +69,36 @@ def fisher_factors(proba, ops):
 
 
 def mean_fisher(L, h, ops):
-    """``mean_x (L_x L_x^T) (x) h_x h_x^T`` as a d x d matrix (n >= 1)."""
-    n, Cr, C = L.shape
+    """``mean_x (L_x L_x^T) (x) h_x h_x^T`` as a d x d matrix (n >= 1).
+
+    Block ``(a, b)`` (``D x D``) is ``mean_x S_x[a, b] h_x h_x^T`` with
+    ``S_x = L_x L_x^T``: one product ``(D x r) @ (r x (C - 1 - a) D)`` per
+    class ``a`` and chunk of ``r`` rows fills the blocks ``b >= a``, the
+    transpose the rest. ``O(n (d^2 + C^3))`` in all, where ``Y^T Y`` over
+    the ``n C`` rows of the ``V_x^T`` would cost ``O(n C d^2)``.
+    """
+    n, Cr, _ = L.shape
     D = h.shape[1]
     d = Cr * D
-    out = ops.asarray(np.zeros((d, d)))
-    rows = max(1, _CHUNK_ELEMENTS // (C * d))
+    upper = ops.asarray(np.zeros((d, d)))
+    rows = max(1, _CHUNK_ELEMENTS // max(Cr * Cr, d))
     for start in range(0, n, rows):
         Lc, hc = L[start : start + rows], h[start : start + rows]
-        Y = ops.einsum("nac,ni->ncai", Lc, hc).reshape(-1, d)
-        out = out + Y.T @ Y
+        S = Lc @ Lc.mT
+        for a in range(Cr):
+            W = (S[:, a, a:, None] * hc[:, None, :]).reshape(hc.shape[0], -1)
+            upper[a * D : (a + 1) * D, a * D :] += hc.T @ W
+    out = upper + upper.T
+    for a in range(Cr):  # the diagonal blocks were counted twice
+        out[a * D : (a + 1) * D, a * D : (a + 1) * D] /= 2
     return out / n
 
 
 def quadratic_forms(L, h, M, ops):
     """``V_x^T M V_x`` for every row: shape (n, C, C).
 
-    Uses ``(I (x) h)^T M (I (x) h)`` per block, ``O(n D d)`` in all.
+    Uses ``(I (x) h)^T M (I (x) h)`` per block, ``O(n (d^2 + C^3))`` in
+    all.
     """
     n, Cr, C = L.shape
     D = h.shape[1]
@@ -134,6 +147,9 @@ def trace_of_solve(A, Bm, ops):
 class BaitState:
     """Greedy trace-of-inverse-Fisher design over rank-one factors.
 
+    The ``n x C x C`` stacks are processed in chunks of rows, so their
+    temporaries stay within ``_CHUNK_ELEMENTS`` values whatever ``n``.
+
     Parameters
     ----------
     L : (n, C - 1, C) Fisher factors of the candidates (already weighted).
@@ -149,13 +165,37 @@ class BaitState:
         self.H = quadratic_forms(L, h, B @ F @ B, ops)
         self.eye = ops.eye(L.shape[2])
 
+    def _chunks(self, rows=None):
+        """Row selections of at most ``_CHUNK_ELEMENTS / C^2`` rows: slices
+        of all rows, or index arrays of ``rows``."""
+        C = self.eye.shape[0]
+        step = max(1, _CHUNK_ELEMENTS // (C * C))
+        if rows is None:
+            n = self.G.shape[0]
+            return [slice(i, i + step) for i in range(0, n, step)]
+        rows = np.asarray(rows, dtype=np.intp)
+        return [
+            self.ops.asindex(rows[i : i + step])
+            for i in range(0, rows.size, step)
+        ]
+
+    def _traces(self, sign, rows=None):
+        """``tr((I + sign G_x)^-1 H_x)`` for all rows or ``rows``."""
+        ops = self.ops
+        return ops.cat(
+            [
+                trace_of_solve(self.eye + sign * self.G[sel], self.H[sel], ops)
+                for sel in self._chunks(rows)
+            ]
+        )
+
     def add_reductions(self):
         """Trace reduction of adding each candidate: (n,)."""
-        return trace_of_solve(self.eye + self.G, self.H, self.ops)
+        return self._traces(+1)
 
     def remove_increases(self, rows):
         """Trace increase of removing each of ``rows`` (all selected)."""
-        return trace_of_solve(self.eye - self.G[rows], self.H[rows], self.ops)
+        return self._traces(-1, rows)
 
     def update(self, s, sign, rows=None):
         """Add (``sign=+1``) or remove (``-1``) candidate ``s`` from A.
@@ -171,13 +211,14 @@ class BaitState:
         UR = apply_to(self.B, self.L[s], self.h[s]) @ R
         FUR = self.F @ UR
         W = self.B @ FUR - UR @ (UR.T @ FUR) * (sign / 2)
-        sel = slice(None) if rows is None else rows
+        UW = ops.cat([UR, W], 1)
         C = self.eye.shape[0]
-        cf = project(self.L[sel], self.h[sel], ops.cat([UR, W], 1), ops)
-        c, f = cf[..., :C], cf[..., C:]
-        fc = f @ c.mT
-        self.G[sel] = self.G[sel] - sign * (c @ c.mT)
-        self.H[sel] = self.H[sel] - sign * (fc + fc.mT)
+        for sel in self._chunks(rows):
+            cf = project(self.L[sel], self.h[sel], UW, ops)
+            c, f = cf[..., :C], cf[..., C:]
+            fc = f @ c.mT
+            self.G[sel] = self.G[sel] - sign * (c @ c.mT)
+            self.H[sel] = self.H[sel] - sign * (fc + fc.mT)
         self.B = self.B - sign * (UR @ UR.T)
 
 
@@ -213,13 +254,22 @@ def bait_select(
     utilities : ndarray of shape (n_picks, n) or None
         Row ``k``: the trace reductions at the forward step that chose pick
         ``k``, NaN for candidates chosen before that step.
+
+    Raises
+    ------
+    ValueError
+        If a trace or a Fisher matrix is not finite (see
+        :func:`overflow_message`).
     """
     state = BaitState(L, h, B, F, ops)
+    for name in ("G", "H"):
+        check_finite(getattr(state, name), "Fisher quadratic forms", ops)
     n = L.shape[0]
     chosen = np.zeros(n, dtype=bool)
     order, rows = [], []
     for _ in range(n_forward):
         red = ops.to_host(state.add_reductions())
+        check_finite(red[~chosen], "trace reductions", ops)
         red[chosen] = np.nan
         s = _argbest(red, random_state)
         order.append(s)
@@ -231,6 +281,7 @@ def bait_select(
     for _ in range(n_forward - n_picks):
         sel = [order[k] for k in kept]
         inc = ops.to_host(state.remove_increases(sel))
+        check_finite(inc, "trace increases", ops)
         drop = int(np.argmin(inc))
         del kept[drop]
         state.update(sel[drop], -1, rows=[order[k] for k in kept])
@@ -240,12 +291,38 @@ def bait_select(
 
 
 def _argbest(values, random_state):
-    """Argmax over the non-NaN values; exact ties drawn at random."""
+    """Argmax over the non-NaN values (at least one); exact ties drawn at
+    random."""
     best = np.nanmax(values)
     ties = np.flatnonzero(values == best)
     if ties.size == 1:
         return int(ties[0])
     return int(ties[random_state.randint(ties.size)])
+
+
+def overflow_message(what, dtype):
+    """The error of a non-finite Fisher matrix or trace in ``dtype``."""
+    name = np.dtype(dtype).name
+    advice = "scale the features (e.g. with StandardScaler)"
+    if name != "float64":
+        advice += " or use dtype=np.float64"
+    return (
+        f"Non-finite {what} in BAIT: the embeddings overflow in {name} "
+        "(the Fisher information grows with their square, its inverse and "
+        f"the traces further); {advice}."
+    )
+
+
+def check_finite(values, what, ops):
+    """Raise :func:`overflow_message` if ``values`` has NaN or infinity
+    (``values``: a host array or one of ``ops``' backend)."""
+    finite = (
+        bool(np.isfinite(values).all())
+        if isinstance(values, np.ndarray)
+        else ops.all_finite(values)
+    )
+    if not finite:
+        raise ValueError(overflow_message(what, ops.np_dtype))
 
 
 def reduce_dimension(h_all, n_classes, max_dim, random_state, ops=None):
@@ -278,6 +355,54 @@ def reduce_dimension(h_all, n_classes, max_dim, random_state, ops=None):
     return vecs[:, ops.asindex(np.arange(D - 1, D - keep - 1, -1))]
 
 
+# The default class cap: above it the C^3 terms dominate, and a query of
+# one sample from 1,000 candidates takes minutes on one CPU core (26 s at
+# 200 classes, 129 s at 400; the table in ``Bait``'s Notes). Seconds per
+# unit of ``n C^3``, fitted to those measurements (0.2 to 0.5 ns).
+MAX_CLASSES = 200
+_SECONDS_PER_UNIT = 3e-10
+
+
+def n_steps(n_picks, n_candidates, oversample):
+    """``(n_forward, n_backward)``: the greedy steps of one query."""
+    n_forward = min(math.ceil(oversample * n_picks), n_candidates)
+    return n_forward, n_forward - n_picks
+
+
+def check_class_count(n_classes, max_classes, n_candidates, steps):
+    """Refuse more than ``max_classes`` classes (None: no cap), with the
+    estimated cost of the query.
+
+    Parameters
+    ----------
+    n_classes, n_candidates : int
+    max_classes : int or None
+    steps : int
+        Greedy steps of the query (forward and backward).
+    """
+    if max_classes is None or n_classes <= max_classes:
+        return
+    step = n_candidates * float(n_classes) ** 3
+    total = (steps + 3) * step  # setup: F, G and H cost ~n C^3 each
+    raise ValueError(
+        f"Bait with {n_classes} classes exceeds `max_classes={max_classes}`:"
+        f" each of the {steps} greedy steps of this query costs at least "
+        f"n_candidates * C^3 = {step:.1e} operations, the query at least "
+        f"{total:.1e} (about {_duration(total * _SECONDS_PER_UNIT)} on one "
+        "CPU core); the cost of a step is O(n (D C^2 + C^3) + d^2 C). Use "
+        "fewer classes (e.g. merge rare ones), Badge (whose cost is linear "
+        "in C), or max_classes=None to run it anyway."
+    )
+
+
+def _duration(seconds):
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.0f} h"
+
+
 def bait(
     proba,
     h,
@@ -285,9 +410,11 @@ def bait(
     candidates=None,
     labeled=None,
     *,
+    pool=None,
     lamb=1.0,
     oversample=2.0,
     max_dim=2048,
+    max_classes=MAX_CLASSES,
     dtype=np.float64,
     backend="numpy",
     random_state=None,
@@ -298,8 +425,7 @@ def bait(
     Parameters
     ----------
     proba : array-like or torch.Tensor of shape (n_samples, n_classes)
-        Class probabilities of every sample of the pool (the mean Fisher
-        ``F`` is taken over all of them).
+        Class probabilities of every row.
     h : array-like, sparse matrix or torch.Tensor of shape \
 (n_samples, n_features)
         Inputs of the last linear layer.
@@ -311,6 +437,10 @@ def bait(
         Labeled rows; their mean Fisher, weighted ``n_L / (n_L + k)``,
         enters ``A`` next to ``lamb I``, and every pick's Fisher enters
         with weight ``k / (n_L + k)``, as in the authors' code.
+    pool : array-like of int, default=None
+        Rows whose mean Fisher is ``F`` (and on which the ``max_dim``
+        projection is fitted); default: every row. Candidates outside
+        ``pool`` are only picked, they do not enter ``F``.
     lamb : float, default=1.0
         Regulariser of ``A = lamb I + ...``.
     oversample : float, default=2.0
@@ -320,6 +450,10 @@ def bait(
         Cap on the Fisher dimension ``(C - 1) D``: above it, ``h`` is
         projected on its ``max_dim // (C - 1)`` leading singular
         directions. Memory is ``O(max_dim^2)``.
+    max_classes : int or None, default=200
+        More classes raise a ``ValueError`` before any work (the cost of a
+        step grows as ``C^3``; see :class:`~skactiveml_badge.Bait`).
+        ``None``: no cap.
     dtype : np.float32 or np.float64, default=np.float64
     backend : {"numpy", "torch", "auto"}, default="numpy"
         ``"torch"`` keeps tensors on their device (CPU or GPU); ``"auto"``:
@@ -336,6 +470,22 @@ def bait(
         Only if ``return_utilities``: row ``k`` holds every candidate's
         reduction of ``tr(A^-1 F)`` at the forward step that chose pick
         ``k``, NaN for candidates chosen before it.
+
+    Raises
+    ------
+    ValueError
+        For more than ``max_classes`` classes, and if the Fisher matrices
+        or traces overflow in ``dtype`` (scale the features, or use
+        float64).
+
+    Notes
+    -----
+    Cost, for ``n`` candidates, ``n_P`` pool rows, ``C`` classes, ``D``
+    features after ``max_dim`` and ``d = (C - 1) D``: setting up ``F``,
+    ``A^-1`` and the candidates' ``C x C`` forms takes
+    ``O((n_P + n) (d^2 + C^3) + d^3)``, and each of the
+    ``ceil(oversample k)`` forward and the backward steps
+    ``O(n (D C^2 + C^3) + d^2 C)``. Memory: ``O(n C^2 + d^2)``.
     """
     from sklearn.utils import check_random_state
 
@@ -343,6 +493,9 @@ def bait(
     dtype = check_dtype(dtype)
     n_picks = check_positive_int(n_picks, "n_picks")
     max_dim = check_positive_int(max_dim, "max_dim", allow_none=True)
+    max_classes = check_positive_int(
+        max_classes, "max_classes", allow_none=True
+    )
     lamb = check_positive_real(lamb, "lamb")
     oversample = check_positive_real(oversample, "oversample")
     if oversample < 1:
@@ -353,49 +506,98 @@ def bait(
             f"`proba` must have shape (n_samples, n_classes), got {shape}."
         )
     n, C = shape
-    if sp.issparse(h):  # reduce on the host, then densify
-        if h.shape[0] != n:
-            raise ValueError(
-                f"`h` must have shape ({n}, n_features), got {h.shape}."
-            )
-        P = reduce_dimension(h, C, max_dim, rs)
-        h = h.toarray() if P is None else np.asarray(h @ P)
-    proba, h, ops = as_factors(
-        proba, h, dtype=dtype, backend=backend, names=("proba", "h")
-    )
     labeled = _rows(labeled, n, "labeled", np.zeros(0, dtype=np.intp))
     rest = np.setdiff1d(np.arange(n), labeled)
     candidates = _rows(candidates, n, "candidates", rest)
+    pool = _rows(pool, n, "pool", None)
+    if pool is not None and pool.size == 0:
+        raise ValueError("`pool` must hold at least one row.")
     if n_picks > candidates.size:
         raise ValueError(
             f"`n_picks={n_picks}` exceeds the {candidates.size} candidates."
         )
-    n_forward = min(math.ceil(oversample * n_picks), candidates.size)
-    if C < 2:
-        # One class: the Fisher is zero and every candidate ties.
-        return _ties_only(candidates.size, n_picks, rs, return_utilities)
-    P = reduce_dimension(h, C, max_dim, rs, ops)
-    if P is not None:
-        h = h @ P
+    n_forward, n_backward = n_steps(n_picks, candidates.size, oversample)
+    check_class_count(C, max_classes, candidates.size, n_forward + n_backward)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # Overflow is reported by check_finite, with advice.
+        proba, h, ops = _factors(
+            proba, h, n, C, max_dim, pool, dtype, backend, rs
+        )
+        if C < 2:
+            # One class: the Fisher is zero and every candidate ties.
+            return _ties_only(candidates.size, n_picks, rs, return_utilities)
+        return _design(
+            proba,
+            h,
+            (labeled, candidates, pool),
+            n_picks,
+            n_forward,
+            lamb,
+            rs,
+            return_utilities,
+            ops,
+        )
+
+
+def _design(proba, h, rows, n_picks, n_forward, lamb, rs, return_util, ops):
+    """The Fisher matrices of ``rows = (labeled, candidates, pool)`` and
+    the greedy design (see :func:`bait_select`)."""
+    labeled, candidates, pool = rows
     L = fisher_factors(proba, ops)
     d = L.shape[1] * h.shape[1]
     w_pick = n_picks / (labeled.size + n_picks)
     A = lamb * ops.eye(d)
     if labeled.size:
         A = A + mean_fisher(L[labeled], h[labeled], ops) * (1 - w_pick)
-    F = mean_fisher(L, h, ops)
+    if pool is None:
+        F = mean_fisher(L, h, ops)
+    else:
+        F = mean_fisher(L[pool], h[pool], ops)
+    check_finite(F, "Fisher matrices", ops)
+    B = ops.inv(A)
+    check_finite(B, "inverse Fisher matrices", ops)
     Lc = L[candidates] * math.sqrt(w_pick)
     return bait_select(
-        Lc,
-        h[candidates],
-        ops.inv(A),
-        F,
-        n_picks,
-        n_forward,
-        rs,
-        return_utilities,
-        ops,
+        Lc, h[candidates], B, F, n_picks, n_forward, rs, return_util, ops
     )
+
+
+def _factors(proba, h, n, n_classes, max_dim, pool, dtype, backend, rs):
+    """``proba`` and ``h`` on the backend, ``h`` projected for
+    ``max_dim`` on the rows of ``pool`` (None: all); ``h`` that is finite
+    but overflows in ``dtype`` raises :func:`overflow_message`."""
+    h_in = h
+    if sp.issparse(h):  # reduce on the host, then densify
+        if h.shape[0] != n:
+            raise ValueError(
+                f"`h` must have shape ({n}, n_features), got {h.shape}."
+            )
+        P = reduce_dimension(
+            h if pool is None else h[pool], n_classes, max_dim, rs
+        )
+        h = h.toarray() if P is None else np.asarray(h @ P)
+    proba, h, ops = as_factors(
+        proba,
+        h,
+        dtype=dtype,
+        backend=backend,
+        check_finite=False,
+        names=("proba", "h"),
+    )
+    if not ops.all_finite(proba):
+        raise ValueError("`proba` contains NaN or infinite values.")
+    if not ops.all_finite(h):
+        source = h_in.data if sp.issparse(h_in) else to_numpy(h_in)
+        if np.isfinite(source).all():
+            raise ValueError(overflow_message("embeddings", dtype))
+        raise ValueError("`h` contains NaN or infinite values.")
+    if n_classes >= 2 and not sp.issparse(h_in):
+        P = reduce_dimension(
+            h if pool is None else h[pool], n_classes, max_dim, rs, ops
+        )
+        if P is not None:
+            h = h @ P
+    return proba, h, ops
 
 
 def _ties_only(n, n_picks, rs, return_utilities):
