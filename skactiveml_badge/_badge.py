@@ -15,9 +15,9 @@ from ._presets import AUTO, PRESETS, resolve
 from ._validation import (
     Bool,
     Choice,
+    ClassBalance,
     Dtype,
     Int,
-    Later,
     check_class_balance,
     validate_params,
 )
@@ -387,16 +387,16 @@ default="auto"
         indices : ndarray of shape (batch_size,), dtype=np.intp
             Picks in order, as indices into ``unlabeled_x``.
         """
-        X, batch_size = check_pool_and_batch(unlabeled_x, batch_size)
-        model = _fitted_model(model, labeled_x, labeled_y)
         dtype, chunk_size = self._check_params()
-        self.random_state_ = check_random_state(
-            self.random_state, X.shape[0] + 1
-        )
+        X, batch_size = check_pool_and_batch(unlabeled_x, batch_size)
         if (labeled_x is None) != (labeled_y is None):
             raise ValueError(
                 "Give both `labeled_x` and `labeled_y`, or neither."
             )
+        model = _fitted_model(model, labeled_x, labeled_y)
+        self.random_state_ = check_random_state(
+            self.random_state, X.shape[0] + 1
+        )
         if labeled_y is None:  # no labels known: a cold start
             X_lab, y_lab = X[:0], np.empty(0)
         else:
@@ -498,8 +498,9 @@ default="auto"
         "origin_as_centre": Bool(auto=True),
         "tree_embedding": Choice(AUTO, *TREE_EMBEDDINGS),
         "mc_dropout": Int(low=0),
-        # Checked against the classes, once the pool is embedded.
-        "class_balance": Later(),
+        # Its length is checked against the classes once the pool is
+        # embedded.
+        "class_balance": ClassBalance(),
     }
 
     def _check_params(self):

@@ -30,7 +30,17 @@ def _layer_name(value, name):
     return value
 
 
+def _flag_name(value, name):
+    if value is not None and not isinstance(value, (str, dict)):
+        raise TypeError(
+            f"`{name}` must be None, a str or a dict, got "
+            f"{type(value).__name__}."
+        )
+    return value
+
+
 EMBEDDING_CONSTRAINTS = {
+    "clf_embedding_flag_name": _flag_name,
     "backend": Choice(*BACKENDS),
     "embedding_source": Choice(*EMBEDDING_SOURCES),
     "leaf_dim": Int(none=True),
@@ -155,7 +165,9 @@ array-like of shape (n_candidates, ...), default=None
             chosen by (see the class's Notes). NaN for labeled samples,
             non-candidates and earlier picks.
         """
-        check_query_inputs(X, y, candidates, self.missing_label)
+        check_query_inputs(
+            X, y, candidates, self.missing_label, batch_size, return_utilities
+        )
         X, y, candidates, batch_size, return_utilities = self._validate_data(
             X, y, candidates, batch_size, return_utilities, reset=True
         )

@@ -14,15 +14,15 @@ from skactiveml.base import SkactivemlClassifier
 from skactiveml.utils import check_equal_missing_label, is_labeled
 from sklearn.base import clone
 from sklearn.utils import check_array
-from sklearn.utils.validation import _num_samples
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 __all__ = [
     "AUTO",
     "Bool",
     "Choice",
+    "ClassBalance",
     "Dtype",
     "Int",
-    "Later",
     "Real",
     "check_bool",
     "check_choice",
@@ -41,7 +41,9 @@ AUTO = "auto"
 _DTYPES = {np.dtype(np.float32), np.dtype(np.float64)}
 
 
-def check_query_inputs(X, y, candidates, missing_label):
+def check_query_inputs(
+    X, y, candidates, missing_label, batch_size=1, return_utilities=False
+):
     """Checks of ``query``'s inputs made before scikit-activeml's own.
 
     scikit-activeml reports NaN in ``X`` or in sample candidates without
@@ -56,15 +58,29 @@ def check_query_inputs(X, y, candidates, missing_label):
     y : array-like of shape (n_samples,)
     candidates : None or array-like
     missing_label : scalar, str or np.nan
+    batch_size : int, default=1
+    return_utilities : bool, default=False
     """
-    check_array(X, allow_nd=True, input_name="X")
+    check_positive_int(batch_size, "batch_size")
+    check_bool(return_utilities, "return_utilities")
+    X = check_array(X, allow_nd=True, input_name="X")
     if candidates is None:
         return
     cand = np.asarray(candidates)
+    if cand.size == 0:
+        raise ValueError(
+            "`candidates` is empty: there is nothing to pick from (give "
+            "None to pick from every unlabeled sample)."
+        )
     if cand.ndim != 1:
-        check_array(cand, allow_nd=True, input_name="candidates")
+        cand = check_array(cand, allow_nd=True, input_name="candidates")
+        if cand.shape[1:] != X.shape[1:]:
+            raise ValueError(
+                "`candidates` given as samples must have the sample shape "
+                f"of X, {X.shape[1:]}, got {cand.shape[1:]}."
+            )
         return
-    if cand.size and not np.issubdtype(cand.dtype, np.integer):
+    if not np.issubdtype(cand.dtype, np.integer):
         raise TypeError(
             "`candidates` given as a 1-D array must hold integer indices "
             f"into X, got dtype {cand.dtype}."
@@ -135,6 +151,14 @@ def fit_or_check_classifier(clf, X, y, sample_weight, fit_clf, missing_label):
     fit_clf = check_bool(fit_clf, "fit_clf")
     sample_weight = check_sample_weight(sample_weight, X.shape[0])
     if not fit_clf:
+        # Predicting with an unfitted wrapper would initialise (and write
+        # onto) the caller's model, or pick from random weights.
+        check_is_fitted(
+            clf,
+            msg=f"`fit_clf=False` needs a fitted classifier, but this "
+            f"{type(clf).__name__} is not fitted: call its `fit` first or "
+            "pass `fit_clf=True`.",
+        )
         return clf
     if sample_weight is None:
         return clone(clf).fit(X, y)
@@ -207,8 +231,9 @@ def check_positive_int(value, name, allow_none=False):
     return int(value)
 
 
-def check_class_balance(class_balance, n_classes):
-    """``None`` for ``"equal"``, else a valid prior of shape (n_classes,).
+def check_class_balance(class_balance, n_classes=None):
+    """``None`` for ``"equal"``, else a valid prior (of shape
+    ``(n_classes,)`` when ``n_classes`` is given).
 
     ``class_balance=None`` (no quotas) is the caller's business.
     """
@@ -219,18 +244,35 @@ def check_class_balance(class_balance, n_classes):
                 f"(n_classes,), got {class_balance!r}."
             )
         return None
-    prior = np.asarray(class_balance, dtype=float)
+    try:
+        prior = np.asarray(class_balance, dtype=float)
+    except (TypeError, ValueError):
+        prior = np.full(2, np.nan)  # reported below
+    size = prior.shape[0] if prior.ndim == 1 else 0
     if (
-        prior.shape != (n_classes,)
+        prior.ndim != 1
+        or (n_classes is not None and size != n_classes)
         or not np.isfinite(prior).all()
         or (prior < 0).any()
         or prior.sum() <= 0
     ):
+        what = "as many" if n_classes is None else str(n_classes)
         raise ValueError(
-            f"`class_balance` as a prior must hold {n_classes} non-negative "
-            f"weights with a positive sum, got {class_balance!r}."
+            f"`class_balance` as a prior must hold {what} non-negative "
+            "weights as there are classes, with a positive sum, got "
+            f"{class_balance!r}."
         )
     return prior
+
+
+class ClassBalance:
+    """None, "equal" or a prior (its length is checked against the
+    classes later)."""
+
+    def __call__(self, value, name):
+        if value is not None:
+            check_class_balance(value)
+        return value
 
 
 # ------------------------------------------------------------ declarative
@@ -245,9 +287,14 @@ class Choice:
     def __call__(self, value, name):
         if value is None and None in self.options:
             return None
-        return check_choice(
-            value, name, [o for o in self.options if o is not None]
-        )
+        names = [o for o in self.options if o is not None]
+        if not isinstance(value, str) or value not in names:
+            none = "None or " if None in self.options else ""
+            raise ValueError(
+                f"`{name}` must be {none}one of {sorted(names)}, got "
+                f"{value!r}."
+            )
+        return value
 
 
 class Int:
@@ -296,13 +343,6 @@ class Dtype:
 
     def __call__(self, value, name):
         return check_dtype(value, name)
-
-
-class Later:
-    """Checked where the check needs the data (documented by the owner)."""
-
-    def __call__(self, value, name):
-        return value
 
 
 def validate_params(owner, constraints):

@@ -47,6 +47,43 @@ def roundoff_tolerance(dtype, n_terms: int) -> float:
     return 4.0 * np.finfo(dtype).eps * np.sqrt(max(int(n_terms), 1))
 
 
+def checked_sq_norms(ops, delta_sq, h_sq):
+    """``|g|^2 = |delta|^2 |h|^2`` from the factors' squared row norms,
+    after checking that no distance computation can overflow.
+
+    Every squared distance is at most ``4 max |g|^2`` and every dot
+    product at most a product of two norms, so a largest squared norm
+    (of ``delta``, ``h`` and ``g``) below a quarter of the dtype's range
+    keeps all of them finite; the float64 sums of ``n`` weights need
+    ``4 n max |g|^2`` to stay in float64's range.
+
+    Raises
+    ------
+    ValueError
+        Naming the dtype, the largest squared norm and the remedies.
+    """
+    g_sq = delta_sq * h_sq
+    n = max(int(g_sq.shape[0]), 1)
+    limit = float(np.finfo(ops.np_dtype).max) / 4
+    total_limit = float(np.finfo(np.float64).max) / (4 * n)
+    for name, values, lim in (
+        ("delta", delta_sq, limit),
+        ("h", h_sq, limit),
+        ("g = delta (x) h", g_sq, min(limit, total_limit)),
+    ):
+        top = float(values.max())
+        if not top < lim:  # also NaN
+            fix = "Scale the features"
+            if ops.np_dtype != np.float64:
+                fix = "Use dtype=np.float64 or scale the features"
+            raise ValueError(
+                f"The gradient embeddings overflow in {ops.np_dtype.name}: "
+                f"the squared norms of `{name}` reach {top:.3g} (the "
+                f"distances need them below {lim:.3g}). {fix}."
+            )
+    return g_sq
+
+
 def sq_norms(delta, h):
     """Squared norms ``|delta_i (x) h_i|^2 = |delta_i|^2 |h_i|^2``.
 
@@ -130,11 +167,14 @@ class NearestCentreDistances:
         self.sparse = sp.issparse(h)
         self.chunk_size = int(chunk_size)
         n = delta.shape[0]
-        self.sq_norms = (
-            sq_norms(delta, h)
-            if self.sparse
-            else self.ops.row_sq_norms(delta) * self.ops.row_sq_norms(h)
-        )
+        with np.errstate(over="ignore", invalid="ignore"):  # checked
+            h_sq = (
+                np.asarray(h.multiply(h).sum(axis=1)).ravel().astype(h.dtype)
+                if self.sparse
+                else self.ops.row_sq_norms(h)
+            )
+            d_sq = self.ops.row_sq_norms(delta)
+        self.sq_norms = checked_sq_norms(self.ops, d_sq, h_sq)
         self.min_sq_dist = self.ops.full(n, np.inf)
         self.is_centre = np.zeros(n, dtype=bool)
         self.eligible = None

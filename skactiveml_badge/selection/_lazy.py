@@ -26,7 +26,7 @@ proposal), so the same seed gives other picks with the same distribution.
 
 import numpy as np
 
-from ._distances import roundoff_tolerance
+from ._distances import checked_sq_norms, roundoff_tolerance
 
 _BLOCK = 1024
 # Pending centres at most before a forced flush. A proposal costs
@@ -87,11 +87,13 @@ class LazyDistances:
     def _norms(self):
         """``|delta|^2 |h|^2``, in chunks (no n x D temporary)."""
         ops = self.ops
-        parts = [
-            ops.row_sq_norms(self.rows(start, start + _HALF_ROWS))
-            for start in range(0, self.n, _HALF_ROWS)
-        ]
-        return ops.row_sq_norms(self.delta) * ops.cat(parts)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked
+            parts = [
+                ops.row_sq_norms(self.rows(start, start + _HALF_ROWS))
+                for start in range(0, self.n, _HALF_ROWS)
+            ]
+            d_sq = ops.row_sq_norms(self.delta)
+        return checked_sq_norms(ops, d_sq, ops.cat(parts))
 
     # -------------------------------------------------------------- centres
 
@@ -223,6 +225,18 @@ class LazyDistances:
         return start + j
 
 
+def _bounded(n):
+    """Iterations of one pick's loop, at most a bound that a correct run
+    never reaches: every flush makes ``U`` exact, after which a k-means++
+    proposal is accepted and a farthest-first bound is tight, and a flush
+    comes after at most 32 failed trials."""
+    yield from range(64 * (n + 64))
+    raise RuntimeError(
+        "A lazy kernel did not settle a pick (the distances are not "
+        "finite or not consistent); please report this with the data."
+    )
+
+
 def _first_pick(st, picks, if_all_zero, quota):
     """Pick 0, the largest norm (``if_all_zero(remaining)`` if every norm
     is zero), applied at once as the first centre."""
@@ -263,7 +277,7 @@ def lazy_kmeans_plusplus(st, n_picks, random_state, quota=None):
     _first_pick(st, picks, uniform, quota)
     for k in range(1, n_picks):
         rejected = 0
-        while True:
+        for _ in _bounded(st.n):
             i = st.propose(random_state)
             if i < 0:
                 if st.pend_idx:  # U is stale: flush and retry
@@ -302,7 +316,7 @@ def lazy_farthest_first(st, n_picks, quota=None, max_tighten=32):
     _first_pick(st, picks, lambda free: int(free[0]), quota)
     for k in range(1, n_picks):
         loose = 0
-        while True:
+        for _ in _bounded(st.n):
             i, u = st.argmax_u()
             if u == 0.0:  # every remaining distance is zero
                 i = int(st.remaining()[0])
