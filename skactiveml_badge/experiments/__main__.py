@@ -63,6 +63,9 @@ def build_parser():
         description=(__doc__ or "").split("\n\n")[0],
         epilog=_catalogue(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        # An abbreviated option would not count as given (the config's
+        # value would win silently): spell options out.
+        allow_abbrev=False,
     )
 
     def option(name, text, **kw):
