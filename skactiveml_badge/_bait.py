@@ -7,8 +7,7 @@ from sklearn.utils import check_array
 from ._badge import _fitted_model
 from ._base import EmbeddingPoolStrategy, check_pool_and_batch
 from ._validation import Dtype, Int, Real, validate_params
-from .selection import bait
-from .selection._bait import MAX_CLASSES, check_class_count, n_steps
+from .selection import BAIT_MAX_CLASSES, bait, check_bait_classes
 
 
 class Bait(EmbeddingPoolStrategy):
@@ -147,7 +146,7 @@ embedding_source
         lamb=1.0,
         oversample=2.0,
         max_dim=2048,
-        max_classes=MAX_CLASSES,
+        max_classes=BAIT_MAX_CLASSES,
         dtype=np.float64,
         embedding_layer=None,
         include_bias=False,
@@ -246,9 +245,12 @@ embedding_source
     ):
         classes = getattr(clf, "classes_", None)
         if classes is not None:  # refuse too many classes before embedding
-            steps = n_steps(n_picks, len(cand_rows), self.oversample)
-            check_class_count(
-                len(classes), self.max_classes, len(cand_rows), sum(steps)
+            check_bait_classes(
+                len(classes),
+                self.max_classes,
+                n_picks,
+                len(cand_rows),
+                self.oversample,
             )
         proba, h = self._embed(clf, rows, self.backend != "numpy")
         return bait(

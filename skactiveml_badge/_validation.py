@@ -148,6 +148,13 @@ def fit_or_check_classifier(clf, X, y, sample_weight, fit_clf, missing_label):
             f"SklearnClassifier), got {type(clf).__name__}."
         )
     check_equal_missing_label(clf.missing_label, missing_label)
+    inner = getattr(clf, "estimator", None)  # SklearnClassifier's model
+    if inner is not None and not hasattr(inner, "predict_proba"):
+        raise AttributeError(
+            f"`clf` wraps a {type(inner).__name__}, which has no "
+            "`predict_proba`; the strategies need class probabilities "
+            "(for an SVC: SVC(probability=True))."
+        )
     fit_clf = check_bool(fit_clf, "fit_clf")
     sample_weight = check_sample_weight(sample_weight, X.shape[0])
     if not fit_clf:

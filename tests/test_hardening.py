@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from skactiveml.classifier import SklearnClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.svm import SVC
 
 from skactiveml_badge import Badge, Bait
 from skactiveml_badge.selection import bait, farthest_first, kmeans_plusplus
@@ -359,6 +360,12 @@ BAD_INPUTS = [
         lambda: q(dict(missing_label=-1)),
         ValueError,
         "missing_label",
+    ),
+    (
+        "clf without predict_proba",
+        lambda: q(clf=SklearnClassifier(SVC())),
+        AttributeError,
+        "predict_proba",
     ),
     # select_batch
     ("sb nan pool", lambda: sb(unlabeled_x=NAN_X), ValueError, "unlabeled_x"),

@@ -127,17 +127,6 @@ def test_query_param_fit_clf(suite, fit_clf):
     assert _state(params["clf"]) == before
 
 
-# Issue 14 item 5, to fix in _badge.py: with the study preset's warm
-# start (fewer labels than the warm-start size), Badge picks by TypiClust
-# on X and never asks the classifier for probabilities, so a classifier
-# without ``predict_proba`` is accepted instead of raising.
-STUDY_ACCEPTS_NO_PROBA = pytest.mark.xfail(
-    strict=True,
-    reason="Badge(preset='study') accepts a clf without "
-    "predict_proba during its warm start",
-)
-
-
 def test_query_param_clf(suite):
     cases = [
         (np.nan, TypeError),
@@ -156,16 +145,6 @@ def test_query_param_clf(suite):
     assert _state(params["clf"]) == before
 
 
-@pytest.mark.parametrize(
-    "suite",
-    [
-        pytest.param(name, marks=STUDY_ACCEPTS_NO_PROBA)
-        if name.endswith("study")
-        else name
-        for name in CONFIGS
-    ],
-    indirect=True,
-)
 def test_query_param_clf_without_predict_proba(suite):
     """The last case of scikit-activeml's Badge test of ``clf``."""
     cases = [(SklearnClassifier(SVC()), AttributeError)]

@@ -7,7 +7,8 @@ public kernels validate their options and go through one private dispatch
 """
 
 from ._arrays import BACKENDS, HALF_DTYPES
-from ._bait import bait
+from ._bait import MAX_CLASSES as BAIT_MAX_CLASSES
+from ._bait import bait, check_bait_classes
 from ._dispatch import ALGORITHMS, RULES
 from ._distances import DEFAULT_CHUNK_SIZE, pairwise_sq_distances, sq_norms
 from ._kernels import farthest_first, kmeans_plusplus
@@ -15,10 +16,12 @@ from ._kernels import farthest_first, kmeans_plusplus
 __all__ = [
     "ALGORITHMS",
     "BACKENDS",
+    "BAIT_MAX_CLASSES",
     "DEFAULT_CHUNK_SIZE",
     "HALF_DTYPES",
     "RULES",
     "bait",
+    "check_bait_classes",
     "farthest_first",
     "kmeans_plusplus",
     "pairwise_sq_distances",

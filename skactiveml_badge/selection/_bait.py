@@ -369,6 +369,16 @@ def n_steps(n_picks, n_candidates, oversample):
     return n_forward, n_forward - n_picks
 
 
+def check_bait_classes(
+    n_classes, max_classes, n_picks, n_candidates, oversample
+):
+    """Before any work: refuse more than ``max_classes`` classes for a
+    query of ``n_picks`` from ``n_candidates`` (see
+    :func:`check_class_count`)."""
+    steps = n_steps(n_picks, n_candidates, oversample)
+    check_class_count(n_classes, max_classes, n_candidates, sum(steps))
+
+
 def check_class_count(n_classes, max_classes, n_candidates, steps):
     """Refuse more than ``max_classes`` classes (None: no cap), with the
     estimated cost of the query.
