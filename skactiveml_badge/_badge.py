@@ -515,6 +515,10 @@ default="auto"
             )
         return params["dtype"], params["chunk_size"] or DEFAULT_CHUNK_SIZE
 
+    def _check_with_classes(self, classes):
+        if self.class_balance is not None and classes is not None:
+            check_class_balance(self.class_balance, len(classes))
+
     def _settings(self, clf):
         """This query's settings: the ``"auto"`` ones from the preset."""
         rule = self.warm_start_rule

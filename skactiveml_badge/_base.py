@@ -105,6 +105,10 @@ class PoolStrategy(SingleAnnotatorPoolQueryStrategy):
     ``(batch_size, n_candidates)`` (or None).
     """
 
+    def _check_with_classes(self, classes):
+        """Checks of parameters against the classifier's ``classes``
+        (None if not given), before it is fitted; none by default."""
+
     def _store_params(self, params):
         """Store the arguments of ``__init__`` verbatim, as scikit-learn
         asks (``params``: the caller's ``locals()``)."""
@@ -175,6 +179,7 @@ array-like of shape (n_candidates, ...), default=None
             candidates, X, y, allow_only_unlabeled=True
         )
         params = self._check_params()
+        self._check_with_classes(getattr(clf, "classes", None))
         clf = fit_or_check_classifier(
             clf, X, y, sample_weight, fit_clf, self.missing_label_
         )

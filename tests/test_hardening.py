@@ -722,6 +722,7 @@ class _CountingLogReg(LogisticRegression):
         dict(clf_embedding_flag_name=123),
         dict(selection="kcenter"),
         dict(dtype=np.int8),
+        dict(class_balance=[1, 1, 1]),  # 3 weights, 2 classes
     ],
 )
 def test_parameter_errors_come_before_any_fit(params):
@@ -729,6 +730,9 @@ def test_parameter_errors_come_before_any_fit(params):
     _CountingLogReg.fits = 0
     with pytest.raises((TypeError, ValueError)):
         Badge(**params).query(X, y, clf, batch_size=2)
+    assert _CountingLogReg.fits == 0
+    if params.get("class_balance") == [1, 1, 1]:
+        return  # select_batch's model has no classes before its fit
     with pytest.raises((TypeError, ValueError)):
         Badge(**params).select_batch(
             _CountingLogReg(), X[10:], X[:10], y[:10], batch_size=2
