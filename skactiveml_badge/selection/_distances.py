@@ -62,7 +62,8 @@ def checked_sq_norms(ops, delta_sq, h_sq):
     ValueError
         Naming the dtype, the largest squared norm and the remedies.
     """
-    g_sq = delta_sq * h_sq
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        g_sq = delta_sq * h_sq
     n = max(int(g_sq.shape[0]), 1)
     limit = float(np.finfo(ops.np_dtype).max) / 4
     total_limit = float(np.finfo(np.float64).max) / (4 * n)
