@@ -16,8 +16,9 @@ classes). Five strategies, each with the same classifier:
   known, then k-means++ seeding with the origin as a centre on the leaf
   embedding ``g = (p - onehot(argmax p)) (x) [z(x), x]``, ``z`` the
   one-hot leaves of every tree scaled to norm one (exact, or hashed into
-  ``leaf_dim=256`` buckets when the candidates reach more distinct
-  leaves) next to the scaled features ("proximity+X");
+  ``leaf_dim=256`` buckets when there are more trees and the candidates
+  reach more distinct leaves) next to the scaled features
+  ("proximity+X");
 - ``pseudo-BADGE (ff)``: the same with ``selection="farthest_first"``;
 - ``random``: ``skactiveml.pool.RandomSampling``;
 - ``margin``: ``skactiveml.pool.UncertaintySampling(method=
@@ -111,10 +112,11 @@ DEFAULT_STRATEGIES = [n for n in COMPARED if n != "pseudo-BADGE (exact)"]
 
 
 def n_leaf_pairs(clf, X):
-    """Distinct (tree, leaf) pairs that the rows of ``X`` reach."""
+    """Distinct (tree, leaf) pairs that the rows of ``X`` reach, and the
+    number of trees."""
     leaves = np.asarray(clf.estimator_.predict(X, pred_leaf=True))
     leaves = leaves.reshape(X.shape[0], -1)
-    return sum(np.unique(col).size for col in leaves.T)
+    return sum(np.unique(col).size for col in leaves.T), leaves.shape[1]
 
 
 class LeafCount:
@@ -241,12 +243,18 @@ def leaf_lines(pairs, leaf_dim=256):
     for dataset, counts in pairs.items():
         if not counts:
             continue
-        hashed = sum(c > leaf_dim for c in counts)
+        # The rule of skactiveml_badge.embeddings._leaves.leaf_embedding:
+        # exact (sparse) when there are no more trees than leaf_dim, or no
+        # more pairs; hashed otherwise.
+        hashed = sum(p > leaf_dim and t > leaf_dim for p, t in counts)
+        pairs = [p for p, _ in counts]
+        trees = sorted({t for _, t in counts})
         lines.append(
-            f"- {dataset}: {min(counts)} to {max(counts)} distinct "
-            f"(tree, leaf) pairs among the candidates; hashed into "
-            f"{leaf_dim} buckets in {hashed} of {len(counts)} queries "
-            "(exact otherwise)"
+            f"- {dataset}: {min(pairs)} to {max(pairs)} distinct "
+            f"(tree, leaf) pairs among the candidates, {trees[0]} to "
+            f"{trees[-1]} trees; hashed into {leaf_dim} buckets in "
+            f"{hashed} of {len(counts)} queries (exact otherwise: at most "
+            f"{leaf_dim} trees or pairs)"
         )
     return lines
 

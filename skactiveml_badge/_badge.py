@@ -110,9 +110,9 @@ class Badge(EmbeddingPoolStrategy):
         Tree ensembles (LightGBM, XGBoost, scikit-learn forests and
         gradient boosting): the leaf embedding one-hot encodes the leaf of
         every tree, scaled by ``1 / sqrt(n_trees)``. Exact and sparse when
-        the candidates reach at most ``leaf_dim`` distinct leaves in all,
-        else hashed into ``leaf_dim`` signed buckets. ``None``: always
-        exact.
+        the ensemble has at most ``leaf_dim`` trees or the candidates reach
+        at most ``leaf_dim`` distinct leaves in all, else hashed into
+        ``leaf_dim`` signed buckets. ``None``: always exact.
     class_balance : None, "equal" or array-like of shape (n_classes,), \
 default=None
         Class-balanced selection: the batch is split into per-class quotas
