@@ -61,7 +61,14 @@ class Bait(EmbeddingPoolStrategy):
         A model with more classes raises a ``ValueError`` before the pool
         is embedded, naming the class count and the estimated cost; use
         fewer classes, :class:`~skactiveml_badge.Badge` (linear in ``C``),
-        or ``None`` to lift the cap.
+        or ``None`` to lift the cap. With ``top_k``, the cap applies to
+        ``top_k``.
+    top_k : int or None, default=None
+        Restrict every sample's Fisher information to its ``top_k`` most
+        probable classes (the approximation of LabelBench): the
+        per-candidate ``C x C`` matrices shrink to ``top_k x top_k`` and a
+        greedy step costs ``O(n (D C top_k + top_k^3))``. Exact when
+        ``top_k >= C``; ``None``: all classes (the paper's BAIT).
     dtype : {np.float64, np.float32}, default=np.float64
         Precision of the Fisher matrices. The rank-C downdates accumulate
         round-off over ``2 * batch_size`` steps; float32 is faster on GPUs
@@ -154,6 +161,7 @@ embedding_source
         backend="auto",
         leaf_dim=256,
         embedding_source="auto",
+        top_k=None,
     ):
         self._store_params(locals())
 
@@ -233,6 +241,7 @@ embedding_source
         "oversample": Real(min_value=1),
         "max_dim": Int(none=True),
         "max_classes": Int(none=True),
+        "top_k": Int(none=True),
         "dtype": Dtype(),
     }
 
@@ -245,8 +254,11 @@ embedding_source
     ):
         classes = getattr(clf, "classes_", None)
         if classes is not None:  # refuse too many classes before embedding
+            n_classes = len(classes)
+            if self.top_k is not None:
+                n_classes = min(n_classes, self.top_k)
             check_bait_classes(
-                len(classes),
+                n_classes,
                 self.max_classes,
                 n_picks,
                 len(cand_rows),
@@ -264,6 +276,7 @@ embedding_source
             oversample=self.oversample,
             max_dim=self.max_dim,
             max_classes=self.max_classes,
+            top_k=self.top_k,
             dtype=self.dtype,
             backend=self.backend,
             random_state=self.random_state_,

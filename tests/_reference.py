@@ -70,17 +70,30 @@ def random_factors(rng, n, n_classes, n_features, dtype=np.float64):
     return p.astype(dtype), delta.astype(dtype), h.astype(dtype)
 
 
-def bait_brute_force(proba, h, n_picks, candidates, labeled, lamb, n_forward):
+def bait_brute_force(
+    proba, h, n_picks, candidates, labeled, lamb, n_forward, top_k=None
+):
     """BAIT by explicit C*D x C*D Fisher matrices and direct traces.
+
+    ``top_k``: every Fisher restricted to the row's ``top_k`` most probable
+    classes, ``sum_c p_c (p - e_c)(p - e_c)^T (x) h h^T``.
 
     Returns the picks (forward order, after pruning) and, for every forward
     step, the trace reduction of adding each candidate (NaN if chosen).
     """
     n, C = proba.shape
     D = h.shape[1]
+
+    def sigma(p):
+        if top_k is None:
+            return np.diag(p) - np.outer(p, p)
+        top = np.argsort(-p, kind="stable")[:top_k]
+        return sum(p[c] * np.outer(p - np.eye(C)[c], p - np.eye(C)[c])
+                   for c in top)  # fmt: skip
+
     fisher = np.stack(
         [
-            np.kron(np.diag(p) - np.outer(p, p), np.outer(x, x))
+            np.kron(sigma(p), np.outer(x, x))
             for p, x in zip(proba, h, strict=True)
         ]
     )

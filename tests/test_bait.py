@@ -546,6 +546,33 @@ class TestBait(QueryStrategyContract):
         b = self.make(max_dim=None).query(X, y, clf, batch_size=3)
         assert len(a) == len(b) == 3
 
+    def test_param_top_k(self, lookup_problem):
+        """Top-k classes: the brute force on the restricted Fisher, and
+        exact BAIT for ``top_k >= C``."""
+        X, proba, _, h, clf = lookup_problem  # 4 classes
+        y = np.full(len(X), np.nan)
+        qs = self.make(clf_embedding_flag_name="return_embeddings")
+        full = qs.query(X, y, clf, False, batch_size=2, return_utilities=True)
+        for k in (4, 9):
+            got = qs.set_params(top_k=k).query(
+                X, y, clf, False, batch_size=2, return_utilities=True
+            )
+            np.testing.assert_array_equal(got[0], full[0])
+            np.testing.assert_allclose(got[1], full[1], rtol=1e-10)
+        for k in (1, 2):
+            idx, util = qs.set_params(top_k=k).query(
+                X, y, clf, False, batch_size=2, return_utilities=True
+            )
+            ref, rows = bait_brute_force(
+                proba, h, 2, np.arange(60), [], 1.0, 4, top_k=k
+            )
+            np.testing.assert_array_equal(idx, ref)
+            np.testing.assert_allclose(util, rows, rtol=1e-7, atol=1e-10)
+        with pytest.raises(ValueError, match="top_k"):
+            self.make(top_k=0).query(X, y, clf, False)
+        with pytest.raises(TypeError, match="top_k"):
+            self.make(top_k=1.5).query(X, y, clf, False)
+
     def test_param_max_classes(self, lookup_problem, monkeypatch):
         """More classes than ``max_classes`` raise before the pool is
         embedded; ``None`` lifts the cap."""
@@ -670,3 +697,15 @@ class TestBait(QueryStrategyContract):
         np.testing.assert_array_equal(idx, ref)
         with pytest.raises(ValueError, match="embedding_source"):
             self.make(embedding_source="leaves").query(X, y, clf)
+
+
+def test_top_k_on_torch_equals_numpy():
+    torch = pytest.importorskip("torch")
+    rng = np.random.RandomState(3)
+    proba = rng.dirichlet(np.ones(6), size=80)
+    h = rng.randn(80, 5)
+    kw = dict(top_k=2, random_state=0, return_utilities=True)
+    a = bait(proba, h, 4, **kw)
+    b = bait(torch.tensor(proba), torch.tensor(h), 4, backend="torch", **kw)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_allclose(a[1], b[1], rtol=1e-8, atol=1e-12)

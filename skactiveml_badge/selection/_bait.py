@@ -68,6 +68,21 @@ def fisher_factors(proba, ops):
     return Q.T @ L
 
 
+def top_classes(L, proba, k, ops):
+    """The columns of ``L`` of every row's ``k`` most probable classes:
+    shape (n, C - 1, k). ``L_x L_x^T`` is then the Fisher restricted to
+    those classes, ``sum_{c in top_k(x)} p_c (p - e_c)(p - e_c)^T``
+    (LabelBench's approximation; exact for ``k = C``). Ties in ``p`` go
+    to the lower class index."""
+    order = np.argsort(-ops.to_host(proba), axis=1, kind="stable")[:, :k]
+    n, Cr, _ = L.shape
+    return L[
+        ops.asindex(np.arange(n)[:, None, None]),
+        ops.asindex(np.arange(Cr)[None, :, None]),
+        ops.asindex(order[:, None, :]),
+    ]
+
+
 def mean_fisher(L, h, ops):
     """``mean_x (L_x L_x^T) (x) h_x h_x^T`` as a d x d matrix (n >= 1).
 
@@ -425,6 +440,7 @@ def bait(
     oversample=2.0,
     max_dim=2048,
     max_classes=MAX_CLASSES,
+    top_k=None,
     dtype=np.float64,
     backend="numpy",
     random_state=None,
@@ -463,7 +479,13 @@ def bait(
     max_classes : int or None, default=200
         More classes raise a ``ValueError`` before any work (the cost of a
         step grows as ``C^3``; see :class:`~skactiveml_badge.Bait`).
-        ``None``: no cap.
+        ``None``: no cap. With ``top_k``, the cap applies to ``top_k``.
+    top_k : int or None, default=None
+        Restrict every sample's Fisher to its ``top_k`` most probable
+        classes (LabelBench's approximation): the per-candidate matrices
+        shrink from ``C x C`` to ``top_k x top_k`` and a step costs
+        ``O(n (D C top_k + top_k^3))``. Exact for ``top_k >= C``; ``None``:
+        all classes.
     dtype : np.float32 or np.float64, default=np.float64
     backend : {"numpy", "torch", "auto"}, default="numpy"
         ``"torch"`` keeps tensors on their device (CPU or GPU); ``"auto"``:
@@ -506,6 +528,7 @@ def bait(
     max_classes = check_positive_int(
         max_classes, "max_classes", allow_none=True
     )
+    top_k = check_positive_int(top_k, "top_k", allow_none=True)
     lamb = check_positive_real(lamb, "lamb")
     oversample = check_positive_real(oversample, "oversample")
     if oversample < 1:
@@ -527,7 +550,8 @@ def bait(
             f"`n_picks={n_picks}` exceeds the {candidates.size} candidates."
         )
     n_forward, n_backward = n_steps(n_picks, candidates.size, oversample)
-    check_class_count(C, max_classes, candidates.size, n_forward + n_backward)
+    k = C if top_k is None else min(top_k, C)
+    check_class_count(k, max_classes, candidates.size, n_forward + n_backward)
     with np.errstate(over="ignore", invalid="ignore"):
         # Overflow is reported by check_finite, with advice.
         proba, h, ops = _factors(
@@ -540,8 +564,7 @@ def bait(
             proba,
             h,
             (labeled, candidates, pool),
-            n_picks,
-            n_forward,
+            (n_picks, n_forward, k),
             lamb,
             rs,
             return_utilities,
@@ -549,11 +572,15 @@ def bait(
         )
 
 
-def _design(proba, h, rows, n_picks, n_forward, lamb, rs, return_util, ops):
+def _design(proba, h, rows, sizes, lamb, rs, return_util, ops):
     """The Fisher matrices of ``rows = (labeled, candidates, pool)`` and
-    the greedy design (see :func:`bait_select`)."""
+    the greedy design (see :func:`bait_select`); ``sizes = (n_picks,
+    n_forward, top_k)``."""
     labeled, candidates, pool = rows
+    n_picks, n_forward, k = sizes
     L = fisher_factors(proba, ops)
+    if k < proba.shape[1]:
+        L = top_classes(L, proba, k, ops)
     d = L.shape[1] * h.shape[1]
     w_pick = n_picks / (labeled.size + n_picks)
     A = lamb * ops.eye(d)
