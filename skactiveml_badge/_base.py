@@ -17,6 +17,7 @@ from ._validation import (
     validate_params,
 )
 from .embeddings import gradient_factors, proba_and_embedding
+from .embeddings._classifier import predict_flags
 from .selection import BACKENDS
 
 EMBEDDING_SOURCES = ("auto", "classifier", "X")
@@ -31,11 +32,7 @@ def _layer_name(value, name):
 
 
 def _flag_name(value, name):
-    if value is not None and not isinstance(value, (str, dict)):
-        raise TypeError(
-            f"`{name}` must be None, a str or a dict, got "
-            f"{type(value).__name__}."
-        )
+    predict_flags(value)  # raises the TypeError for anything else
     return value
 
 

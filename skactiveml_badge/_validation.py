@@ -173,10 +173,15 @@ def fit_or_check_classifier(clf, X, y, sample_weight, fit_clf, missing_label):
 
 
 def check_choice(value, name, options):
-    """Raise a ValueError unless ``value`` is one of ``options``."""
-    if not isinstance(value, str) or value not in options:
+    """Raise a ValueError unless ``value`` is one of ``options`` (strings,
+    and ``None`` if listed)."""
+    if value is None and None in options:
+        return None
+    names = [o for o in options if o is not None]
+    if not isinstance(value, str) or value not in names:
+        none = "None or " if None in options else ""
         raise ValueError(
-            f"`{name}` must be one of {sorted(options)}, got {value!r}."
+            f"`{name}` must be {none}one of {sorted(names)}, got {value!r}."
         )
     return value
 
@@ -292,16 +297,7 @@ class Choice:
         self.options = options
 
     def __call__(self, value, name):
-        if value is None and None in self.options:
-            return None
-        names = [o for o in self.options if o is not None]
-        if not isinstance(value, str) or value not in names:
-            none = "None or " if None in self.options else ""
-            raise ValueError(
-                f"`{name}` must be {none}one of {sorted(names)}, got "
-                f"{value!r}."
-            )
-        return value
+        return check_choice(value, name, self.options)
 
 
 class Int:
@@ -311,7 +307,8 @@ class Int:
         self.low, self.none, self.auto = low, none, auto
 
     def __call__(self, value, name):
-        if (value is None and self.none) or (value == AUTO and self.auto):
+        is_auto = isinstance(value, str) and value == AUTO
+        if (value is None and self.none) or (is_auto and self.auto):
             return value
         if self.low == 0:
             return check_non_negative_int(value, name)

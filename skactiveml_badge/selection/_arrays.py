@@ -8,6 +8,8 @@ both libraries share (``@``, ``*``, slicing) and never asks which backend
 it runs on. torch is imported only when a tensor is met or asked for.
 """
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -241,7 +243,10 @@ class TorchOps(NumpyOps):
         return a.clamp(min=0).sqrt()
 
 
+@functools.cache
 def _torch_available():
+    """Whether torch can be imported (looked up once: the lazy kernel
+    converts half-precision rows on every proposal)."""
     import importlib.util
 
     return importlib.util.find_spec("torch") is not None

@@ -82,7 +82,7 @@ def select(rule, delta, h, n_picks, **options):
             f"`n_picks={n_picks}` exceeds the number of samples ({n})."
         )
     quotas = _quotas(o.class_balance, o.class_labels, n, n_picks)
-    forced = None
+    forced = norms = None
     if _use_lazy(h, o.algorithm):
         st = LazyDistances(delta, h, ops, min(MAX_PENDING, n_picks))
         quota = _prepare(st, o.origin_as_centre, quotas)
@@ -93,8 +93,9 @@ def select(rule, delta, h, n_picks, **options):
         if not o.return_utilities:
             return forced, None
         h = ops.to_compute(h)  # the utility pass needs h in `dtype`
+        norms = st.norms  # computed and checked once
     state = NearestCentreDistances(
-        delta, h, ops, o.chunk_size or DEFAULT_CHUNK_SIZE
+        delta, h, ops, o.chunk_size or DEFAULT_CHUNK_SIZE, norms
     )
     quota = _prepare(state, o.origin_as_centre, quotas)
     step = kmeans_plusplus_step

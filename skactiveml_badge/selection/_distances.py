@@ -160,22 +160,27 @@ class NearestCentreDistances:
         The backend of ``delta`` and ``h`` (``None``: numpy).
     chunk_size : int, default=DEFAULT_CHUNK_SIZE
         Rows per chunk.
+    sq_norms : array of shape (n_samples,) or None, default=None
+        ``|g|^2`` if already computed and checked (by the lazy state);
+        ``None``: computed and checked here.
     """
 
-    def __init__(self, delta, h, ops=None, chunk_size=DEFAULT_CHUNK_SIZE):
+    def __init__(
+        self,
+        delta,
+        h,
+        ops=None,
+        chunk_size=DEFAULT_CHUNK_SIZE,
+        sq_norms=None,
+    ):
         self.ops = NumpyOps(h.dtype) if ops is None else ops
         self.delta, self.h = delta, h
         self.sparse = sp.issparse(h)
         self.chunk_size = int(chunk_size)
         n = delta.shape[0]
-        with np.errstate(over="ignore", invalid="ignore"):  # checked
-            h_sq = (
-                np.asarray(h.multiply(h).sum(axis=1)).ravel().astype(h.dtype)
-                if self.sparse
-                else self.ops.row_sq_norms(h)
-            )
-            d_sq = self.ops.row_sq_norms(delta)
-        self.sq_norms = checked_sq_norms(self.ops, d_sq, h_sq)
+        self.sq_norms = sq_norms
+        if sq_norms is None:
+            self.sq_norms = self._checked_norms()
         self.min_sq_dist = self.ops.full(n, np.inf)
         self.is_centre = np.zeros(n, dtype=bool)
         self.eligible = None
@@ -186,6 +191,18 @@ class NearestCentreDistances:
         size = min(self.chunk_size, n)
         self._hh, self._dd, self._tmp = (self.ops.empty(size) for _ in "abc")
         self._mask = self.ops.empty(size, dtype=bool)
+
+    def _checked_norms(self):
+        """``|g|^2``, after the overflow check of :func:`checked_sq_norms`."""
+        h = self.h
+        with np.errstate(over="ignore", invalid="ignore"):  # checked
+            h_sq = (
+                np.asarray(h.multiply(h).sum(axis=1)).ravel().astype(h.dtype)
+                if self.sparse
+                else self.ops.row_sq_norms(h)
+            )
+            d_sq = self.ops.row_sq_norms(self.delta)
+        return checked_sq_norms(self.ops, d_sq, h_sq)
 
     @property
     def n_samples(self) -> int:
