@@ -709,3 +709,173 @@ def test_top_k_on_torch_equals_numpy():
     b = bait(torch.tensor(proba), torch.tensor(h), 4, backend="torch", **kw)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_allclose(a[1], b[1], rtol=1e-8, atol=1e-12)
+
+
+# -- issue 15, item 5: BAIT at scale (top-k factors, packed products, lazy
+# low-rank updates)
+
+
+@pytest.mark.parametrize("k", [1, 2, 4, 6])
+def test_top_k_factors_are_the_top_columns_of_the_full_ones(k):
+    """Built without the (n, C, C) stack, they equal the full factors'
+    columns of each row's k most probable classes (ties to the lower
+    class), and L L^T is the restricted Fisher in the class basis."""
+    from skactiveml_badge.selection import _bait as kernel
+
+    ops = NumpyOps(np.float64)
+    rng = np.random.RandomState(k)
+    proba = rng.dirichlet(np.ones(5), size=20)
+    proba[0] = [0.3, 0.1, 0.3, 0.2, 0.1]  # ties
+    full = kernel.fisher_factors(proba, ops)
+    got = kernel.fisher_factors(proba, ops, k)
+    if k >= 5:
+        np.testing.assert_array_equal(got, full)
+        return
+    order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
+    np.testing.assert_allclose(
+        got, np.take_along_axis(full, order[:, None, :], 2), atol=1e-15
+    )
+    Q = class_basis(5)
+    for p, L, top in zip(proba, got, order, strict=True):
+        E = np.eye(5)[top] - p  # rows e_c - p
+        sigma = (E.T * p[top]) @ E
+        np.testing.assert_allclose(L @ L.T, Q.T @ sigma @ Q, atol=1e-15)
+    if k == 2:
+        np.testing.assert_array_equal(order[0], [0, 2])
+
+
+def _explicit_forms(L, h, M):
+    V = np.einsum("nak,ni->naik", L, h).reshape(len(h), -1, L.shape[2])
+    return V.mT @ M @ V
+
+
+@pytest.mark.parametrize("packed", [True, False])
+@pytest.mark.parametrize("C, D, k", [(5, 3, 2), (3, 6, 3), (2, 4, 1)])
+def test_both_products_give_the_explicit_fisher_forms(
+    packed, C, D, k, monkeypatch
+):
+    """Packed pairs and class blocks give the same F and V^T M V as the
+    explicit factors, also in chunks of one row."""
+    from skactiveml_badge.selection import _bait as kernel
+
+    ops = NumpyOps(np.float64)
+    rng = np.random.RandomState(C * D)
+    proba = rng.dirichlet(np.ones(C), size=11)
+    h = rng.randn(11, D)
+    L = kernel.fisher_factors(proba, ops, k)
+    A = rng.randn((C - 1) * D, (C - 1) * D)
+    M = A @ A.T
+    V = np.einsum("nak,ni->naik", L, h).reshape(11, -1, k)
+    F_ref = np.einsum("nik,njk->ij", V, V) / 11
+    G_ref = _explicit_forms(L, h, M)
+    monkeypatch.setattr(kernel, "packed_pairs", lambda D, Cr: packed)
+    for chunk in (1 << 21, 1):
+        monkeypatch.setattr(kernel, "_CHUNK_ELEMENTS", chunk)
+        monkeypatch.setattr(kernel, "_BLOCK_ELEMENTS", chunk)
+        F = kernel.mean_fisher(L, h, ops)
+        np.testing.assert_allclose(F, F_ref, atol=1e-14)
+        np.testing.assert_array_equal(F, F.T)
+        G = kernel.quadratic_forms(L, h, M, ops)
+        np.testing.assert_allclose(G, G_ref, rtol=1e-12, atol=1e-12)
+
+
+def test_packed_pairs_where_they_pay():
+    from skactiveml_badge.selection._bait import packed_pairs
+
+    assert packed_pairs(81, 25)  # letter: 26 classes, D = 2048 // 25
+    assert packed_pairs(20, 99)
+    assert not packed_pairs(2048, 1)  # two classes
+    assert not packed_pairs(227, 9)
+
+
+def test_lazy_low_rank_updates_equal_the_explicit_matrices():
+    """B and B F B after rank-k updates of both signs, with folds in
+    between, equal the eagerly updated matrices."""
+    from skactiveml_badge.selection import _bait as kernel
+
+    ops = NumpyOps(np.float64)
+    rng = np.random.RandomState(0)
+    Cr, D, k = 3, 4, 2
+    d = Cr * D
+    A = rng.randn(d, d)
+    B = A @ A.T + np.eye(d)
+    F = np.cov(rng.randn(d, 3 * d))
+    lazy = kernel.LowRankInverse(B, B @ F @ B, ops)
+    assert lazy.cap == 1  # d // _FOLD_RATIO: a fold before every update
+    lazy.cap = 5
+    for sign in [1, 1, -1, 1, -1, 1]:
+        L_s, h_s = rng.randn(Cr, k), rng.randn(D)
+        V = np.kron(L_s, h_s[:, None])
+        BV, PV = lazy.times(L_s, h_s)
+        np.testing.assert_allclose(BV, B @ V, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(PV, B @ F @ B @ V, rtol=1e-10, atol=1e-12)
+        u = BV * 0.3
+        lazy.push(u, B @ F @ u, u.T @ F @ u, sign)
+        B = B - sign * u @ u.T
+        assert 0 < lazy.m <= lazy.cap
+    lazy.fold(lazy.cap)
+    np.testing.assert_allclose(lazy.BP[:d], B, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(lazy.BP[d:], B @ F @ B, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("ratio", [1, 10**6])
+@pytest.mark.parametrize("C, D, top_k", [(5, 3, 2), (3, 6, 1), (4, 2, None)])
+def test_brute_force_with_and_without_folds(ratio, C, D, top_k, monkeypatch):
+    """Both products and both fold rates reproduce the brute force on the
+    (restricted) Fisher, pruning included."""
+    from skactiveml_badge.selection import _bait as kernel
+
+    monkeypatch.setattr(kernel, "_FOLD_RATIO", ratio)
+    proba, h = _problem(C + D, n=30, C=C, D=D)
+    labeled, cand = np.arange(3), np.arange(3, 30)
+    idx, util = bait(
+        proba, h, 3, cand, labeled, lamb=0.5, top_k=top_k,
+        oversample=2.0, return_utilities=True,
+    )  # fmt: skip
+    ref, rows = bait_brute_force(
+        proba, h, 3, cand, labeled, 0.5, 6, top_k=top_k
+    )
+    np.testing.assert_array_equal(idx, ref)
+    np.testing.assert_allclose(util, rows, rtol=1e-8, atol=1e-11)
+
+
+@pytest.mark.parametrize("C, D", [(6, 8), (3, 8)])
+@pytest.mark.parametrize("ratio", [1, 10**6])
+def test_torch_equals_numpy_on_both_products_and_fold_rates(
+    C, D, ratio, monkeypatch
+):
+    torch = pytest.importorskip("torch")
+    from skactiveml_badge.selection import _bait as kernel
+
+    monkeypatch.setattr(kernel, "_FOLD_RATIO", ratio)
+    proba, h = _problem(C, n=120, C=C, D=D)
+    for top_k in (None, 2):
+        kw = dict(labeled=np.arange(5), top_k=top_k, return_utilities=True)
+        a = bait(proba, h, 6, **kw)
+        b = bait(
+            torch.tensor(proba), torch.tensor(h), 6, backend="torch", **kw
+        )
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_allclose(a[1], b[1], rtol=1e-9, atol=1e-12)
+
+
+def test_top_k_never_holds_an_n_by_c_by_c_stack(monkeypatch):
+    """At C = 100 and top_k = 2 the traced peak (chunks of 2^16 values)
+    stays below an eighth of the n x C x C float64 stack that the exact
+    factors need: what remains grows as n C, not n C^2."""
+    import tracemalloc
+
+    from skactiveml_badge.selection import _bait as kernel
+
+    monkeypatch.setattr(kernel, "_CHUNK_ELEMENTS", 1 << 16)
+    rng = np.random.RandomState(0)
+    n, C = 4000, 100
+    proba = rng.dirichlet(np.ones(C) * 0.1, size=n)
+    h = np.abs(rng.randn(n, 3))
+    tracemalloc.start()
+    try:
+        bait(proba, h, 2, labeled=np.arange(10), top_k=2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < n * C * C * 8 / 8

@@ -764,6 +764,14 @@ STRATEGIES = {
     "bait": StrategySpec(
         make=_ours("Bait"), description="this package's Bait"
     ),
+    "bait-top2": StrategySpec(
+        make=_ours("Bait", top_k=2),
+        description="Bait, Fisher of the 2 most probable classes",
+    ),
+    "bait-top5": StrategySpec(
+        make=_ours("Bait", top_k=5),
+        description="Bait, Fisher of the 5 most probable classes",
+    ),
     # -- baselines
     "random": _without_clf(_skactiveml("RandomSampling"), "random sampling"),
     "margin": StrategySpec(

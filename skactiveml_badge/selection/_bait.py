@@ -38,8 +38,14 @@ from .._validation import (
 )
 from ._arrays import as_factors, to_numpy
 
-# Rows per chunk in the passes that form n x (C - 1) x d intermediates.
+# Values per chunk of the n x C x C stacks and their temporaries.
 _CHUNK_ELEMENTS = 1 << 21
+# Values of the blocks of the quadratic forms (4 MiB in float64: they stay
+# in the CPU cache).
+_BLOCK_ELEMENTS = 1 << 19
+# Low-rank updates of B and B F B are kept apart until they hold d //
+# _FOLD_RATIO columns, then folded into the d x d matrices (one product).
+_FOLD_RATIO = 8
 
 
 def class_basis(n_classes):
@@ -56,42 +62,89 @@ def class_basis(n_classes):
     return Q
 
 
-def fisher_factors(proba, ops):
+def fisher_factors(proba, ops, top_k=None):
     """``L_x`` of shape (n, C - 1, C) with ``L_x L_x^T = Q^T Sigma_x Q``.
 
     Column ``c`` of the unreduced factor is ``sqrt(p_c) (p - e_c)``, the
-    gradient at label ``c`` weighted by its probability.
+    gradient at label ``c`` weighted by its probability. With ``top_k <
+    C``, only the columns of every row's ``top_k`` most probable classes,
+    shape (n, C - 1, top_k), built without the (n, C, C) stack: ``L_x
+    L_x^T`` is then the Fisher restricted to those classes, ``sum_{c in
+    top_k(x)} p_c (p - e_c)(p - e_c)^T`` (LabelBench's approximation).
+    Ties in ``p`` go to the lower class index.
     """
-    C = proba.shape[1]
-    L = (proba[:, :, None] - ops.eye(C)[None]) * ops.sqrt(proba)[:, None, :]
+    n, C = proba.shape
     Q = ops.asarray(class_basis(C))
-    return Q.T @ L
+    if top_k is None or top_k >= C:
+        L = (proba[:, :, None] - ops.eye(C)[None]) * ops.sqrt(proba)[:, None]
+        return Q.T @ L
+    top = np.argsort(-ops.to_host(proba), axis=1, kind="stable")[:, :top_k]
+    p_top = proba[ops.asindex(np.arange(n)[:, None]), ops.asindex(top)]
+    # Q^T (p - e_c) = Q^T p - Q[c]: (n, C - 1, 1) - (n, C - 1, top_k).
+    diff = (proba @ Q)[:, :, None] - Q[ops.asindex(top)].mT
+    return diff * ops.sqrt(p_top)[:, None, :]
 
 
-def top_classes(L, proba, k, ops):
-    """The columns of ``L`` of every row's ``k`` most probable classes:
-    shape (n, C - 1, k). ``L_x L_x^T`` is then the Fisher restricted to
-    those classes, ``sum_{c in top_k(x)} p_c (p - e_c)(p - e_c)^T``
-    (LabelBench's approximation; exact for ``k = C``). Ties in ``p`` go
-    to the lower class index."""
-    order = np.argsort(-ops.to_host(proba), axis=1, kind="stable")[:, :k]
-    n, Cr, _ = L.shape
-    return L[
-        ops.asindex(np.arange(n)[:, None, None]),
-        ops.asindex(np.arange(Cr)[None, :, None]),
-        ops.asindex(order[:, None, :]),
-    ]
+def packed_pairs(D, Cr):
+    """Whether products over packed pairs serve the Fisher matrices of
+    ``D`` features and ``Cr = C - 1`` class directions: ``D <= Cr^2``.
+
+    Block ``(a, b)`` of a Fisher matrix enters only through
+    ``h^T M_ab h = sum_{i <= j} (h_i h_j) (M_ab + M_ab^T)_ij / (1 + [i =
+    j])``, so the pairs ``i <= j`` of features against the pairs ``a <=
+    b`` of classes make one product of inner dimension ``D (D + 1) / 2``:
+    ``O(n d^2 / 2)`` at the speed of a large matrix product, plus ``O(n
+    D^2)`` to form the pairs ``h_i h_j``, which pays when ``D <= Cr^2``
+    (else the blockwise products win).
+    """
+    return D <= Cr * Cr
+
+
+def _pair_index(m, ops, axis):
+    """The pairs ``i <= j`` of ``range(m)`` as backend indices, along a
+    new ``axis`` (0: columns, shape (1, p); 1: rows, shape (p, 1))."""
+    i, j = np.triu_indices(m)
+    if axis is None:
+        return ops.asindex(i), ops.asindex(j)
+    shape = (1, -1) if axis == 0 else (-1, 1)
+    return ops.asindex(i.reshape(shape)), ops.asindex(j.reshape(shape))
 
 
 def mean_fisher(L, h, ops):
     """``mean_x (L_x L_x^T) (x) h_x h_x^T`` as a d x d matrix (n >= 1).
 
     Block ``(a, b)`` (``D x D``) is ``mean_x S_x[a, b] h_x h_x^T`` with
-    ``S_x = L_x L_x^T``: one product ``(D x r) @ (r x (C - 1 - a) D)`` per
-    class ``a`` and chunk of ``r`` rows fills the blocks ``b >= a``, the
-    transpose the rest. ``O(n (d^2 + C^3))`` in all, where ``Y^T Y`` over
-    the ``n C`` rows of the ``V_x^T`` would cost ``O(n C d^2)``.
+    ``S_x = L_x L_x^T``, symmetric in ``(a, b)`` and in ``(i, j)``: with
+    :func:`packed_pairs`, one product ``(pairs a <= b) x n @ n x (pairs i
+    <= j)`` (``O(n d^2 / 2)``), else one product ``(D x r) @ (r x (C - 1 -
+    a) D)`` per class ``a`` and chunk of ``r`` rows (``O(n d^2)``); plus
+    ``O(n C^3)`` for the ``S_x``, where ``Y^T Y`` over the ``n C`` rows of
+    the ``V_x^T`` would cost ``O(n C d^2)``.
     """
+    n, Cr, _ = L.shape
+    D = h.shape[1]
+    if not packed_pairs(D, Cr):
+        return _mean_fisher_blocks(L, h, ops)
+    a, b = _pair_index(Cr, ops, None)
+    i, j = _pair_index(D, ops, None)
+    n_cls, n_feat = Cr * (Cr + 1) // 2, D * (D + 1) // 2
+    packed = ops.asarray(np.zeros((n_cls, n_feat)))
+    rows = max(1, _CHUNK_ELEMENTS // max(Cr * Cr, n_feat))
+    for start in range(0, n, rows):
+        Lc, hc = L[start : start + rows], h[start : start + rows]
+        S = Lc @ Lc.mT
+        packed += S[:, a, b].T @ (hc[:, i] * hc[:, j])
+    F = ops.empty((Cr, D, Cr, D))
+    a, b = _pair_index(Cr, ops, 1)
+    i, j = _pair_index(D, ops, 0)
+    for a1, i1, b1, j1 in ((a, i, b, j), (a, j, b, i), (b, i, a, j)):
+        F[a1, i1, b1, j1] = packed
+    F[b, j, a, i] = packed
+    return F.reshape(Cr * D, Cr * D) / n
+
+
+def _mean_fisher_blocks(L, h, ops):
+    """:func:`mean_fisher` by blocks of ``D`` rows of ``F``."""
     n, Cr, _ = L.shape
     D = h.shape[1]
     d = Cr * D
@@ -110,21 +163,61 @@ def mean_fisher(L, h, ops):
 
 
 def quadratic_forms(L, h, M, ops):
-    """``V_x^T M V_x`` for every row: shape (n, C, C).
+    """``V_x^T M V_x`` for every row, ``M`` symmetric: shape (n, k, k)
+    for ``L`` of shape (n, C - 1, k).
 
-    Uses ``(I (x) h)^T M (I (x) h)`` per block, ``O(n (d^2 + C^3))`` in
-    all.
+    ``L_x^T K_x L_x`` with ``K_x = (I (x) h_x)^T M (I (x) h_x)``
+    (``(C - 1) x (C - 1)``). With :func:`packed_pairs`, the ``K_x`` of a
+    chunk of rows are one product ``(r x pairs i <= j) @ (pairs i <= j x
+    pairs a <= b)`` (``O(n d^2 / 2)``), else blockwise (see
+    :func:`_class_blocks`).
     """
-    n, Cr, C = L.shape
+    n, Cr, _ = L.shape
     D = h.shape[1]
-    d = Cr * D
-    M3 = ops.permute(M.reshape(Cr, D, d), (1, 0, 2)).reshape(D, Cr * d)
-    rows = max(1, _CHUNK_ELEMENTS // (Cr * d))
+    if not packed_pairs(D, Cr):
+        return _class_blocks(L, h, M, ops)
+    a, b = _pair_index(Cr, ops, 0)
+    i, j = _pair_index(D, ops, 1)
+    M4 = M.reshape(Cr, D, Cr, D)
+    # (M_ab + M_ab^T)_ij / (1 + [i = j]): (pairs i <= j, pairs a <= b).
+    i_host, j_host = np.triu_indices(D)
+    half = ops.asarray(np.where(i_host == j_host, 0.5, 1.0)[:, None])
+    Mp = (M4[a, i, b, j] + M4[a, j, b, i]) * half
+    a, b = _pair_index(Cr, ops, None)
+    i, j = _pair_index(D, ops, None)
+    rows = max(1, _CHUNK_ELEMENTS // max(Cr * Cr, i.shape[0], a.shape[0]))
     parts = []
     for start in range(0, n, rows):
         Lc, hc = L[start : start + rows], h[start : start + rows]
-        Z = (hc @ M3).reshape(-1, Cr, Cr, D)
-        K = (Z @ hc[:, None, :, None])[..., 0]
+        Kp = (hc[:, i] * hc[:, j]) @ Mp
+        K = ops.empty((hc.shape[0], Cr, Cr))
+        K[:, a, b] = Kp
+        K[:, b, a] = Kp
+        parts.append(Lc.mT @ K @ Lc)
+    return ops.cat(parts, 0)
+
+
+def _class_blocks(L, h, M, ops):
+    """:func:`quadratic_forms` by class blocks: row ``a`` of ``K_x`` for
+    a block of rows is one product ``(r x D) @ (D x (C - 1 - a) D)`` with
+    the upper blocks of ``M`` and a contraction with ``h``: ``O(n d^2)``
+    in all, on blocks of ``_BLOCK_ELEMENTS`` values that stay in the CPU
+    cache (the whole ``n x (C - 1) x d`` product at once is bound by
+    memory and several times slower)."""
+    n, Cr, _ = L.shape
+    D = h.shape[1]
+    d = Cr * D
+    rows = max(1, min(_BLOCK_ELEMENTS // d, _CHUNK_ELEMENTS // (Cr * Cr)))
+    parts = []
+    for start in range(0, n, rows):
+        Lc, hc = L[start : start + rows], h[start : start + rows]
+        r = hc.shape[0]
+        K = ops.empty((r, Cr, Cr))
+        for a in range(Cr):
+            T = (hc @ M[a * D : (a + 1) * D, a * D :]).reshape(r, -1, D)
+            Ka = ops.einsum("rbi,ri->rb", T, hc)
+            K[:, a, a:] = Ka
+            K[:, a + 1 :, a] = Ka[:, 1:]
         parts.append(Lc.mT @ K @ Lc)
     return ops.cat(parts, 0)
 
@@ -145,7 +238,9 @@ def apply_to(M, L_s, h_s):
     Cr, C = L_s.shape
     D = h_s.shape[0]
     d = M.shape[0]
-    return (M.reshape(d, Cr, D) @ h_s) @ L_s
+    # One matrix-vector product over (d Cr) x D: a batched (d, Cr, D) @
+    # (D,) takes twice as long.
+    return (M.reshape(-1, D) @ h_s).reshape(d, Cr) @ L_s
 
 
 def psd_factor(a, ops):
@@ -159,15 +254,81 @@ def trace_of_solve(A, Bm, ops):
     return ops.einsum("nii->n", ops.solve(A, Bm))
 
 
-class BaitState:
-    """Greedy trace-of-inverse-Fisher design over rank-one factors.
+class LowRankInverse:
+    """``B`` and ``P = B F B`` under rank-``k`` updates ``B <- B - sign u
+    u^T``, applied lazily.
 
-    The ``n x C x C`` stacks are processed in chunks of rows, so their
+    ``P`` follows from ``z = P V_s R = B F u`` and ``E = u^T F u``:
+    ``P <- P - sign (u z^T + z u^T) + u E u^T``. The updates are kept as
+    columns ``U``, ``Z``, signs ``S`` and a block-diagonal ``E``, so that
+    ``B = B_0 - U S U^T`` and ``P = P_0 + U E U^T - U S Z^T - Z S U^T``;
+    a step reads ``B_0`` and ``P_0`` once (``O(d^2)``) instead of
+    rewriting ``B`` (three passes over ``d x d``). Once the columns reach
+    ``d // _FOLD_RATIO``, they are folded into ``B_0`` and ``P_0`` in
+    ``O(d^2 m)``.
+    """
+
+    def __init__(self, B, P, ops):
+        d = B.shape[0]
+        self.d, self.ops = d, ops
+        self.BP = ops.cat([B, P], 0)  # (2d, d): one read for both
+        self.cap = max(1, d // _FOLD_RATIO)
+        self.U = self.Z = self.signs = self.E = None
+        self.m = 0
+
+    def times(self, L_s, h_s):
+        """``(B V_s, P V_s)``, each of shape (d, k)."""
+        d, m = self.d, self.m
+        BV_PV = apply_to(self.BP, L_s, h_s)
+        BV, PV = BV_PV[:d], BV_PV[d:]
+        if m == 0:
+            return BV, PV
+        V = (L_s[:, None, :] * h_s[None, :, None]).reshape(d, -1)
+        U, Z, signs = self.U[:, :m], self.Z[:, :m], self.signs[:m, None]
+        uV, zV = U.T @ V, Z.T @ V
+        BV = BV - U @ (signs * uV)
+        PV = PV + U @ (self.E[:m, :m] @ uV - signs * zV) - Z @ (signs * uV)
+        return BV, PV
+
+    def push(self, u, z, E, sign):
+        """Record ``B <- B - sign u u^T`` (``z``, ``E``: see above)."""
+        k = u.shape[1]
+        if self.U is None or self.m + k > self.U.shape[1]:
+            self.fold(max(self.cap, k))
+        m = self.m
+        self.U[:, m : m + k] = u
+        self.Z[:, m : m + k] = z
+        self.signs[m : m + k] = sign
+        self.E[m : m + k, m : m + k] = E
+        self.m = m + k
+
+    def fold(self, cap):
+        """Fold the pending columns into ``B_0`` and ``P_0``; room for
+        ``cap`` new ones."""
+        ops, d, m = self.ops, self.d, self.m
+        if m:
+            U, Z = self.U[:, :m], self.Z[:, :m]
+            SU = U * self.signs[None, :m]
+            self.BP[:d] -= SU @ U.T
+            self.BP[d:] += U @ (self.E[:m, :m] @ U.T) - SU @ Z.T - Z @ SU.T
+        if self.U is None or self.U.shape[1] < cap:
+            self.U, self.Z = ops.empty((d, cap)), ops.empty((d, cap))
+            self.signs = ops.empty((cap,))
+            self.E = ops.full((cap, cap), 0.0)
+        else:
+            self.E[:m, :m] = 0.0
+        self.m = 0
+
+
+class BaitState:
+    """Greedy trace-of-inverse-Fisher design over rank-k factors.
+
+    The ``n x k x k`` stacks are processed in chunks of rows, so their
     temporaries stay within ``_CHUNK_ELEMENTS`` values whatever ``n``.
 
     Parameters
     ----------
-    L : (n, C - 1, C) Fisher factors of the candidates (already weighted).
+    L : (n, C - 1, k) Fisher factors of the candidates (already weighted).
     h : (n, D) their embeddings.
     B : (d, d) inverse of the regularised Fisher of the labeled set.
     F : (d, d) mean Fisher of the pool.
@@ -175,16 +336,19 @@ class BaitState:
     """
 
     def __init__(self, L, h, B, F, ops):
-        self.L, self.h, self.B, self.F, self.ops = L, h, B, F, ops
+        self.L, self.h, self.ops = L, h, ops
+        P = B @ F @ B
+        P = (P + P.T) / 2
         self.G = quadratic_forms(L, h, B, ops)
-        self.H = quadratic_forms(L, h, B @ F @ B, ops)
+        self.H = quadratic_forms(L, h, P, ops)
+        self.inverse = LowRankInverse(B, P, ops)
         self.eye = ops.eye(L.shape[2])
 
     def _chunks(self, rows=None):
-        """Row selections of at most ``_CHUNK_ELEMENTS / C^2`` rows: slices
+        """Row selections of at most ``_CHUNK_ELEMENTS / k^2`` rows: slices
         of all rows, or index arrays of ``rows``."""
-        C = self.eye.shape[0]
-        step = max(1, _CHUNK_ELEMENTS // (C * C))
+        k = self.eye.shape[0]
+        step = max(1, _CHUNK_ELEMENTS // (k * k))
         if rows is None:
             n = self.G.shape[0]
             return [slice(i, i + step) for i in range(0, n, step)]
@@ -218,23 +382,26 @@ class BaitState:
         With ``U = B V_s`` and ``(I + sign G_s)^-1 = R R^T``:
         ``B <- B - sign U R (U R)^T``, and for every candidate (or
         ``rows``), with ``c = V_x^T U R`` and
-        ``f = V_x^T (B F U R - sign U R E / 2)``, ``E = (U R)^T F U R``:
-        ``G <- G - sign c c^T`` and ``H <- H - sign (f c^T + c f^T)``.
+        ``f = V_x^T (B F U R - sign U R E / 2)``, ``E = (U R)^T F U R =
+        R^T H_s R``: ``G <- G - sign c c^T`` and
+        ``H <- H - sign (f c^T + c f^T)``.
         """
         ops = self.ops
         R = psd_factor(ops.inv(self.eye + sign * self.G[s]), ops)
-        UR = apply_to(self.B, self.L[s], self.h[s]) @ R
-        FUR = self.F @ UR
-        W = self.B @ FUR - UR @ (UR.T @ FUR) * (sign / 2)
+        BV, PV = self.inverse.times(self.L[s], self.h[s])
+        UR, BFUR = BV @ R, PV @ R
+        E = R.T @ self.H[s] @ R
+        E = (E + E.T) / 2
+        W = BFUR - UR @ E * (sign / 2)
         UW = ops.cat([UR, W], 1)
-        C = self.eye.shape[0]
+        k = self.eye.shape[0]
         for sel in self._chunks(rows):
             cf = project(self.L[sel], self.h[sel], UW, ops)
-            c, f = cf[..., :C], cf[..., C:]
+            c, f = cf[..., :k], cf[..., k:]
             fc = f @ c.mT
-            self.G[sel] = self.G[sel] - sign * (c @ c.mT)
-            self.H[sel] = self.H[sel] - sign * (fc + fc.mT)
-        self.B = self.B - sign * (UR @ UR.T)
+            self.G[sel] -= sign * (c @ c.mT)
+            self.H[sel] -= sign * (fc + fc.mT)
+        self.inverse.push(UR, BFUR, E, sign)
 
 
 def bait_select(
@@ -578,9 +745,7 @@ def _design(proba, h, rows, sizes, lamb, rs, return_util, ops):
     n_forward, top_k)``."""
     labeled, candidates, pool = rows
     n_picks, n_forward, k = sizes
-    L = fisher_factors(proba, ops)
-    if k < proba.shape[1]:
-        L = top_classes(L, proba, k, ops)
+    L = fisher_factors(proba, ops, k)
     d = L.shape[1] * h.shape[1]
     w_pick = n_picks / (labeled.size + n_picks)
     A = lamb * ops.eye(d)
