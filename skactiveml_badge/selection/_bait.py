@@ -11,19 +11,23 @@ is the regularised Fisher of the labeled set plus the picks and ``F`` the
 mean Fisher of the pool, then prunes the over-sampled set back.
 
 Here ``I(x) = V_x V_x^T`` with ``V_x = L_x (x) h_x``, where ``L_x`` is a
-``(C - 1) x C`` factor of ``diag(p) - p p^T`` expressed in an orthonormal
+``(C - 1) x k`` factor of ``diag(p) - p p^T`` expressed in an orthonormal
 basis of the vectors that sum to zero (the Fisher vanishes on the all-ones
 direction, so the trace in the ``(C - 1) D`` dimensional space equals the
-one in the full ``C D`` space). For every candidate the kernel keeps two
-``C x C`` matrices,
+one in the full ``C D`` space): ``k = C`` columns, or with ``top_k`` only
+those of the ``k`` most probable classes (LabelBench's approximation). For
+every candidate the kernel keeps two ``k x k`` matrices,
 
     G_x = V_x^T B V_x,    H_x = V_x^T B F B V_x,    B = A^-1,
 
 so that the trace reduction of adding ``x`` is ``tr((I + G_x)^-1 H_x)``
-(Woodbury). After a pick ``s`` both are corrected in rank ``C`` from
+(Woodbury). After a pick ``s`` both are corrected in rank ``k`` from
 ``V_x^T B V_s`` and ``V_x^T B F B V_s``, which the Kronecker structure
-gives in ``O(n D C^2)``: a step costs ``O(n (D C^2 + C^3) + d^2 C)`` with
-``d = (C - 1) D`` instead of ``O(n C d^2)`` for the direct evaluation.
+gives in ``O(n D C k)``; ``B`` and ``B F B`` take the same rank-``k``
+corrections lazily (:class:`LowRankInverse`). A step costs ``O(n (D C k +
+k^3) + d^2 k)`` with ``d = (C - 1) D``, instead of ``O(n C d^2)`` for the
+direct evaluation; the setup (``F``, ``B``, the ``G_x`` and ``H_x``)
+``O(n d^2 + d^3)``.
 """
 
 import math
@@ -38,7 +42,7 @@ from .._validation import (
 )
 from ._arrays import as_factors, to_numpy
 
-# Values per chunk of the n x C x C stacks and their temporaries.
+# Values per chunk of the n x k x k and n x C x C stacks and temporaries.
 _CHUNK_ELEMENTS = 1 << 21
 # Values of the blocks of the quadratic forms (4 MiB in float64: they stay
 # in the CPU cache).
@@ -104,10 +108,30 @@ def _pair_index(m, ops, axis):
     """The pairs ``i <= j`` of ``range(m)`` as backend indices, along a
     new ``axis`` (0: columns, shape (1, p); 1: rows, shape (p, 1))."""
     i, j = np.triu_indices(m)
-    if axis is None:
-        return ops.asindex(i), ops.asindex(j)
     shape = (1, -1) if axis == 0 else (-1, 1)
     return ops.asindex(i.reshape(shape)), ops.asindex(j.reshape(shape))
+
+
+def _transposed(h, ops):
+    """A row-contiguous copy of ``h.T``: shape (D, n)."""
+    out = ops.empty((h.shape[1], h.shape[0]))
+    out[...] = h.T
+    return out
+
+
+def _pair_products(hT, start, stop, ops):
+    """``h_i h_j`` over the pairs ``i <= j`` (``np.triu_indices`` order)
+    of the rows ``start:stop`` of ``h``, from ``hT = h.T``: shape (pairs,
+    rows). One product of contiguous rows per feature ``i``: gathering
+    the pairs by index takes several times longer."""
+    D = hT.shape[0]
+    block = hT[:, start:stop]
+    out = ops.empty((D * (D + 1) // 2, block.shape[1]))
+    at = 0
+    for i in range(D):
+        ops.mul(block[i:], block[i], out=out[at : at + D - i])
+        at += D - i
+    return out
 
 
 def mean_fisher(L, h, ops):
@@ -125,15 +149,16 @@ def mean_fisher(L, h, ops):
     D = h.shape[1]
     if not packed_pairs(D, Cr):
         return _mean_fisher_blocks(L, h, ops)
-    a, b = _pair_index(Cr, ops, None)
-    i, j = _pair_index(D, ops, None)
+    a, b = np.triu_indices(Cr)
+    upper = ops.asindex(a * Cr + b)  # pairs a <= b of a flat C x C
     n_cls, n_feat = Cr * (Cr + 1) // 2, D * (D + 1) // 2
     packed = ops.asarray(np.zeros((n_cls, n_feat)))
+    hT = _transposed(h, ops)
     rows = max(1, _CHUNK_ELEMENTS // max(Cr * Cr, n_feat))
     for start in range(0, n, rows):
-        Lc, hc = L[start : start + rows], h[start : start + rows]
-        S = Lc @ Lc.mT
-        packed += S[:, a, b].T @ (hc[:, i] * hc[:, j])
+        Lc = L[start : start + rows]
+        S = (Lc @ Lc.mT).reshape(Lc.shape[0], Cr * Cr)[:, upper]
+        packed += S.mT @ _pair_products(hT, start, start + rows, ops).mT
     F = ops.empty((Cr, D, Cr, D))
     a, b = _pair_index(Cr, ops, 1)
     i, j = _pair_index(D, ops, 0)
@@ -183,17 +208,18 @@ def quadratic_forms(L, h, M, ops):
     i_host, j_host = np.triu_indices(D)
     half = ops.asarray(np.where(i_host == j_host, 0.5, 1.0)[:, None])
     Mp = (M4[a, i, b, j] + M4[a, j, b, i]) * half
-    a, b = _pair_index(Cr, ops, None)
-    i, j = _pair_index(D, ops, None)
-    rows = max(1, _CHUNK_ELEMENTS // max(Cr * Cr, i.shape[0], a.shape[0]))
+    a, b = np.triu_indices(Cr)
+    upper, lower = ops.asindex(a * Cr + b), ops.asindex(b * Cr + a)
+    hT = _transposed(h, ops)
+    rows = max(1, _CHUNK_ELEMENTS // max(Cr * Cr, Mp.shape[0]))
     parts = []
     for start in range(0, n, rows):
-        Lc, hc = L[start : start + rows], h[start : start + rows]
-        Kp = (hc[:, i] * hc[:, j]) @ Mp
-        K = ops.empty((hc.shape[0], Cr, Cr))
-        K[:, a, b] = Kp
-        K[:, b, a] = Kp
-        parts.append(Lc.mT @ K @ Lc)
+        Lc = L[start : start + rows]
+        Kp = _pair_products(hT, start, start + rows, ops).mT @ Mp
+        K = ops.empty((Lc.shape[0], Cr * Cr))
+        K[:, upper] = Kp
+        K[:, lower] = Kp
+        parts.append(Lc.mT @ K.reshape(-1, Cr, Cr) @ Lc)
     return ops.cat(parts, 0)
 
 
@@ -250,7 +276,7 @@ def psd_factor(a, ops):
 
 
 def trace_of_solve(A, Bm, ops):
-    """``tr(A_x^-1 B_x)`` for stacks of C x C matrices."""
+    """``tr(A_x^-1 B_x)`` for stacks of k x k matrices."""
     return ops.einsum("nii->n", ops.solve(A, Bm))
 
 
@@ -680,11 +706,13 @@ def bait(
     Notes
     -----
     Cost, for ``n`` candidates, ``n_P`` pool rows, ``C`` classes, ``D``
-    features after ``max_dim`` and ``d = (C - 1) D``: setting up ``F``,
-    ``A^-1`` and the candidates' ``C x C`` forms takes
-    ``O((n_P + n) (d^2 + C^3) + d^3)``, and each of the
+    features after ``max_dim``, ``d = (C - 1) D`` and ``k = min(top_k,
+    C)``: setting up ``F``, ``A^-1`` and the candidates' ``k x k`` forms
+    takes ``O((n_P + n) (d^2 + C^2 k) + d^3)``, and each of the
     ``ceil(oversample k)`` forward and the backward steps
-    ``O(n (D C^2 + C^3) + d^2 C)``. Memory: ``O(n C^2 + d^2)``.
+    ``O(n (D C k + k^3) + d^2 k)``. Memory: ``O(n (C k + k^2) + d^2)``
+    plus chunks of ``2^21`` values; with ``top_k`` nothing of size
+    ``n C^2`` is formed.
     """
     from sklearn.utils import check_random_state
 
