@@ -396,3 +396,19 @@ def _one_thread():
     threadpool_limits(1)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
+
+
+def rst_table(columns, rows, info):
+    """The table as reStructuredText (a simple table), with the machine
+    and run lines as a bullet list under it."""
+    cells = [list(columns)] + [list(r) for r in rows]
+    widths = [max(len(row[j]) for row in cells) for j in range(len(columns))]
+    rule = "  ".join("=" * w for w in widths)
+
+    def line(row):
+        padded = (c.ljust(w) for c, w in zip(row, widths, strict=True))
+        return "  ".join(padded).rstrip()
+
+    body = [rule, line(cells[0]), rule, *map(line, cells[1:]), rule, ""]
+    body += [f"- {text.replace('`', '``')}" for text in info]
+    return "\n".join(body) + "\n"

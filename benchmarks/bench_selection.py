@@ -377,24 +377,8 @@ def main(argv=None):
     print(write(rows, final=True, footer=_common.end_footer(elapsed)), end="")
     if rst_path:
         info = [line.lstrip("- ") for line in header if line.startswith("- ")]
-        _common.write_text(rst_path, rst_table(COLUMNS, rows, info))
+        _common.write_text(rst_path, _common.rst_table(COLUMNS, rows, info))
     return 0
-
-
-def rst_table(columns, rows, info):
-    """The table as reStructuredText (a simple table), with the machine
-    and run lines as a bullet list under it."""
-    cells = [list(columns)] + [list(r) for r in rows]
-    widths = [max(len(row[j]) for row in cells) for j in range(len(columns))]
-    rule = "  ".join("=" * w for w in widths)
-
-    def line(row):
-        padded = (c.ljust(w) for c, w in zip(row, widths, strict=True))
-        return "  ".join(padded).rstrip()
-
-    body = [rule, line(cells[0]), rule, *map(line, cells[1:]), rule, ""]
-    body += [f"- {text.replace('`', '``')}" for text in info]
-    return "\n".join(body) + "\n"
 
 
 if __name__ == "__main__":

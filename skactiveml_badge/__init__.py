@@ -5,6 +5,7 @@ from ._badge import Badge, WarmStartWarning
 from ._bait import Bait
 from ._baselines import ClusterMargin, ExpectedGradientLength, PowerSampling
 from .embeddings import UntrainedModelWarning
+from .selection._chunked import DaskWorkerError
 
 __version__ = "0.1.0"
 
@@ -13,6 +14,7 @@ __all__ = [
     "Badge",
     "Bait",
     "ClusterMargin",
+    "DaskWorkerError",
     "ExpectedGradientLength",
     "PowerSampling",
     "UntrainedModelWarning",

@@ -11,6 +11,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import EmbeddingPoolStrategy, check_pool_and_batch
+from ._chunked_pool import query_chunked, select_batch_chunked
 from ._presets import AUTO, PRESETS, resolve
 from ._validation import (
     Bool,
@@ -19,6 +20,7 @@ from ._validation import (
     Dtype,
     Int,
     check_class_balance,
+    check_positive_int,
     validate_params,
 )
 from ._warm_start import (
@@ -37,6 +39,7 @@ from .selection import (
     pairwise_sq_distances,
     sq_norms,
 )
+from .selection._chunked import is_chunked
 
 
 class WarmStartWarning(UserWarning):
@@ -231,6 +234,20 @@ default="auto"
     a ``(proba, embedding)`` tuple from ``predict_proba`` or else ``X``.
     scikit-activeml's own ``Badge`` uses ``X`` for nets, which is not BADGE.
 
+    Pools beyond memory: ``X`` (in ``query``, or ``unlabeled_x`` in
+    ``select_batch``) may be a ``numpy.memmap`` (an ``.npy`` file opened
+    with ``mmap_mode="r"``) or a ``dask.array``. Only the labeled rows
+    are read to fit the model; the candidates are embedded block by block
+    (on the Dask workers, which receive the fitted model, or into
+    temporary ``.npy`` files) and the lazy kernel selects from there: the
+    picks equal those on the same data in memory. There, tree leaf
+    embeddings are always hashed to ``leaf_dim`` columns (the exact
+    encoding's columns depend on the whole pool), ``mc_dropout`` is not
+    available, the warm start must be ``"farthest_first"``, ``"random"``
+    or off, and with a dask pool the utilities are a lazy ``dask.array``.
+    A worker lost during the query raises :class:`DaskWorkerError`. See
+    the guide :doc:`/guide_scale`.
+
     The defaults (``preset="study"``) are what the label-efficiency study
     (``docs/study.rst``: 11 data sets, LightGBM, XGBoost, random forest,
     a skorch MLP and logistic regression, 5 to 10 seeds) found to spend
@@ -311,6 +328,9 @@ default="auto"
     ):
         self._store_params(locals())
 
+    def _query_chunked(self, X, y, clf, *args):
+        return query_chunked(self, X, y, clf, *args)
+
     def _query_batch(
         self, clf, X, y, X_cand, mapping, batch_size, return_util, params
     ):
@@ -387,6 +407,12 @@ default="auto"
         indices : ndarray of shape (batch_size,), dtype=np.intp
             Picks in order, as indices into ``unlabeled_x``.
         """
+        if is_chunked(unlabeled_x):
+            batch_size = check_positive_int(batch_size, "batch_size")
+            model = _fitted_model(model, labeled_x, labeled_y)
+            return select_batch_chunked(
+                self, model, unlabeled_x, labeled_x, labeled_y, batch_size
+            )
         dtype, chunk_size = self._check_params()
         X, batch_size = check_pool_and_batch(unlabeled_x, batch_size)
         if (labeled_x is None) != (labeled_y is None):

@@ -19,6 +19,7 @@ from ._validation import (
 from .embeddings import gradient_factors, proba_and_embedding
 from .embeddings._classifier import predict_flags
 from .selection import BACKENDS
+from .selection._chunked import is_chunked
 
 EMBEDDING_SOURCES = ("auto", "classifier", "X")
 
@@ -166,6 +167,11 @@ array-like of shape (n_candidates, ...), default=None
             chosen by (see the class's Notes). NaN for labeled samples,
             non-candidates and earlier picks.
         """
+        if is_chunked(X):
+            return self._query_chunked(
+                X, y, clf, fit_clf, sample_weight, candidates, batch_size,
+                return_utilities,
+            )  # fmt: skip
         check_query_inputs(
             X, y, candidates, self.missing_label, batch_size, return_utilities
         )
@@ -202,6 +208,14 @@ array-like of shape (n_candidates, ...), default=None
         utilities = np.full((batch_size, X.shape[0]), np.nan)
         utilities[:, mapping] = util
         return query_indices, utilities
+
+    def _query_chunked(self, X, *args):
+        """``query`` on a pool on disk or on Dask (Badge serves it)."""
+        raise TypeError(
+            f"{type(self).__name__} needs `X` in memory, got a "
+            f"{type(X).__module__}.{type(X).__name__}; Badge selects from "
+            "pools on disk (numpy.memmap) and on Dask (dask.array)."
+        )
 
 
 class EmbeddingPoolStrategy(EmbeddingParamsMixin, PoolStrategy):

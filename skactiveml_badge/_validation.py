@@ -80,6 +80,12 @@ def check_query_inputs(
                 f"of X, {X.shape[1:]}, got {cand.shape[1:]}."
             )
         return
+    check_index_candidates(cand, y, missing_label)
+
+
+def check_index_candidates(cand, y, missing_label):
+    """Raise unless ``cand`` (1-D) holds distinct in-range int indices of
+    unlabeled samples of ``y``."""
     if not np.issubdtype(cand.dtype, np.integer):
         raise TypeError(
             "`candidates` given as a 1-D array must hold integer indices "

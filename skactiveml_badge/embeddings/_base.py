@@ -30,6 +30,8 @@ def proba_and_embedding(
     tree_embedding="proximity",
     mc_dropout=0,
     mc_seed=0,
+    features_scale=None,
+    hashed_leaves=False,
 ):
     """Class probabilities and the input of the last linear layer.
 
@@ -78,6 +80,13 @@ def proba_and_embedding(
         other model raises a ``ValueError`` when it is positive.
     mc_seed : int, default=0
         Seed of the MC-dropout passes.
+    features_scale : float or None, default=None
+        Trees with ``"proximity+X"``: the scale of ``X`` (see
+        :func:`._trees.features_scale`); ``None``: from ``X`` itself.
+    hashed_leaves : bool, default=False
+        Trees: always hash the leaf embedding to ``leaf_dim`` columns (a
+        pool embedded block by block needs columns that do not depend on
+        the block).
 
     Returns
     -------
@@ -111,6 +120,8 @@ def proba_and_embedding(
         tree_embedding=tree_embedding,
         mc_dropout=mc_dropout,
         mc_seed=mc_seed,
+        features_scale=features_scale,
+        hashed_leaves=hashed_leaves,
     )
 
 
@@ -153,6 +164,7 @@ def gradient_factors(clf, X, clf_embedding_flag_name=None, **options):
             X,
             leaf_dim=options.get("leaf_dim", 256),
             include_bias=options.get("include_bias", False),
+            hashed_leaves=options.get("hashed_leaves", False),
         )
     options = dict(options)
     if kind == "leaf_gradient":  # not a boosted tree model: as proximity

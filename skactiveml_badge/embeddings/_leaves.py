@@ -60,7 +60,7 @@ def hash_leaves(tree_ids, leaf_ids, leaf_dim):
     return buckets, signs
 
 
-def leaf_embedding(leaves, leaf_dim=256, values=None):
+def leaf_embedding(leaves, leaf_dim=256, values=None, hashed=False):
     """Exact (sparse) or hashed (dense) leaf embedding of leaf indices.
 
     Row ``i`` has, in the column of every (tree, leaf) pair that sample
@@ -81,6 +81,10 @@ def leaf_embedding(leaves, leaf_dim=256, values=None):
         ``(class_values, classes)`` for entries ``class_values[i,
         classes[t]]`` (:func:`._trees.leaf_gradient_values`), which are never
         formed for the hashed embedding.
+    hashed : bool, default=False
+        Always hash (``leaf_dim`` must be an int): the columns then do not
+        depend on the samples, so blocks of a pool embedded apart agree
+        (the exact encoding numbers the pairs the samples reach).
 
     Returns
     -------
@@ -90,7 +94,12 @@ def leaf_embedding(leaves, leaf_dim=256, values=None):
         hashing noise.
     """
     n_trees = leaves.shape[1]
-    if leaf_dim is not None and n_trees > leaf_dim:
+    if hashed and leaf_dim is None:
+        raise ValueError(
+            "A pool embedded block by block needs hashed leaf embeddings: "
+            "give `leaf_dim` as an int, not None."
+        )
+    if hashed or (leaf_dim is not None and n_trees > leaf_dim):
         # At least one pair per tree: more than leaf_dim pairs in all.
         return hashed_leaf_embedding(leaves, leaf_dim, values)
     cols, n_pairs = _pair_columns(leaves)

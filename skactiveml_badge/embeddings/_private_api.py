@@ -18,6 +18,11 @@ query.
   fitted net), ``history_`` and ``_get_predict_nonlinearity()``.
 - torch: ``torch.nn.modules.dropout._DropoutNd``, the base class of its
   dropout layers.
+- scikit-activeml's ``make_criterion_tuple_aware`` (in
+  ``skactiveml.utils._functions``): the loss classes it makes when a
+  ``SkorchClassifier`` is fitted live only in the process that made them,
+  so a fitted ``SkorchClassifier`` cannot be unpickled elsewhere (a Dask
+  worker) until they are made there too.
 """
 
 # scikit-activeml's wrappers
@@ -98,3 +103,42 @@ def dropout_layers(module):
     from torch.nn.modules.dropout import _DropoutNd
 
     return [m for m in module.modules() if isinstance(m, _DropoutNd)]
+
+
+# scikit-activeml's tuple-aware loss classes
+
+_TUPLE_AWARE_MODULE = "skactiveml.utils._functions"
+
+
+def tuple_aware_losses():
+    """``(base loss class, selector)`` of every loss class that
+    scikit-activeml made in this process (``TupleAware<Loss>Idx<...>``)."""
+    import sys
+
+    module = sys.modules.get(_TUPLE_AWARE_MODULE)
+    if module is None:
+        return []
+    return [
+        (cls.__mro__[1], cls._criterion_output_selector)
+        for name, cls in sorted(vars(module).items())
+        if name.startswith("TupleAware")
+        and isinstance(cls, type)
+        and hasattr(cls, "_criterion_output_selector")
+    ]
+
+
+def make_tuple_aware_losses(specs):
+    """Make the loss classes of :func:`tuple_aware_losses` in this
+    process (before unpickling a fitted ``SkorchClassifier``)."""
+    if not specs:
+        return
+    from skactiveml.utils._functions import make_criterion_tuple_aware
+
+    for base, selector in specs:
+        indices = [selector] if isinstance(selector, int) else selector
+        outputs = {f"output{i}": (int(i), None) for i in indices}
+        make_criterion_tuple_aware(
+            base,
+            criterion_output_keys=list(outputs),
+            forward_outputs=outputs,
+        )

@@ -59,6 +59,8 @@ def embed(
     leaf_dim=256,
     include_bias=False,
     tree_embedding="proximity",
+    features_scale=None,
+    hashed_leaves=False,
     **_,
 ):
     """Probabilities and the leaf (proximity) embedding of a tree model.
@@ -80,6 +82,12 @@ def embed(
         The leaf embedding, or the leaf embedding next to ``X`` scaled to
         a mean squared row norm of one (both blocks then weigh alike). Any
         other value: the leaf embedding.
+    features_scale : float or None, default=None
+        ``"proximity+X"``: the root mean squared row norm to divide ``X``
+        by (:func:`features_scale`); ``None``: that of ``X`` itself. A pool
+        embedded block by block passes the whole pool's.
+    hashed_leaves : bool, default=False
+        Always hash the leaf embedding (see :func:`._leaves.leaf_embedding`).
     **_
         Options of the other adapters, ignored.
 
@@ -101,24 +109,46 @@ def embed(
         return finish(proba, X, n, include_bias)
     X2 = np.asarray(X).reshape(n, -1)
     proba, leaves = tree_proba_and_leaves(clf, inner_estimator(clf), X2)
-    z = leaf_embedding(leaves, leaf_dim)
+    z = leaf_embedding(leaves, leaf_dim, hashed=hashed_leaves)
     if tree_embedding == "proximity+X":
-        z = _next_to_features(z, X2)
+        z = _next_to_features(z, X2, features_scale)
     proba = check_proba(proba, n)
     return proba, append_ones(z) if include_bias else z
 
 
-def _next_to_features(z, X2):
-    """``[z, X2 / s]`` with ``s`` the root mean squared row norm of X2."""
+def features_scale(X2, total=None):
+    """The root mean squared row norm of the float32 features ``X2``,
+    from float64 sums (``total``: ``(sum of squared norms, rows)`` of a
+    whole pool summed block by block, for a pool seen in blocks)."""
+    if total is None:
+        total = row_sq_sum(X2)
+    sq_sum, n = total
+    return float(np.float32(np.sqrt(sq_sum / max(n, 1))))
+
+
+def row_sq_sum(X2):
+    """``(sum of squared row norms in float64, rows)`` of ``X2`` as the
+    float32 features :func:`features_scale` sees."""
+    X2 = np.asarray(X2, dtype=np.float32).reshape(len(X2), -1)
+    sq = np.einsum("ij,ij->i", X2, X2)
+    return float(sq.sum(dtype=np.float64)), X2.shape[0]
+
+
+def _next_to_features(z, X2, scale=None):
+    """``[z, X2 / s]`` with ``s`` the root mean squared row norm of X2
+    (or ``scale``)."""
     X2 = check_numeric(np.asarray(X2, dtype=np.float32), "features")
-    scale = np.sqrt(np.mean(np.einsum("ij,ij->i", X2, X2)))
-    X2 = X2 / scale if scale > 0 else X2
+    if scale is None:
+        scale = features_scale(X2)
+    X2 = X2 / np.float32(scale) if scale > 0 else X2
     if sp.issparse(z):
         return sp.hstack([z, sp.csr_matrix(X2)], format="csr")
     return np.hstack([z, X2])
 
 
-def leaf_gradient_factors(clf, X, *, leaf_dim=256, include_bias=False):
+def leaf_gradient_factors(
+    clf, X, *, leaf_dim=256, include_bias=False, hashed_leaves=False
+):
     """Probabilities and the factors of the leaf-gradient embedding.
 
     Parameters
@@ -153,7 +183,7 @@ def leaf_gradient_factors(clf, X, *, leaf_dim=256, include_bias=False):
     delta = logit_gradients(proba)
     cols = _class_columns(clf, inner)
     values = leaf_gradient_values(leaves, inner, delta[:, cols])
-    h = leaf_embedding(leaves, leaf_dim, values)
+    h = leaf_embedding(leaves, leaf_dim, values, hashed=hashed_leaves)
     return proba, np.ones((n, 1), dtype=np.float32), h
 
 

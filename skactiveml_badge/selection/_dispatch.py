@@ -22,6 +22,12 @@ from .._validation import (
     check_positive_int,
 )
 from ._arrays import as_factors, to_numpy
+from ._chunked import (
+    ChunkedLazyDistances,
+    as_store,
+    is_chunked,
+    utility_plan,
+)
 from ._distances import DEFAULT_CHUNK_SIZE, NearestCentreDistances
 from ._farthest_first import farthest_first_step
 from ._kmeanspp import kmeans_plusplus_step
@@ -72,6 +78,8 @@ def select(rule, delta, h, n_picks, **options):
     utilities : ndarray of shape (n_picks, n_samples) or None
     """
     o, n_picks = _checked(rule, n_picks, Options(**options))
+    if is_chunked(delta) or is_chunked(h):
+        return _select_chunked(rule, delta, h, n_picks, o)
     delta, h, ops = as_factors(
         delta, h, dtype=o.dtype, backend=o.backend, device=o.device,
         storage_dtype=o.storage_dtype, check_finite=o.check_input,
@@ -103,6 +111,38 @@ def select(rule, delta, h, n_picks, **options):
         step = farthest_first_step
     return _plain(step, state, n_picks, o.random_state, o.return_utilities,
                   quota, forced)  # fmt: skip
+
+
+def _select_chunked(rule, delta, h, n_picks, o):
+    """:func:`select` on a pool that stays on disk or on Dask workers: the
+    lazy kernels, their picks equal to those in memory."""
+    if o.algorithm == "plain":
+        raise ValueError(
+            "A pool on disk or on Dask is served by the lazy kernels only; "
+            "use algorithm='auto' or 'lazy'."
+        )
+    store = as_store(delta, h, o)
+    n = store.n
+    if n_picks > n:
+        raise ValueError(
+            f"`n_picks={n_picks}` exceeds the number of samples ({n})."
+        )
+    quotas = _quotas(o.class_balance, o.class_labels, n, n_picks)
+    st = ChunkedLazyDistances(store, o.dtype, min(MAX_PENDING, n_picks))
+    quota = _prepare(st, o.origin_as_centre, quotas)
+    if rule == "kmeans++":
+        picks = lazy_kmeans_plusplus(st, n_picks, o.random_state, quota)
+    else:
+        picks = lazy_farthest_first(st, n_picks, quota)
+    if not o.return_utilities:
+        return picks, None
+    labels, counts = (None, None) if quotas is None else quotas
+    plan = utility_plan(
+        st, rule, picks, o.origin_as_centre, labels, counts, store.storage
+    )
+    if labels is None:
+        labels = np.zeros(n, dtype=np.intp)
+    return picks, store.utilities(plan, labels)
 
 
 def _checked(rule, n_picks, o):

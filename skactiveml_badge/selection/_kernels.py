@@ -40,6 +40,14 @@ def kmeans_plusplus(
         ``p_i - onehot(argmax p_i)`` for BADGE.
     h : array-like of shape (n_samples, n_features)
         Input of the last linear layer.
+
+        Pools beyond memory: ``delta`` and ``h`` may be ``numpy.memmap``
+        arrays (``np.load(path, mmap_mode="r")``: read in blocks, the
+        process holds vectors of length ``n`` and one block) or
+        ``dask.array`` arrays (processed where their blocks live; with a
+        ``distributed`` client they are persisted on the workers). The
+        lazy kernel then serves the picks on the host's numpy, the same
+        picks as in memory for the same seed; see :doc:`/guide_scale`.
     n_picks : int
         Number of samples to pick, at most ``n_samples``.
     random_state : None, int or numpy.random.RandomState, default=None
@@ -110,7 +118,8 @@ default=None
         Row ``k`` holds the probability with which every sample could have
         been pick ``k`` (NaN for earlier picks). Row 0 is ``|g|^2 / sum |g|^2``
         although the first pick is its argmax, as in BADGE. ``None`` unless
-        ``return_utilities``.
+        ``return_utilities``. For dask factors a lazy ``dask.array``
+        (computing the row sums takes one pass now).
 
     References
     ----------
@@ -163,7 +172,8 @@ def farthest_first(
     delta : array-like of shape (n_samples, n_classes)
         Gradient of the loss with respect to the logits.
     h : array-like of shape (n_samples, n_features)
-        Input of the last linear layer.
+        Input of the last linear layer. Both may be ``numpy.memmap`` or
+        ``dask.array`` arrays, as for :func:`kmeans_plusplus`.
     n_picks : int
         Number of samples to pick, at most ``n_samples``.
     dtype : {np.float32, np.float64}, default=np.float32
@@ -209,7 +219,8 @@ default=None
     utilities : ndarray of shape (n_picks, n_samples) or None
         Row ``k`` holds every sample's Euclidean distance to its nearest
         earlier pick (row 0: the norm ``|g|``), NaN for earlier picks; pick
-        ``k`` is the row's argmax. ``None`` unless ``return_utilities``.
+        ``k`` is the row's argmax. ``None`` unless ``return_utilities``;
+        a lazy ``dask.array`` for dask factors.
 
     Examples
     --------

@@ -35,7 +35,7 @@ _BLOCK = 1024
 # mostly triggered by rejections (a stale U).
 MAX_PENDING = 4096
 # Elements of the (rows x pending) distance block computed at once.
-_FLUSH_ELEMENTS = 1 << 21
+FLUSH_ELEMENTS = 1 << 21
 # Rows of a half-precision h converted at once (32 MiB at D = 512).
 _HALF_ROWS = 16384
 
@@ -128,11 +128,14 @@ class LazyDistances:
         idx, top = self.ops.argmax_first(norms)
         return idx if top > 0.0 else -1
 
+    def row(self, i):
+        """``(delta[i], h[i])`` in the compute dtype."""
+        return self.delta[i], self.rows(i, i + 1)[0]
+
     def add(self, idx):
         """Make ``idx`` a (pending) centre."""
         p = len(self.pend_idx)
-        self.pend_d[p] = self.delta[idx]
-        self.pend_h[p] = self.rows(idx, idx + 1)[0]
+        self.pend_d[p], self.pend_h[p] = self.row(idx)
         self.pend_a[p] = self.norms[idx]
         self.pend_idx.append(int(idx))
         self.is_centre[idx] = True
@@ -147,31 +150,27 @@ class LazyDistances:
         """Apply the pending centres to ``U`` (chunked matrix products)."""
         p = len(self.pend_idx)
         if p:
-            Pd, Ph = self.pend_d[:p], self.pend_h[:p]
-            Pa = self.pend_a[:p]
-            rows = max(1, _FLUSH_ELEMENTS // p)
-            if self.half:  # bound the converted copy of h's rows
-                rows = min(rows, _HALF_ROWS)
-            for start in range(0, self.n, rows):
-                stop = min(start + rows, self.n)
-                dist = self._dist(start, stop, Pd, Ph, Pa)
-                U = self.U[start:stop]
-                self.ops.minimum(U, self.ops.row_min(dist), out=U)
+            self._apply_pending(
+                self.pend_d[:p], self.pend_h[:p], self.pend_a[:p]
+            )
             self.U[self.pend_idx] = 0.0
             self.pend_idx = []
             self.n_flushes += 1
         self._reset_sums()
 
-    def _dist(self, start, stop, Pd, Ph, Pa):
-        a = self.norms[start:stop, None]
-        dist = self.rows(start, stop) @ Ph.T
-        dist *= self.delta[start:stop] @ Pd.T
-        dist *= -2.0
-        base = a + Pa[None, :]
-        dist += base
-        base *= self.tol
-        dist *= dist > base
-        return dist
+    def _apply_pending(self, Pd, Ph, Pa):
+        """``U = min(U, distance to the nearest pending centre)``."""
+        rows = max(1, FLUSH_ELEMENTS // Pd.shape[0])
+        if self.half:  # bound the converted copy of h's rows
+            rows = min(rows, _HALF_ROWS)
+        for start in range(0, self.n, rows):
+            stop = min(start + rows, self.n)
+            dist = block_distances(
+                self.delta[start:stop], self.rows(start, stop),
+                self.norms[start:stop], Pd, Ph, Pa, self.tol,
+            )  # fmt: skip
+            U = self.U[start:stop]
+            self.ops.minimum(U, self.ops.row_min(dist), out=U)
 
     def exact(self, i):
         """Exact ``D^2`` of sample ``i`` (pending centres included)."""
@@ -181,7 +180,8 @@ class LazyDistances:
             return u
         Pd, Ph = self.pend_d[:p], self.pend_h[:p]
         Pa = self.pend_a[:p]
-        d = (Ph @ self.rows(i, i + 1)[0]) * (Pd @ self.delta[i])
+        d_i, h_i = self.row(i)
+        d = (Ph @ h_i) * (Pd @ d_i)
         base = self.norms[i] + Pa
         d = base - 2.0 * d
         d = d * (d > self.tol * base)
@@ -225,6 +225,23 @@ class LazyDistances:
         return start + j
 
 
+def block_distances(delta, h, norms, Pd, Ph, Pa, tol):
+    """Squared distances of rows ``(delta, h)`` (squared norms ``norms``)
+    to the centres ``(Pd, Ph)`` (squared norms ``Pa``), with round-off
+    below ``tol`` of the norms set to zero: shape ``(rows, centres)``.
+
+    Each entry is computed from its row and centre alone.
+    """
+    dist = h @ Ph.T
+    dist *= delta @ Pd.T
+    dist *= -2.0
+    base = norms[:, None] + Pa[None, :]
+    dist += base
+    base *= tol
+    dist *= dist > base
+    return dist
+
+
 def _bounded(n):
     """Iterations of one pick's loop, at most a bound that a correct run
     never reaches: every flush makes ``U`` exact, after which a k-means++
@@ -239,11 +256,14 @@ def _bounded(n):
 
 def _first_pick(st, picks, if_all_zero, quota):
     """Pick 0, the largest norm (``if_all_zero(remaining)`` if every norm
-    is zero), applied at once as the first centre."""
+    is zero), made the first centre. It is applied at once (a pass over
+    the pool) only if ``U`` has no finite bound yet; with the origin as a
+    centre ``U = |g|^2`` bounds every ``D^2`` and it stays pending."""
     first = st.largest_norm()
     picks[0] = first if first >= 0 else if_all_zero(st.remaining())
     _apply(st, picks[0], quota, len(picks) > 1)
-    st.flush()
+    if not np.isfinite(st.block_sums).all():
+        st.flush()
 
 
 def _apply(st, idx, quota, more):
