@@ -167,7 +167,7 @@ array-like of shape (n_candidates, ...), default=None
             chosen by (see the class's Notes). NaN for labeled samples,
             non-candidates and earlier picks.
         """
-        if is_chunked(X):
+        if is_chunked(X) or is_chunked(candidates):
             return self._query_chunked(
                 X, y, clf, fit_clf, sample_weight, candidates, batch_size,
                 return_utilities,

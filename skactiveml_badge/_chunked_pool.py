@@ -404,6 +404,18 @@ def _pick(qs, clf, y, pool, n_picks, return_util, params):
                 for k in range(1, n_picks):
                     util[k, idx[:k]] = np.nan
             return idx, util
+        if rule == "typiclust" and qs.warm_start_rule == "auto":
+            from ._badge import WarmStartWarning
+
+            warnings.warn(
+                "The study preset's warm start, TypiClust, needs the pool "
+                "in memory; on this pool on disk or on Dask the warm start "
+                "is farthest-first traversal on X "
+                "(warm_start_rule='farthest_first').",
+                WarmStartWarning,
+                stacklevel=5,
+            )
+            rule = "farthest_first"
         if rule != "farthest_first":
             raise ValueError(
                 f"The warm-start rule {rule!r} needs the pool in memory; "

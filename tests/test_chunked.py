@@ -14,7 +14,7 @@ from skactiveml.classifier import SklearnClassifier
 from skactiveml.utils import MISSING_LABEL
 from sklearn.linear_model import LogisticRegression
 
-from skactiveml_badge import Badge, Bait
+from skactiveml_badge import Badge, Bait, WarmStartWarning
 from skactiveml_badge import _chunked_pool as chunked_pool
 from skactiveml_badge.selection import (
     _chunked,
@@ -179,6 +179,15 @@ def test_badge_candidates_and_warm_start_on_chunked_pools(tmp_path):
     X, y = _pool(n_labeled=30)
     clf = SklearnClassifier(LogisticRegression(max_iter=300))
     cand = np.flatnonzero(np.isnan(y))[::3]
+    with pytest.warns(WarmStartWarning, match="TypiClust, needs the pool"):
+        default = Badge(random_state=3).query(
+            da.from_array(X, chunks=100), y, clf, batch_size=5
+        )
+    first = Badge(random_state=3, warm_start_rule="farthest_first")
+    with pytest.warns(WarmStartWarning):
+        np.testing.assert_array_equal(
+            default, first.query(X, y, clf, batch_size=5)
+        )
     for params in (
         {"warm_start_rule": "farthest_first"},
         {"warm_start_rule": "random"},
@@ -222,7 +231,7 @@ def test_chunked_pools_reject_what_they_cannot_serve(tmp_path):
             ValueError, match="'typiclust' needs the pool in memory"
         ),
     ):
-        Badge().query(Xd, y, clf)
+        Badge(warm_start_rule="typiclust").query(Xd, y, clf)
     with pytest.raises(TypeError, match="Badge selects from pools"):
         Bait().query(Xd, y, clf)
     with pytest.raises(ValueError, match=r"`y` must have shape \(400,\)"):
@@ -325,3 +334,57 @@ def test_a_lost_worker_is_reported_and_nothing_changes():
     np.testing.assert_array_equal(y, y_before)
     np.testing.assert_array_equal(Xd.compute(), X)
     assert not hasattr(clf, "estimator_")
+
+
+def test_runner_pool_on_disk_makes_the_in_memory_picks():
+    from skactiveml_badge.experiments import (
+        STRATEGIES,
+        load_dataset,
+        run_rounds,
+    )
+
+    X, y, scale = load_dataset("wine")
+    badge = STRATEGIES["badge"].with_params(warm_start_rule=None)
+    loops = [
+        list(
+            run_rounds(
+                X,
+                y,
+                "logreg",
+                badge,
+                batch_size=5,
+                seed=1,
+                rounds=3,
+                n_start=10,
+                scale=scale,
+                pool_on_disk=on_disk,
+            )
+        )  # fmt: skip
+        for on_disk in (False, True)
+    ]
+    for a, b in zip(*loops, strict=True):
+        np.testing.assert_array_equal(a.queried, b.queried)
+        assert a.accuracy == b.accuracy
+    with pytest.raises(TypeError, match="pool_on_disk"):
+        next(run_rounds(X, y, "logreg", badge, batch_size=5, seed=1,
+                        rounds=1, pool_on_disk="yes"))  # fmt: skip
+
+
+def test_candidates_given_as_chunked_samples(tmp_path):
+    X, y = _pool()
+    clf = SklearnClassifier(LogisticRegression(max_iter=300))
+    lab = ~np.isnan(y)
+    new = digits(600)[0][400:]  # samples that are not in X
+    (new_disk,) = _on_disk(tmp_path, new=new)
+    out = []
+    for cand in (new, new_disk, da.from_array(new, chunks=70)):
+        idx, util = Badge(random_state=4, preset="paper").query(
+            X[lab], y[lab], clf, candidates=cand, batch_size=6,
+            return_utilities=True,
+        )  # fmt: skip
+        out.append((idx, util))
+    assert isinstance(out[2][1], da.Array)  # the chunked path
+    out = [(idx, np.asarray(util)) for idx, util in out]
+    _assert_same(out[0], out[1])
+    _assert_same(out[0], out[2])
+    assert out[0][1].shape == (6, 200)

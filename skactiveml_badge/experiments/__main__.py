@@ -98,6 +98,12 @@ def build_parser():
     option("--workers", "processes running the runs (one thread each)",
            type=int)  # fmt: skip
     option(
+        "--pool-on-disk",
+        "write each run's pool to an .npy file and give Badge strategies "
+        "its memory map (the out-of-core path)",
+        action="store_true",
+    )
+    option(
         "--config",
         "a JSON file of settings (keys: "
         + ", ".join(sorted(fields - {"workers"}))

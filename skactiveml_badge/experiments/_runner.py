@@ -7,7 +7,9 @@ import errno
 import json
 import math
 import os
+import shutil
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -19,9 +21,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from .._badge import WarmStartWarning
+from .._badge import Badge, WarmStartWarning
 from .._optional import import_optional
 from .._validation import (
+    Bool,
     Int,
     check_bool,
     check_choice,
@@ -61,7 +64,13 @@ LOCK_FILE = ".lock"
 REPORT_FILES = ("summary.md", "learning_curves.png", "penalty_matrix.png")
 
 # Settings that must not change between a run and its resumption.
-_PROTOCOL = ("n_start", "test_size", "label_column", "max_samples")
+_PROTOCOL = (
+    "n_start",
+    "test_size",
+    "label_column",
+    "max_samples",
+    "pool_on_disk",
+)
 
 
 class OutputFolderError(ValueError):
@@ -136,6 +145,11 @@ class ExperimentConfig:
         seeds where strategies are close); after all of ``seeds``.
     more_seeds_strategies : sequence of str
         Names in ``STRATEGIES``.
+    pool_on_disk : bool
+        Write every run's pool to an ``.npy`` file and give the
+        strategies that select from pools on disk (``Badge`` and its
+        variants) a memory map of it instead of the array (see
+        :func:`run_rounds`).
     """
 
     datasets: Sequence[str] = ("digits",)
@@ -151,6 +165,7 @@ class ExperimentConfig:
     workers: int = 1
     more_seeds: Sequence[int] = ()
     more_seeds_strategies: Sequence[str] = ()
+    pool_on_disk: bool = False
 
     def seed_list(self):
         if isinstance(self.seeds, (int, np.integer)):
@@ -222,6 +237,7 @@ def _constraints():
         "workers": Int(),
         "more_seeds": _ListOf(Int(low=0), empty=True, distinct=True),
         "more_seeds_strategies": _ListOf(_registered(STRATEGIES), empty=True),
+        "pool_on_disk": Bool(),
     }
 
 
@@ -843,6 +859,7 @@ def run_rounds(
     test_size: float = 0.3,
     scale: bool = False,
     replay: Sequence = (),
+    pool_on_disk: bool = False,
 ) -> Iterator[RoundResult]:
     """Run one active-learning loop of the runner, round by round.
 
@@ -885,6 +902,11 @@ def run_rounds(
         again and the loop goes on from round ``len(replay)``. A stateful
         strategy (``StrategySpec.stateful``) reruns those rounds instead,
         unreported, and must query the same indices.
+    pool_on_disk : bool, default=False
+        Write the pool to an ``.npy`` file (in a temporary folder, deleted
+        when the loop ends) and give strategies that select from pools on
+        disk (``Badge``) its memory map: the out-of-core path of
+        :doc:`/guide_scale`. Other strategies get the array.
 
     Yields
     ------
@@ -913,9 +935,38 @@ def run_rounds(
     strategy = _spec(strategy, STRATEGIES, StrategySpec, "strategy")
     y = np.asarray(y)
     _check_loop(y, batch_size, seed, rounds, n_start, test_size, scale)
+    check_bool(pool_on_disk, "pool_on_disk")
     X_pool, y_pool, X_test, y_test, start = split_pool(
         X, y, scale, seed, test_size, n_start
     )
+    with _pool_file(X_pool, pool_on_disk) as X_disk:
+        yield from _rounds(
+            X_pool, y_pool, X_test, y_test, start, X_disk, model, strategy,
+            batch_size, seed, rounds, replay, y,
+        )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _pool_file(X_pool, on_disk):
+    """A memory map of ``X_pool`` written to a temporary ``.npy`` file
+    (None unless ``on_disk``)."""
+    if not on_disk:
+        yield None
+        return
+    folder = tempfile.mkdtemp(prefix="skactiveml_badge_pool_")
+    try:
+        path = os.path.join(folder, "X_pool.npy")
+        np.save(path, X_pool)
+        yield np.load(path, mmap_mode="r")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _rounds(
+    X_pool, y_pool, X_test, y_test, start, X_disk, model, strategy,
+    batch_size, seed, rounds, replay, y,
+):  # fmt: skip
+    """The rounds of :func:`run_rounds` after the split."""
     n_classes = int(y.max()) + 1
     labels = np.full(len(y_pool), MISSING_LABEL)
     labels[start] = y_pool[start]
@@ -937,8 +988,11 @@ def run_rounds(
                     )
                 if not strategy.stateful:
                     qs = strategy.make(_seed(seed, r))
+                X_query = X_pool
+                if X_disk is not None and isinstance(qs, Badge):
+                    X_query = X_disk
                 queried, query_seconds = _query(
-                    qs, strategy.takes_clf, X_pool, labels, clf, batch_size
+                    qs, strategy.takes_clf, X_query, labels, clf, batch_size
                 )
                 labels[queried] = y_pool[queried]
             clf, fit_seconds = _fit(
@@ -1039,6 +1093,7 @@ def _csv_rows(run, rows, data, config):
         test_size=config.test_size,
         scale=scale,
         replay=replay,
+        pool_on_disk=config.pool_on_disk,
     )
     try:
         for res in loop:
