@@ -161,6 +161,30 @@ def run_config(name, n_labeled, n_pool, C, D, k, args, rows):
         t, idx, _ = median_time(call, args.repeats)
         ours[label] = (t, idx)
         log(f"  ours, {label}: {t:.2f} s")
+    if args.device == "cuda":
+        import torch
+
+        from skactiveml_badge.selection import bait
+
+        proba = torch.as_tensor(clf.proba, device="cuda")
+        h = torch.as_tensor(clf.h, device="cuda")
+        labeled = np.arange(n_labeled)
+        cand = np.arange(n_labeled, n_labeled + n_pool)
+        for dtype in (np.float64, np.float32):
+            label = f"torch CUDA {np.dtype(dtype).name}"
+
+            def call(dtype=dtype):
+                idx, _ = bait(
+                    proba, h, k, cand, labeled, backend="torch",
+                    dtype=dtype, random_state=0,
+                )  # fmt: skip
+                torch.cuda.synchronize()
+                return cand[idx]
+
+            call()
+            t, idx, _ = median_time(call, args.repeats)
+            ours[f"{label} ({torch.cuda.get_device_name()})"] = (t, idx)
+            log(f"  ours, {label}: {t:.2f} s")
     numpy_idx = ours["numpy float64"][1]
     qs = Bait(clf_embedding_flag_name=flag, random_state=0, backend="numpy")
     peak = peak_mib(lambda: qs.query(X, y, clf, fit_clf=False, batch_size=k))
@@ -224,6 +248,13 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--ref-steps", type=int, default=5)
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument(
+        "--device",
+        choices=["cpu", "cuda"],
+        default="cpu",
+        help="cuda: also time the kernel on the GPU (the factors as CUDA "
+        "tensors), e.g. --n-pool 50000 --classes 10 --features 512",
+    )
     parser.add_argument("--out", help="also write the markdown table here")
     args = parser.parse_args()
     import torch

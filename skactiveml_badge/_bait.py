@@ -6,6 +6,7 @@ from sklearn.utils import check_array
 
 from ._badge import _fitted_model
 from ._base import EmbeddingPoolStrategy, check_pool_and_batch
+from ._chunked_pool import bait_query_chunked
 from ._validation import Dtype, Int, Real, validate_params
 from .selection import BAIT_MAX_CLASSES, bait, check_bait_classes
 
@@ -117,6 +118,13 @@ embedding_source
 
     Hence the default ``max_classes=200``. The steps grow linearly in
     ``n``, their number in ``k``.
+
+    Pools beyond memory: ``X`` may be a ``numpy.memmap`` or a
+    ``dask.array`` in ``query``; the rows are embedded block by block where
+    they live and their probabilities and ``h`` (``n x (C + D)``) come to
+    the caller for the selection, with the picks of the same data in
+    memory (tree leaf embeddings hashed; candidates as indices or None).
+    See :doc:`/guide_scale`.
 
     The utilities: row ``k`` holds every candidate's trace reduction at
     the forward step that chose pick ``k`` (whose argmax it is); the picks
@@ -252,11 +260,13 @@ embedding_source
         self._check_embedding_params()
         validate_params(self, self._parameter_constraints)
 
-    def _select(
-        self, clf, rows, cand_rows, labeled, n_picks, return_util, pool=None
-    ):
+    def _query_chunked(self, X, y, clf, *args):
+        return bait_query_chunked(self, X, y, clf, *args)
+
+    def _check_classes_before_embedding(self, clf, n_picks, n_candidates):
+        """Refuse too many classes before any embedding work."""
         classes = getattr(clf, "classes_", None)
-        if classes is not None:  # refuse too many classes before embedding
+        if classes is not None:
             n_classes = len(classes)
             if self.top_k is not None:
                 n_classes = min(n_classes, self.top_k)
@@ -264,10 +274,24 @@ embedding_source
                 n_classes,
                 self.max_classes,
                 n_picks,
-                len(cand_rows),
+                n_candidates,
                 self.oversample,
             )
+
+    def _select(
+        self, clf, rows, cand_rows, labeled, n_picks, return_util, pool=None
+    ):
+        self._check_classes_before_embedding(clf, n_picks, len(cand_rows))
         proba, h = self._embed(clf, rows, self.backend != "numpy")
+        return self._bait_select(
+            proba, h, cand_rows, labeled, n_picks, return_util, pool
+        )
+
+    def _bait_select(
+        self, proba, h, cand_rows, labeled, n_picks, return_util, pool=None
+    ):
+        """:func:`~skactiveml_badge.selection.bait` with this strategy's
+        settings."""
         return bait(
             proba,
             h,

@@ -213,8 +213,9 @@ array-like of shape (n_candidates, ...), default=None
         """``query`` on a pool on disk or on Dask (Badge serves it)."""
         raise TypeError(
             f"{type(self).__name__} needs `X` in memory, got a "
-            f"{type(X).__module__}.{type(X).__name__}; Badge selects from "
-            "pools on disk (numpy.memmap) and on Dask (dask.array)."
+            f"{type(X).__module__}.{type(X).__name__}; Badge and Bait "
+            "select from pools on disk (numpy.memmap) and on Dask "
+            "(dask.array)."
         )
 
 

@@ -29,7 +29,7 @@ from ._validation import (
     check_sample_weight,
     fit_or_check_classifier,
 )
-from .embeddings import gradient_factors
+from .embeddings import gradient_factors, proba_and_embedding
 from .embeddings._private_api import (
     make_tuple_aware_losses,
     tuple_aware_losses,
@@ -85,18 +85,30 @@ def read_rows(X, rows):
 
 class Embedder:
     """The block function of an embedding: rows of the pool in, the
-    pseudo-labels, ``delta`` (compute dtype) and a dense ``h`` (compute
-    dtype, or float16 with ``storage``) out. Picklable: the Dask workers
+    pseudo-labels, ``delta`` (or the probabilities, ``output="proba"``;
+    compute dtype) and a dense ``h`` (compute dtype, or float16 with
+    ``storage``) out. Picklable: the Dask workers
     get it with the fitted model inside."""
 
-    def __init__(self, clf, flag_name, options, dtype, storage):
+    def __init__(
+        self, clf, flag_name, options, dtype, storage, output="delta"
+    ):
         self.clf, self.flag_name, self.options = clf, flag_name, options
         self.dtype, self.storage = np.dtype(dtype), storage
+        self.output = output
 
     def __call__(self, X_block):
-        proba, delta, h = gradient_factors(
-            self.clf, np.asarray(X_block), self.flag_name, **self.options
-        )
+        if self.output == "proba":  # BAIT: the probabilities, not delta
+            options = dict(self.options)
+            options.pop("tree_embedding", None)
+            proba, h = proba_and_embedding(
+                self.clf, np.asarray(X_block), self.flag_name, **options
+            )
+            delta = proba
+        else:
+            proba, delta, h = gradient_factors(
+                self.clf, np.asarray(X_block), self.flag_name, **self.options
+            )
         if hasattr(h, "toarray"):  # sparse leaf embeddings
             h = h.toarray()
         labels = np.asarray(proba).argmax(1).astype(np.intp)
@@ -256,6 +268,31 @@ def query_chunked(
 ):
     """``Badge.query`` on a chunked pool ``X`` (same contract; with a dask
     pool the utilities are a lazy ``dask.array``)."""
+    return _query(
+        qs, X, y, clf, fit_clf, sample_weight, candidates, batch_size,
+        return_util, _badge_pick,
+    )  # fmt: skip
+
+
+def bait_query_chunked(
+    qs, X, y, clf, fit_clf, sample_weight, candidates, batch_size, return_util
+):
+    """``Bait.query`` on a chunked pool ``X``: the rows are embedded block
+    by block where they live, then ``proba`` and ``h`` (``n x (C + D)``)
+    come to the caller for the selection."""
+    return _query(
+        qs, X, y, clf, fit_clf, sample_weight, candidates, batch_size,
+        return_util, _bait_pick,
+    )  # fmt: skip
+
+
+def _query(
+    qs, X, y, clf, fit_clf, sample_weight, candidates, batch_size,
+    return_util, pick,
+):  # fmt: skip
+    """The checks, fit and result of ``query`` on a chunked pool, with
+    ``pick(qs, clf, y, X, X_cand, cand_rows, labeled, n_picks,
+    return_util, params)`` choosing the batch."""
     from skactiveml.utils import check_missing_label
     from skactiveml.utils import check_random_state as seeded
 
@@ -285,11 +322,7 @@ def query_chunked(
         batch_size = n_cand
     params = qs._check_params()
     qs._check_with_classes(getattr(clf, "classes", None))
-    if qs.mc_dropout:
-        raise ValueError(
-            "`mc_dropout` is not available for a pool on disk or on Dask "
-            "(its dropout masks depend on the blocks); use mc_dropout=0."
-        )
+    _check_mc_dropout(qs)
     qs.random_state_ = seeded(qs.random_state, int(unlabeled.sum()) + 1)
     labeled = np.flatnonzero(~unlabeled)
     sw = check_sample_weight(sample_weight, X.shape[0])
@@ -301,8 +334,10 @@ def query_chunked(
         idx = np.empty(0, dtype=np.intp)
         util = np.empty((0, n_cand))
     else:
-        pool = _Pool(X if X_cand is None else X_cand, cand_rows)
-        idx, util = _pick(qs, clf, y, pool, batch_size, return_util, params)
+        idx, util = pick(
+            qs, clf, y, X, X_cand, cand_rows, labeled, batch_size,
+            return_util, params,
+        )  # fmt: skip
     if cand_rows is not None:
         idx = cand_rows[idx]
     if not return_util:
@@ -310,6 +345,43 @@ def query_chunked(
     if cand_rows is not None:
         util = _spread(util, cand_rows, X.shape[0])
     return idx, util
+
+
+def _check_mc_dropout(qs):
+    if getattr(qs, "mc_dropout", 0):
+        raise ValueError(
+            "`mc_dropout` is not available for a pool on disk or on Dask "
+            "(its dropout masks depend on the blocks); use mc_dropout=0."
+        )
+
+
+def _badge_pick(
+    qs, clf, y, X, X_cand, cand_rows, labeled, n_picks, return_util, params
+):
+    pool = _Pool(X if X_cand is None else X_cand, cand_rows)
+    return _pick(qs, clf, y, pool, n_picks, return_util, params)
+
+
+def _bait_pick(
+    qs, clf, y, X, X_cand, cand_rows, labeled, n_picks, return_util, params
+):
+    """BAIT's picks (positions among the candidates): ``F`` is the mean
+    Fisher over the rows of ``X``, as in memory."""
+    if X_cand is not None:
+        raise ValueError(
+            "Bait on a pool on disk or on Dask takes candidates as indices "
+            "into X (or None), not as samples."
+        )
+    qs._check_classes_before_embedding(clf, n_picks, len(cand_rows))
+    embedder = Embedder(
+        clf, qs.clf_embedding_flag_name,
+        dict(qs._embed_options(False), hashed_leaves=True),
+        np.float64, None, output="proba",
+    )  # fmt: skip
+    with _Pool(X, None).factors(embedder) as (_, proba, h):
+        proba = _dask_call(lambda: np.asarray(proba))
+        h = _dask_call(lambda: np.asarray(h))
+    return qs._bait_select(proba, h, cand_rows, labeled, n_picks, return_util)
 
 
 def _candidates(candidates, X, y, unlabeled, missing_label):

@@ -14,7 +14,7 @@ from skactiveml.classifier import SklearnClassifier
 from skactiveml.utils import MISSING_LABEL
 from sklearn.linear_model import LogisticRegression
 
-from skactiveml_badge import Badge, Bait, WarmStartWarning
+from skactiveml_badge import Badge, Bait, PowerSampling, WarmStartWarning
 from skactiveml_badge import _chunked_pool as chunked_pool
 from skactiveml_badge.selection import (
     _chunked,
@@ -232,8 +232,10 @@ def test_chunked_pools_reject_what_they_cannot_serve(tmp_path):
         ),
     ):
         Badge(warm_start_rule="typiclust").query(Xd, y, clf)
-    with pytest.raises(TypeError, match="Badge selects from pools"):
-        Bait().query(Xd, y, clf)
+    with pytest.raises(TypeError, match="Badge and Bait select from"):
+        PowerSampling().query(Xd, y, clf)
+    with pytest.raises(ValueError, match="candidates as indices"):
+        Bait().query(Xd, y, clf, candidates=X[:5])
     with pytest.raises(ValueError, match=r"`y` must have shape \(400,\)"):
         Badge().query(Xd, y[:-1], clf)
     with pytest.raises(ValueError, match="mc_dropout"):
@@ -388,3 +390,20 @@ def test_candidates_given_as_chunked_samples(tmp_path):
     _assert_same(out[0], out[1])
     _assert_same(out[0], out[2])
     assert out[0][1].shape == (6, 200)
+
+
+@pytest.mark.parametrize("params", [{}, {"top_k": 3}])
+def test_bait_on_disk_and_dask_equals_in_memory(params, tmp_path, monkeypatch):
+    """The rows embedded in blocks (LightGBM: hashed leaves), the same
+    picks and utilities."""
+    monkeypatch.setattr(chunked_pool, "EMBED_ROWS", 64)
+    X, y = _pool(n=300, n_labeled=60)
+    (Xm,) = _on_disk(tmp_path, X=X)
+    out = []
+    for pool in (X, Xm, da.from_array(X, chunks=(90, -1))):
+        idx, util = Bait(random_state=0, leaf_dim=32, **params).query(
+            pool, y, _lgbm(), batch_size=5, return_utilities=True
+        )
+        out.append((idx, np.asarray(util)))
+    _assert_same(out[0], out[1])
+    _assert_same(out[0], out[2])

@@ -27,10 +27,22 @@ import numpy as np
 from .._validation import check_dtype
 from ._arrays import NumpyOps
 from ._distances import checked_sq_norms
-from ._lazy import FLUSH_ELEMENTS, LazyDistances, block_distances
+from ._lazy import (
+    _BLOCK,
+    FLUSH_ELEMENTS,
+    LazyDistances,
+    block_distances,
+    draw_proposal,
+)
 
 #: Rows read from disk at once (64 MiB of float16 at D = 512).
 DISK_ROWS = 65536
+#: Rows fetched with each row that is not at hand (see
+#: ``ChunkedLazyDistances.row``), and rows kept at most.
+PREFETCH = 64
+CACHE_ROWS = 8192
+#: Parallel reads of single rows from disk.
+READERS = 16
 
 
 def is_dask_array(x) -> bool:
@@ -122,7 +134,7 @@ class DiskStore:
         self.delta, self.h = delta, h
         self.dtype, self.storage = np.dtype(dtype), storage
         self.n = h.shape[0]
-        self.rows = int(DISK_ROWS if rows is None else rows)
+        self.block_rows = int(DISK_ROWS if rows is None else rows)
         self.norms = None
 
     def _read(self, arr, start, stop):
@@ -152,14 +164,14 @@ class DiskStore:
         from concurrent.futures import ThreadPoolExecutor
 
         def read(start):
-            stop = min(start + self.rows, self.n)
+            stop = min(start + self.block_rows, self.n)
             return (
                 slice(start, stop),
                 self._read(self.delta, start, stop),
                 self._read(self.h, start, stop),
             )
 
-        starts = range(0, self.n, self.rows)
+        starts = range(0, self.n, self.block_rows)
         with ThreadPoolExecutor(max_workers=1) as pool:
             ahead = pool.submit(read, starts[0])
             for start in starts[1:]:
@@ -188,12 +200,23 @@ class DiskStore:
             )  # fmt: skip
         return out
 
-    def row(self, i):
-        d = self._read(self.delta, i, i + 1)
-        h = self._read(self.h, i, i + 1)
+    def rows(self, indices):
+        """``(delta[indices], h[indices])`` in the compute dtype, read in
+        parallel (random reads of a disk gain from a deep queue)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(i):
+            return self._read(self.delta, i, i + 1), self._read(
+                self.h, i, i + 1
+            )
+
+        with ThreadPoolExecutor(min(READERS, len(indices))) as pool:
+            got = list(pool.map(one, indices.tolist()))
+        d = np.concatenate([g[0] for g in got])
+        h = np.concatenate([g[1] for g in got])
         return (
-            np.ascontiguousarray(d[0], dtype=self.dtype),
-            _compute_rows(h, self.dtype, self.storage)[0],
+            np.ascontiguousarray(d, dtype=self.dtype),
+            _compute_rows(h, self.dtype, self.storage),
         )
 
     def utilities(self, plan, labels):
@@ -226,8 +249,8 @@ def _client():
         return None
 
 
-def _row_of(delta, h, i):
-    return np.array(delta[i]), np.array(h[i])
+def _rows_of(delta, h, rows):
+    return np.array(delta[rows]), np.array(h[rows])
 
 
 class DaskStore:
@@ -316,26 +339,38 @@ class DaskStore:
             new_axes=new, dtype=np.float64,
         )  # fmt: skip
 
-    def row(self, i):
+    def rows(self, indices):
+        """``(delta[indices], h[indices])`` in the compute dtype: with a
+        client, one small task on each block concerned, gathered in one
+        round trip."""
         if self.client is None:
             import dask
 
-            d, h = dask.compute(self.delta[i], self.h[i])
+            d, h = dask.compute(self.delta[indices], self.h[indices])
         else:
             from distributed import Future
 
-            b = int(np.searchsorted(self.starts, i, side="right")) - 1
-            blocks = [
-                Future(arr.__dask_keys__()[b][0], self.client)
-                for arr in (self.delta, self.h)
-            ]
-            task = self.client.submit(
-                _row_of, *blocks, i - int(self.starts[b]), pure=False
-            )
-            d, h = dask_call(task.result)
+            blocks = np.searchsorted(self.starts, indices, side="right") - 1
+            tasks, where = [], []
+            for b in np.unique(blocks):
+                at = np.flatnonzero(blocks == b)
+                futures = [
+                    Future(arr.__dask_keys__()[b][0], self.client)
+                    for arr in (self.delta, self.h)
+                ]
+                local = indices[at] - int(self.starts[b])
+                tasks.append(
+                    self.client.submit(_rows_of, *futures, local, pure=False)
+                )
+                where.append(at)
+            got = dask_call(lambda: self.client.gather(tasks))
+            d = np.empty((len(indices), self.delta.shape[1]), self.delta.dtype)
+            h = np.empty((len(indices), self.h.shape[1]), self.h.dtype)
+            for at, (d_part, h_part) in zip(where, got, strict=True):
+                d[at], h[at] = d_part, h_part
         return (
             np.ascontiguousarray(d, dtype=self.dtype),
-            _compute_rows(np.asarray(h)[None, :], self.dtype, self.storage)[0],
+            _compute_rows(np.asarray(h), self.dtype, self.storage),
         )
 
 
@@ -402,7 +437,8 @@ class ChunkedLazyDistances(LazyDistances):
 
     def __init__(self, store, dtype, max_pending):
         self.store = store
-        self._last = (-1, None)
+        self._cache = {}
+        self._rs = None
         super().__init__(store.delta, store.h, NumpyOps(dtype), max_pending)
 
     def _norms(self):
@@ -411,12 +447,61 @@ class ChunkedLazyDistances(LazyDistances):
         self.store.share_norms(norms)
         return norms
 
+    def propose(self, random_state):
+        self._rs = random_state  # for the prediction of later proposals
+        return super().propose(random_state)
+
     def row(self, i):
-        """Row ``i`` from the store (the last one fetched is kept: a
-        proposal and its pick read the same row)."""
-        if self._last[0] != i:
-            self._last = (i, self.store.row(i))
-        return self._last[1]
+        """Row ``i``, fetched with the rows the next proposals will likely
+        ask for (one round trip, or parallel reads, instead of one each:
+        a row on a cold disk or a remote worker costs milliseconds)."""
+        hit = self._cache.get(i)
+        if hit is None:
+            if len(self._cache) > CACHE_ROWS:
+                self._cache.clear()
+            want = [i, *(j for j in self._predict(i) if j not in self._cache)]
+            deltas, hs = self.store.rows(np.asarray(want, dtype=np.intp))
+            for k, j in enumerate(want):
+                self._cache[j] = (deltas[k], hs[k])
+            hit = self._cache[i]
+        return hit
+
+    def _predict(self, i):
+        """The next proposals if ``i`` and they are all accepted: k-means++
+        replayed on a copy of the random state (the real draws are not
+        touched); the largest bounds for farthest-first (no random state).
+        A wrong guess costs a fetch, never a different pick."""
+        U = self.U
+        if self._rs is None:
+            k = min(PREFETCH, self.n - 1)
+            return np.argpartition(-U, k)[:k].tolist() if k > 0 else []
+        sim = np.random.RandomState()
+        sim.set_state(self._rs.get_state())
+        sums = self.block_sums.copy()
+        zeroed = []
+
+        def remove(j):
+            if np.isfinite(U[j]):
+                sums[j // _BLOCK] -= float(U[j])
+            zeroed.append(j)
+
+        def block_of(start):
+            block = U[start : start + _BLOCK].copy()
+            for j in zeroed:
+                if start <= j < start + _BLOCK:
+                    block[j - start] = 0.0
+            return block
+
+        remove(i)
+        out = []
+        for _ in range(PREFETCH - 1):
+            sim.random_sample()  # the acceptance test of the last one
+            j = draw_proposal(sim, sums, block_of)
+            if j < 0 or j in zeroed:
+                break
+            out.append(j)
+            remove(j)
+        return out
 
     def _apply_pending(self, Pd, Ph, Pa):
         dist = self.store.min_distance(Pd, Ph, Pa, self.tol)
@@ -509,9 +594,7 @@ def utility_plan(st, rule, picks, origin, quota_labels, quotas, storage):
     """The :class:`UtilityPlan` of the picks (``quotas``: the per-class
     quotas, with ``quota_labels`` the class of every sample)."""
     n_picks = len(picks)
-    rows = [st.row(int(i)) for i in picks]
-    Pd = np.stack([r[0] for r in rows])
-    Ph = np.stack([r[1] for r in rows])
+    Pd, Ph = st.store.rows(np.asarray(picks, dtype=np.intp))
     rank = np.argsort(picks, kind="stable")
     is_open = counts = None
     n_left = np.full(n_picks, st.n) - np.arange(n_picks)

@@ -205,24 +205,36 @@ class LazyDistances:
 
     def propose(self, random_state):
         """Index drawn with probability ``U / sum(U)``, or -1 if all zero."""
-        cum = np.cumsum(self.block_sums)
-        total = cum[-1]
-        if not total > 0.0:
-            return -1
-        u = random_state.random_sample() * total
-        b = min(int(np.searchsorted(cum, u, side="right")), cum.size - 1)
-        while self.block_sums[b] <= 0.0:  # round-off at a block border
-            b -= 1
-        if b > 0:
-            u -= cum[b - 1]
-        start = b * _BLOCK
-        block = self.ops.host_slice(self.U, start, start + _BLOCK)
-        inner = np.cumsum(block, dtype=np.float64)
-        j = int(np.searchsorted(inner, u, side="right"))
-        if j >= block.size or block[j] <= 0.0:
-            j = int(np.flatnonzero(block > 0)[-1])
-        self.n_proposals += 1
-        return start + j
+        i = draw_proposal(
+            random_state,
+            self.block_sums,
+            lambda start: self.ops.host_slice(self.U, start, start + _BLOCK),
+        )
+        self.n_proposals += i >= 0
+        return i
+
+
+def draw_proposal(random_state, block_sums, block_of):
+    """Index drawn with probability ``U / sum(U)`` (-1 if all zero), from
+    the float64 ``block_sums`` of ``U`` and ``block_of(start)``, the host
+    values of ``U[start:start + 1024]``: one uniform number."""
+    cum = np.cumsum(block_sums)
+    total = cum[-1]
+    if not total > 0.0:
+        return -1
+    u = random_state.random_sample() * total
+    b = min(int(np.searchsorted(cum, u, side="right")), cum.size - 1)
+    while block_sums[b] <= 0.0:  # round-off at a block border
+        b -= 1
+    if b > 0:
+        u -= cum[b - 1]
+    start = b * _BLOCK
+    block = block_of(start)
+    inner = np.cumsum(block, dtype=np.float64)
+    j = int(np.searchsorted(inner, u, side="right"))
+    if j >= block.size or block[j] <= 0.0:
+        j = int(np.flatnonzero(block > 0)[-1])
+    return start + j
 
 
 def block_distances(delta, h, norms, Pd, Ph, Pa, tol):
