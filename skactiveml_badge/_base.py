@@ -227,13 +227,19 @@ def check_pool_and_batch(unlabeled_x, batch_size):
     """``select_batch`` inputs: the pool as an array and the batch size,
     reduced with a warning (as in ``query``) if it exceeds the pool."""
     X = check_array(unlabeled_x, allow_nd=True, input_name="unlabeled_x")
+    return X, batch_for_pool(batch_size, X.shape[0], stacklevel=4)
+
+
+def batch_for_pool(batch_size, n_pool, stacklevel=3):
+    """``batch_size`` checked, reduced with a warning (as in ``query``)
+    to ``n_pool`` if it exceeds the pool."""
     batch_size = check_positive_int(batch_size, "batch_size")
-    if batch_size > X.shape[0]:
+    if batch_size > n_pool:
         warnings.warn(
             f"'batch_size={batch_size}' is larger than the pool; "
-            f"'batch_size={X.shape[0]}' is used instead.",
+            f"'batch_size={n_pool}' is used instead.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
-        batch_size = X.shape[0]
-    return X, batch_size
+        batch_size = n_pool
+    return batch_size

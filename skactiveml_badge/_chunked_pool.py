@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 from skactiveml.utils import is_labeled
 
+from ._base import batch_for_pool
 from ._validation import (
     check_bool,
     check_class_balance,
@@ -550,19 +551,8 @@ def select_batch_chunked(qs, model, unlabeled_x, labeled_x, labeled_y, n):
 
     check_chunked_pool(unlabeled_x, "unlabeled_x")
     params = qs._check_params()
-    if qs.mc_dropout:
-        raise ValueError(
-            "`mc_dropout` is not available for a pool on disk or on Dask "
-            "(its dropout masks depend on the blocks); use mc_dropout=0."
-        )
-    if n > unlabeled_x.shape[0]:
-        warnings.warn(
-            f"'batch_size={n}' is larger than the pool; "
-            f"'batch_size={unlabeled_x.shape[0]}' is used instead.",
-            UserWarning,
-            stacklevel=3,
-        )
-        n = unlabeled_x.shape[0]
+    _check_mc_dropout(qs)
+    n = batch_for_pool(n, unlabeled_x.shape[0], stacklevel=4)
     qs.random_state_ = seeded(qs.random_state, unlabeled_x.shape[0] + 1)
     y_lab = np.empty(0) if labeled_y is None else np.asarray(labeled_y)
     qs.missing_label_ = qs.missing_label
