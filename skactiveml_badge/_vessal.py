@@ -1,0 +1,545 @@
+"""VeSSAL: streaming active learning by approximate volume sampling on
+gradient embeddings (Saran et al., ICML 2023)."""
+
+import numpy as np
+import scipy.sparse as sp
+from skactiveml.base import SingleAnnotatorStreamQueryStrategy
+from skactiveml.utils import MISSING_LABEL
+from sklearn.utils import check_array
+
+from ._base import EmbeddingParamsMixin
+from ._validation import (
+    Int,
+    Real,
+    check_bool,
+    fit_or_check_classifier,
+    validate_params,
+)
+
+__all__ = ["VeSSAL"]
+
+# The adaptive rate aims to meet the budget within this many labels' worth
+# of arrivals (10 / budget samples): 5, 10 and 20 met budgets 0.01-0.2 on
+# 5,000 samples to within 2, 4 and 6 % (relative).
+_HORIZON_LABELS = 10
+
+
+def _cross_gram(delta_a, h_a, delta_b, h_b):
+    """``G_a G_b^T`` of rank-one embeddings without forming them:
+    ``g_i . g_j = (delta_i . delta_j) (h_i . h_j)``."""
+    return (delta_a @ delta_b.T) * (h_a @ h_b.T)
+
+
+def _grown(a, rows, cols=None):
+    """``a`` copied into a zero array of at least ``rows`` rows (and
+    ``cols`` columns), capacities doubled."""
+    shape = list(a.shape)
+    if rows > a.shape[0]:
+        shape[0] = max(rows, 2 * a.shape[0])
+    if cols is not None and cols > a.shape[1]:
+        shape[1] = max(cols, 2 * a.shape[1])
+    out = np.zeros(shape)
+    out[tuple(slice(0, n) for n in a.shape)] = a
+    return out
+
+
+class _VolumeState:
+    """What VeSSAL remembers of the stream, in buffers with spare
+    capacity.
+
+    - ``sel_delta[:m]``, ``sel_h[:m]``: factors of the ``m`` labelled
+      embeddings ``G``; ``k_inv``: ``(lamb I_m + G G^T)^{-1}``, so that by
+      Woodbury ``A^{-1} = (I - G^T k_inv G) / lamb``.
+    - A ring of the last ``window`` arrivals (all if None): factors
+      ``buf_delta``, ``buf_h``, ``buf_cross[:, :m]`` (their products
+      ``G g_s``) and ``buf_lev``, each one's leverage
+      ``g_s^T A^{-1} g_s`` under the current ``A``.
+
+    ``checkpoint`` starts a journal of what later calls overwrite, so that
+    ``rollback`` can return to the checkpoint (``query`` simulates).
+    """
+
+    def __init__(self, n_classes, n_dims, window):
+        cap = 64 if window is None else window
+        self.window = window
+        self.sel_delta = np.zeros((16, n_classes))
+        self.sel_h = np.zeros((16, n_dims))
+        self.k_inv = np.zeros((0, 0))
+        self.buf_delta = np.zeros((cap, n_classes))
+        self.buf_h = np.zeros((cap, n_dims))
+        self.buf_cross = np.zeros((cap, 16))
+        self.buf_lev = np.zeros(cap)
+        self.n_buf = self.n_seen = self.n_queried = self.m = 0
+        self.journal = None
+
+    def checkpoint(self):
+        self.journal = (dict(vars(self)), self.buf_lev.copy(), [])
+
+    def commit(self):
+        self.journal = None
+
+    def rollback(self):
+        saved, lev, rows = self.journal
+        vars(self).update(saved)
+        self.buf_lev[:] = lev
+        for slot, d, h, c in reversed(rows):
+            self.buf_delta[slot] = d
+            self.buf_h[slot] = h
+            self.buf_cross[slot, : c.shape[0]] = c
+        self.journal = None
+
+    def arrive(self, delta_t, h_t, c, lev):
+        """Put an arrival (``c = G g_t``, ``lev`` its leverage) in the
+        ring."""
+        if self.window is None:
+            slot = self.n_buf
+            if slot == self.buf_lev.shape[0]:
+                for name in ("buf_delta", "buf_h", "buf_cross", "buf_lev"):
+                    setattr(self, name, _grown(getattr(self, name), slot + 1))
+        else:
+            slot = self.n_seen % self.window
+        if self.journal is not None and slot < self.journal[0]["n_buf"]:
+            saved = self.journal[0]
+            self.journal[2].append(
+                (
+                    slot,
+                    saved["buf_delta"][slot].copy(),
+                    saved["buf_h"][slot].copy(),
+                    saved["buf_cross"][slot, : saved["m"]].copy(),
+                )
+            )
+        self.buf_delta[slot] = delta_t
+        self.buf_h[slot] = h_t
+        self.buf_cross[slot, : self.m] = c
+        self.buf_lev[slot] = lev
+        self.n_seen += 1
+        self.n_buf = min(self.n_buf + 1, self.buf_lev.shape[0])
+
+    def label(self, delta_j, h_j, w, lev, lamb):
+        """Add ``g_j`` (``w = k_inv G g_j``, ``lev`` its leverage) to the
+        labelled set: rank-one downdate of the ring's leverages,
+        ``O(W (C + D + m))``, and a block-inverse update of ``k_inv``,
+        ``O(m^2)``."""
+        n, m = self.n_buf, self.m
+        gj = _cross_gram(
+            self.buf_delta[:n], self.buf_h[:n], delta_j[None], h_j[None]
+        )[:, 0]
+        _downdate(self.buf_lev[:n], gj, self.buf_cross[:n, :m], w, lev, lamb)
+        if m == self.sel_h.shape[0]:
+            self.sel_delta = _grown(self.sel_delta, m + 1)
+            self.sel_h = _grown(self.sel_h, m + 1)
+        if m == self.buf_cross.shape[1]:
+            self.buf_cross = _grown(self.buf_cross, n, m + 1)
+        self.buf_cross[:n, m] = gj
+        self.sel_delta[m] = delta_j
+        self.sel_h[m] = h_j
+        schur = lamb * (1.0 + lev)  # lamb + |g_j|^2 - c . w
+        k_inv = np.empty((m + 1, m + 1))
+        v = w / schur
+        for start in range(0, m, 128):  # the outer product in cache
+            rows = slice(start, min(start + 128, m))
+            k_inv[rows, :m] = self.k_inv[rows]
+            k_inv[rows, :m] += np.outer(w[rows], v)
+        k_inv[:m, m] = k_inv[m, :m] = -v
+        k_inv[m, m] = 1.0 / schur
+        self.k_inv = k_inv
+        self.m = m + 1
+        self.n_queried += 1
+
+
+def _downdate(lev, gj, cross, w, lev_j, lamb):
+    """Leverages after ``g_j`` joins ``A`` (Sherman-Morrison):
+    ``l_s -= (g_s^T A^{-1} g_j)^2 / (1 + l_j)``, in place, with
+    ``g_s^T A^{-1} g_j = (g_s . g_j - (G g_s) . w) / lamb`` (Woodbury)."""
+    a = (gj - cross @ w) / lamb
+    lev -= a * a / (1.0 + lev_j)
+    # Round-off can push a leverage below its bound 0.
+    np.maximum(lev, 0.0, out=lev)
+
+
+def _sampling_pass(state, delta, h, budget, lamb, draws=None, taken=None):
+    """Walk the candidates in order, updating ``state`` in place.
+
+    Candidate ``i`` has leverage ``l_i = g_i^T A^{-1} g_i`` (A: ridge plus
+    the labelled embeddings so far, including earlier candidates of this
+    call that were labelled) and is labelled with probability
+    ``p_i = min(1, r_t l_i / lbar_t)``. Either ``draws`` (uniforms: label
+    when ``draws[i] < p_i``) or ``taken`` (a boolean mask) decides.
+
+    Returns
+    -------
+    proba : ndarray of shape (n_candidates,)
+    taken : ndarray of shape (n_candidates,), dtype=bool
+    """
+    n = delta.shape[0]
+    m = state.m  # grows as candidates are labelled
+    # All leverages under the current A by one product, O(n m (C + D + m));
+    # a label then downdates those of the later candidates.
+    cross = _cross_gram(delta, h, state.sel_delta[:m], state.sel_h[:m])
+    sq = (delta * delta).sum(1) * (h * h).sum(1)  # |g|^2
+    quad = np.einsum("ij,ij->i", cross @ state.k_inv, cross)
+    # Round-off can push |g|^2 - c^T K^-1 c below its bound 0.
+    lev = np.maximum(sq - quad, 0.0) / lamb
+    proba = np.empty(n)
+    picked = np.zeros(n, dtype=bool) if taken is None else taken
+    for i in range(n):
+        t, q = state.n_seen, state.n_queried  # before this one
+        state.arrive(delta[i], h[i], cross[i], lev[i])
+        # The rate that meets the budget over the next ``horizon``
+        # arrivals (as long as the stream so far, at most _HORIZON_LABELS
+        # labels' worth).
+        horizon = min(t + 1, _HORIZON_LABELS / budget)
+        rate = min(max(budget + (budget * t - q) / horizon, 0.0), 1.0)
+        mean = state.buf_lev[: state.n_buf].mean()
+        proba[i] = min(1.0, rate * lev[i] / mean) if mean > 0 else rate
+        if taken is None:
+            picked[i] = draws[i] < proba[i]
+        if picked[i]:
+            w = state.k_inv @ cross[i]
+            state.label(delta[i], h[i], w, lev[i], lamb)
+            later = slice(i + 1, n)
+            gj = _cross_gram(
+                delta[later], h[later], delta[i][None], h[i][None]
+            )
+            _downdate(lev[later], gj[:, 0], cross[later], w, lev[i], lamb)
+            col = np.zeros((n, 1))
+            col[later] = gj
+            cross = np.hstack([cross, col])
+    return proba, picked
+
+
+class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
+    r"""Volume sampling for streaming active learning (VeSSAL).
+
+    Each arriving sample ``x_t`` is labelled with a probability that grows
+    with the volume its gradient embedding ``g_t`` would add to the
+    labelled set (Saran et al., 2023). With ``g_t = delta_t (x) h_t``
+    (``delta = p - onehot(argmax p)``, ``h`` the embedding of the last
+    layer, as in :class:`~skactiveml_badge.Badge`) and
+    ``A = lamb I + sum_{labelled i} g_i g_i^T``, the leverage of ``x_t``
+    is ``l_t = g_t^T A^{-1} g_t`` (by the matrix determinant lemma,
+    ``det(A + g g^T) = det(A) (1 + l_t)``), and
+
+    .. math::
+
+        p_t = \min\Bigl(1, r_t \frac{l_t}{\bar l_t}\Bigr), \quad
+        \bar l_t = \operatorname{tr}(\Sigma_t A^{-1})
+        = \frac{1}{|W_t|} \sum_{s \in W_t} g_s^T A^{-1} g_s,
+
+    where ``W_t`` holds the last ``window`` arrivals up to and including
+    ``x_t`` (``Sigma_t`` their second moment; the reference code takes all
+    samples seen, ``window=None``), and ``r_t`` is the rate that meets the
+    budget ``b`` over the next ``H = min(t, 10 / b)`` arrivals,
+
+    .. math::
+
+        r_t = \mathrm{clip}\Bigl(b + \frac{b (t - 1) - q_{t-1}}{H},
+        0, 1\Bigr),
+
+    with ``t`` the samples seen including ``x_t`` and ``q_{t-1}`` the
+    labels queried before it (the reference code uses the rate left for a
+    known pool, ``(k - q) / (T - t)``; a stream has no ``T``). The
+    candidates given to one :meth:`query` are taken in order as
+    arrivals: a label queried for one lowers the leverages of the later
+    ones, and the result is the same as one call per sample.
+
+    ``A^{-1}`` is never formed. By Woodbury over the ``m`` labelled
+    embeddings ``G``, ``l_t = (|g_t|^2 - c^T K^{-1} c) / lamb`` with
+    ``K = lamb I_m + G G^T`` and ``c = G g_t``, whose entries are
+    ``(delta_i . delta_t) (h_i . h_t)``. ``K^{-1}`` grows by a
+    block-inverse update when a label is queried, and the leverages kept
+    for ``W_t`` drop by Sherman-Morrison,
+    ``l_s -= (g_s^T A^{-1} g_j)^2 / (1 + l_j)``.
+
+    Cost per arriving sample: ``O(m (C + D) + m^2)`` (the ``m^2`` by one
+    matrix product over the candidates of a call), plus per label
+    ``O(|W| (C + D + m) + m^2)``; memory ``O((m + |W|) (C + D + m))``.
+    This is exact, and cheaper than keeping the ``(C D) x (C D)`` inverse
+    (``O((C D)^2)`` per label: 26M flops and 200 MB at ``C = 10``,
+    ``D = 512``) while ``m`` stays well below ``C D``, i.e. for streams
+    of up to a few thousand labels. The embeddings of labelled samples are
+    kept as they were when labelled: refitting the classifier does not
+    recompute them (the paper's single pass does the same). When the
+    embedding changes shape (a refitted tree ensemble with other leaves),
+    ``A`` and ``W_t`` start afresh; the budget's counts go on.
+
+    Parameters
+    ----------
+    budget : float, default=None
+        Target fraction of the stream to label, in ``(0, 1]``; None means
+        0.1 (as scikit-activeml's stream strategies).
+    lamb : float, default=0.01
+        Ridge ``lamb`` of ``A`` (the reference's default
+        ``cov_inv_scaling=100`` initialises ``A^{-1} = I / lamb``).
+    window : int or None, default=1000
+        How many of the latest arrivals ``Sigma_t`` is taken over; None
+        for all of them, as the reference code (memory then grows with
+        the stream).
+    clf_embedding_flag_name, embedding_layer, include_bias, \
+dl_batch_size, leaf_dim, embedding_source
+        The embedding of the classifier, as in
+        :class:`~skactiveml_badge.Badge`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the uniforms that decide each label.
+
+    Attributes
+    ----------
+    random_state_ : RandomState
+        Advanced by ``update`` (``query`` leaves it as it was).
+    budget_ : float
+        The checked budget.
+    lamb_ : float
+        The checked ridge.
+    observed_samples_ : int
+        Samples passed to ``update`` so far.
+    queried_samples_ : int
+        Of those, the labelled ones.
+    labeled_delta_ : ndarray of shape (m, n_classes)
+        ``delta`` of the ``m`` labelled samples in the current volume (all
+        of them unless the embedding changed shape), as they arrived.
+    labeled_h_ : ndarray of shape (m, n_dims)
+        Their ``h`` (dense; a sparse tree embedding is made dense).
+    k_inv_ : ndarray of shape (m, m)
+        ``(lamb I + G G^T)^{-1}`` with ``G`` their gradient embeddings.
+
+    References
+    ----------
+    .. [1] A. Saran, S. Yousefi, A. Krishnamurthy, J. Langford and J. T.
+       Ash, "Streaming Active Learning with Deep Neural Networks", ICML
+       2023. https://arxiv.org/abs/2303.02535
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skactiveml.classifier import SklearnClassifier
+    >>> from skactiveml_badge import VeSSAL
+    >>> X, y = make_blobs(300, centers=3, random_state=0)
+    >>> clf = SklearnClassifier(LogisticRegression(), classes=[0, 1, 2])
+    >>> clf = clf.fit(X[:30], y[:30])
+    >>> qs = VeSSAL(budget=0.1, random_state=0)
+    >>> for start in range(30, 300, 10):
+    ...     batch = X[start : start + 10]
+    ...     picks = qs.query(batch, clf)
+    ...     qs = qs.update(batch, picks)
+    >>> 0 < qs.queried_samples_ < 60
+    True
+    """
+
+    _parameter_constraints = {"lamb": Real(), "window": Int(none=True)}
+
+    def __init__(
+        self,
+        budget=None,
+        lamb=0.01,
+        window=1000,
+        clf_embedding_flag_name=None,
+        embedding_layer=None,
+        include_bias=False,
+        dl_batch_size=1024,
+        leaf_dim=256,
+        embedding_source="auto",
+        random_state=None,
+    ):
+        super().__init__(budget=budget, random_state=random_state)
+        self.lamb = lamb
+        self.window = window
+        self.clf_embedding_flag_name = clf_embedding_flag_name
+        self.embedding_layer = embedding_layer
+        self.include_bias = include_bias
+        self.dl_batch_size = dl_batch_size
+        self.leaf_dim = leaf_dim
+        self.embedding_source = embedding_source
+
+    def query(
+        self,
+        candidates,
+        clf,
+        X=None,
+        y=None,
+        sample_weight=None,
+        fit_clf=False,
+        return_utilities=False,
+    ):
+        """Decide which of the arriving ``candidates`` to label.
+
+        The candidates are taken in order, each as a new arrival (a label
+        queried for one lowers the probabilities of the later ones). The
+        state is not changed; call :meth:`update` with the labelled
+        positions next.
+
+        Parameters
+        ----------
+        candidates : array-like of shape (n_candidates, ...)
+            The arriving samples, in order.
+        clf : skactiveml.base.SkactivemlClassifier
+            Classifier with ``predict_proba`` (and the embedding, see
+            :class:`~skactiveml_badge.Badge`); never modified.
+        X : array-like of shape (n_samples, ...), default=None
+            Training samples, used only if ``fit_clf``.
+        y : array-like of shape (n_samples,), default=None
+            Their labels (missing ones as ``clf.missing_label``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights for fitting ``clf``.
+        fit_clf : bool, default=False
+            Whether to fit a clone of ``clf`` on ``(X, y)`` first.
+        return_utilities : bool, default=False
+            Whether to also return the labelling probabilities.
+
+        Returns
+        -------
+        queried_indices : ndarray of shape (n_queried,), dtype=np.intp
+            Positions in ``candidates`` to label.
+        utilities : ndarray of shape (n_candidates,)
+            Only if ``return_utilities``: each candidate's labelling
+            probability ``p_t``.
+        """
+        candidates, return_utilities = self._check_inputs(
+            candidates, return_utilities
+        )
+        clf = self._fitted_clf(clf, X, y, sample_weight, fit_clf, candidates)
+        delta, h = self._factors(clf, candidates)
+        prior = self.random_state_.get_state()
+        draws = self.random_state_.random_sample(len(candidates))
+        self.random_state_.set_state(prior)
+        state = self._state(delta, h)
+        state.checkpoint()  # rolled back unless update() takes these picks
+        proba, taken = _sampling_pass(
+            state, delta, h, self.budget_, self.lamb_, draws
+        )
+        queried = np.flatnonzero(taken).astype(np.intp)
+        self._pending = (candidates, delta, h, queried)
+        if return_utilities:
+            return queried, proba
+        return queried
+
+    def update(
+        self,
+        candidates,
+        queried_indices,
+        budget_manager_param_dict=None,
+        clf=None,
+    ):
+        """Advance the state past ``candidates``, labelled at
+        ``queried_indices``.
+
+        Parameters
+        ----------
+        candidates : array-like of shape (n_candidates, ...)
+            The samples given to the last :meth:`query`, in order.
+        queried_indices : array-like of shape (n_queried,) of int
+            Positions in ``candidates`` that were labelled.
+        budget_manager_param_dict : None
+            Accepted for scikit-activeml's stream interface; unused.
+        clf : SkactivemlClassifier, default=None
+            Embeds ``candidates`` when they are not those of the last
+            :meth:`query` (whose embeddings are reused otherwise).
+
+        Returns
+        -------
+        self : VeSSAL
+        """
+        candidates, _ = self._check_inputs(candidates, False)
+        n = len(candidates)
+        idx = np.asarray(queried_indices)
+        if idx.size and (
+            not np.issubdtype(idx.dtype, np.integer)
+            or idx.min() < 0
+            or idx.max() >= n
+        ):
+            raise ValueError(
+                "`queried_indices` must be integer positions in "
+                f"`candidates` (0 to {n - 1}), got {queried_indices!r}."
+            )
+        idx = np.unique(idx).astype(np.intp)
+        pending, self._pending = getattr(self, "_pending", None), None
+        same = pending is not None and np.array_equal(pending[0], candidates)
+        if same and np.array_equal(pending[3], idx):
+            self._vessal_state.commit()  # query's pass is this update's
+        else:
+            if pending is not None:
+                self._vessal_state.rollback()
+            if same:
+                delta, h = pending[1], pending[2]
+            elif clf is not None:
+                clf = self._fitted_clf(
+                    clf, None, None, None, False, candidates
+                )
+                delta, h = self._factors(clf, candidates)
+            else:
+                raise ValueError(
+                    "`update` got other `candidates` than the last `query`; "
+                    "pass `clf` to embed them."
+                )
+            taken = np.zeros(n, dtype=bool)
+            taken[idx] = True
+            state = self._state(delta, h)
+            _sampling_pass(
+                state, delta, h, self.budget_, self.lamb_, taken=taken
+            )
+        state = self._vessal_state
+        self.observed_samples_ = state.n_seen
+        self.queried_samples_ = state.n_queried
+        self.labeled_delta_ = state.sel_delta[: state.m]
+        self.labeled_h_ = state.sel_h[: state.m]
+        self.k_inv_ = state.k_inv
+        self.random_state_.random_sample(n)
+        return self
+
+    # ------------------------------------------------------------ helpers
+
+    def _check_inputs(self, candidates, return_utilities):
+        self._check_embedding_params()
+        params = validate_params(self, self._parameter_constraints)
+        self.lamb_ = params["lamb"]
+        check_bool(return_utilities, "return_utilities")
+        candidates = check_array(
+            candidates, allow_nd=True, input_name="candidates"
+        )
+        self._validate_random_state()
+        self._validate_budget()
+        return candidates, bool(return_utilities)
+
+    def _fitted_clf(self, clf, X, y, sample_weight, fit_clf, candidates):
+        fit_clf = check_bool(fit_clf, "fit_clf")
+        if fit_clf:
+            if X is None or y is None:
+                raise ValueError("`fit_clf=True` needs `X` and `y`.")
+            X = check_array(X, allow_nd=True, input_name="X")
+            y = np.asarray(y)
+        missing = getattr(clf, "missing_label", MISSING_LABEL)
+        return fit_or_check_classifier(
+            clf, candidates if X is None else X, y, sample_weight, fit_clf,
+            missing,
+        )  # fmt: skip
+
+    def _factors(self, clf, candidates):
+        _, delta, h = self._gradient_factors(
+            clf, candidates, False, "proximity"
+        )
+        h = h.toarray() if sp.issparse(h) else h
+        return (
+            np.asarray(delta, dtype=np.float64),
+            np.asarray(h, dtype=np.float64).reshape(len(candidates), -1),
+        )
+
+    def _state(self, delta, h):
+        """The state with a pending ``query`` rolled back (a new one
+        before the first ``update`` or when the embedding's shape
+        changed)."""
+        state = getattr(self, "_vessal_state", None)
+        if state is None:
+            state = _VolumeState(delta.shape[1], h.shape[1], self.window)
+            self._vessal_state = state
+            return state
+        if state.journal is not None:
+            state.rollback()
+        dims = (state.sel_delta.shape[1], state.sel_h.shape[1])
+        if dims != (delta.shape[1], h.shape[1]):
+            # A new embedding space (e.g. a refitted tree ensemble): a new
+            # volume; the budget's counts go on.
+            new = _VolumeState(delta.shape[1], h.shape[1], self.window)
+            new.n_seen, new.n_queried = state.n_seen, state.n_queried
+            state = self._vessal_state = new
+        return state
