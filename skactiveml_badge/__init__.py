@@ -4,6 +4,7 @@ from ._albl import ActiveLearningByLearning
 from ._badge import Badge, WarmStartWarning
 from ._bait import Bait
 from ._baselines import ClusterMargin, ExpectedGradientLength, PowerSampling
+from ._vessal import VeSSAL
 from .embeddings import UntrainedModelWarning
 from .selection._chunked import DaskWorkerError
 
@@ -18,6 +19,7 @@ __all__ = [
     "ExpectedGradientLength",
     "PowerSampling",
     "UntrainedModelWarning",
+    "VeSSAL",
     "WarmStartWarning",
     "__version__",
 ]

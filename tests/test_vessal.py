@@ -9,7 +9,8 @@ from skactiveml.classifier import SklearnClassifier
 from skactiveml.utils import MISSING_LABEL
 from sklearn.linear_model import LogisticRegression
 
-from skactiveml_badge._vessal import _HORIZON_LABELS, VeSSAL
+from skactiveml_badge import VeSSAL
+from skactiveml_badge._vessal import _HORIZON_LABELS
 
 from ._reference import explicit_embeddings, random_factors
 from .conftest import LookupClassifier, make_skorch_problem
