@@ -188,6 +188,30 @@ class TestReproducibility:
         np.testing.assert_array_equal(first[1], second[1])
         assert qs.observed_samples_ == 50
 
+    def test_a_query_is_undone_by_the_next(self):
+        """A query's simulated pass (here longer than the ring) leaves no
+        trace: the next query or update sees the committed state."""
+        X, _, _, clf = lookup(120, 4, 5)
+
+        def fresh():
+            qs = VeSSAL(
+                budget=0.3,
+                window=5,
+                clf_embedding_flag_name=FLAG,
+                random_state=0,
+            )
+            run_stream(qs, X[:60], clf, [7] * 8 + [4])
+            return qs
+
+        a, b = fresh(), fresh()
+        a.query(X[60:100], clf)
+        for qs in (a, b):
+            qs.update(X[100:103], [0, 2], clf=clf)
+        ref = b.query(X[103:], clf, return_utilities=True)
+        got = a.query(X[103:], clf, return_utilities=True)
+        np.testing.assert_array_equal(got[0], ref[0])
+        np.testing.assert_allclose(got[1], ref[1], rtol=1e-12)
+
 
 class TestStreamLoops:
     @staticmethod
