@@ -240,7 +240,8 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
 
     with ``t`` the samples seen including ``x_t`` and ``q_{t-1}`` the
     labels queried before it (the reference code uses the rate left for a
-    known pool, ``(k - q) / (T - t)``; a stream has no ``T``). The
+    known pool, ``(k - q) / (T - t)``; a stream has no ``T``).
+    ``p_t = r_t`` while every leverage in ``W_t`` is zero. The
     candidates given to one :meth:`query` are taken in order as
     arrivals: a label queried for one lowers the leverages of the later
     ones, and the result is the same as one call per sample.
