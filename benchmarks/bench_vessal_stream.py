@@ -2,12 +2,13 @@
 drifting stream of digits.
 
 The stream: scikit-learn's digits (1,797 images, 10 classes, pixels / 16),
-ordered by ``(y + U(0, --spread)) + small noise`` per seed, so that the
-class mix drifts: classes enter and leave the stream over time, about
-``--spread + 1`` of them at a time. The first ``--warmup`` arrivals are
-labelled for every strategy; then each arrival is predicted by the current
-model (prequential accuracy), offered to the strategy (``query`` then
-``update``, one arrival per call), and labelled if queried. The model, a
+ordered by ``y + U(0, --spread)`` (drawn per seed), so that the class mix
+drifts: classes enter and leave the stream over time, about ``--spread``
+of them at a time (class 0 alone at the start, class 9 at the end). The
+first ``--warmup`` arrivals are labelled for every strategy; then each
+arrival is predicted by the current model (prequential accuracy), offered
+to the strategy (``query`` then ``update``, one arrival per call), and
+labelled if queried. The model, a
 logistic regression (``SklearnClassifier``, all 10 classes declared), is
 refitted on every label bought so far each ``--refit`` arrivals.
 
