@@ -278,10 +278,11 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
         How many of the latest arrivals ``Sigma_t`` is taken over; None
         for all of them, as the reference code (memory then grows with
         the stream).
-    clf_embedding_flag_name, embedding_layer, include_bias, \
-dl_batch_size, leaf_dim, embedding_source
+    clf_embedding_flag_name, embedding_layer, include_bias
         The embedding of the classifier, as in
         :class:`~skactiveml_badge.Badge`.
+    dl_batch_size, leaf_dim, embedding_source
+        As in :class:`~skactiveml_badge.Badge`.
     random_state : int, RandomState instance or None, default=None
         Seeds the uniforms that decide each label.
 
