@@ -1,0 +1,257 @@
+"""Multi-label BADGE: rank-one gradient factors for independent sigmoids.
+
+For ``L`` labels with logits ``z = W h + b`` and probabilities
+``s = sigmoid(z)``, the summed binary cross-entropy at the pseudo-labels
+``yhat_l = 1[s_l > 1/2]`` has the gradient ``delta (x) h`` with respect to
+``W``, ``delta_l = s_l - yhat_l``. The selection kernels of
+:mod:`skactiveml_badge.selection` therefore apply unchanged, with ``L`` in
+place of the number of classes.
+"""
+
+import numbers
+
+import numpy as np
+
+from .embeddings._classifier import predict_flags
+from .embeddings._mlp import hidden_activation, is_mlp
+from .embeddings._outputs import check_outputs, n_samples
+from .embeddings._private_api import inner_estimator
+from .selection import farthest_first, kmeans_plusplus
+
+_KERNELS = {"kmeans++": kmeans_plusplus, "farthest_first": farthest_first}
+
+
+def multilabel_gradient_factors(proba) -> np.ndarray:
+    r"""Per-label loss gradients at the pseudo-labels, ``s - 1[s > 1/2]``.
+
+    With ``L`` independent sigmoid outputs ``s_l = sigmoid(z_l)`` and the
+    summed binary cross-entropy
+
+    .. math::
+
+        \ell(z, y) = -\sum_{l=1}^{L} y_l \log s_l + (1 - y_l) \log(1 - s_l),
+
+    the gradient with respect to the logits is ``s - y``. At the
+    pseudo-labels ``yhat_l = 1[s_l > 1/2]`` (``s_l = 1/2`` counts as
+    negative) and for a last layer ``z = W h + b`` with ``W`` of shape
+    ``(L, D)``, the gradient with respect to ``W`` is the rank-one matrix
+    ``delta h^T`` with ``delta_l = s_l - yhat_l``. Each ``|delta_l|`` is at
+    most ``1/2`` and largest for ``s_l`` near ``1/2``: the gradient
+    embedding grows with the label-wise uncertainty.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n_samples, n_labels)
+        Probability of every label being present, in ``[0, 1]``; the rows
+        need not sum to one.
+
+    Returns
+    -------
+    delta : ndarray of shape (n_samples, n_labels)
+        ``proba - (proba > 0.5)``, as float64, in ``[-1/2, 1/2]``.
+
+    Raises
+    ------
+    TypeError
+        If ``proba`` is not numeric.
+    ValueError
+        If ``proba`` is not 2-D with at least one label, or holds NaN,
+        infinity or values outside ``[0, 1]``.
+
+    Examples
+    --------
+    >>> from skactiveml_badge._multilabel import multilabel_gradient_factors
+    >>> multilabel_gradient_factors([[0.9, 0.2, 0.5]])
+    array([[-0.1,  0.2,  0.5]])
+    """
+    s = np.asarray(proba)
+    if not np.issubdtype(s.dtype, np.number) or s.dtype == bool:
+        raise TypeError(
+            f"`proba` must hold numbers, got an array of dtype {s.dtype}."
+        )
+    if s.ndim != 2 or s.shape[1] == 0:
+        raise ValueError(
+            "`proba` must have shape (n_samples, n_labels) with "
+            f"n_labels >= 1, got {s.shape}."
+        )
+    s = s.astype(np.float64)
+    if not np.isfinite(s).all():
+        raise ValueError("`proba` holds NaN or infinite values.")
+    if s.size and (s.min() < 0.0 or s.max() > 1.0):
+        raise ValueError(
+            "`proba` must lie in [0, 1], got values in "
+            f"[{s.min()!r}, {s.max()!r}]."
+        )
+    return s - (s > 0.5)
+
+
+def multilabel_proba_and_embedding(
+    clf, X, *, clf_embedding_flag_name=None, include_bias=False
+):
+    """Per-label probabilities and the input of the last linear layer.
+
+    Two model families:
+
+    - ``clf_embedding_flag_name`` given: ``clf.predict_proba(X, **flags)``
+      must return ``(proba, embedding)``, as in scikit-activeml; ``proba``
+      has one column per label.
+    - otherwise a scikit-learn ``MLPClassifier`` fitted on a multi-label
+      indicator matrix (logistic outputs, one per label), bare or in a
+      scikit-activeml wrapper: its ``predict_proba`` and its last hidden
+      activation, recomputed from the fitted weights.
+
+    Torch nets with ``L`` sigmoid outputs are not handled yet; give them a
+    ``predict_proba`` that returns ``(proba, embedding)``.
+
+    Parameters
+    ----------
+    clf : fitted multi-label model
+    X : array-like of shape (n_samples, ...)
+    clf_embedding_flag_name : None, str or dict, default=None
+        Keyword argument(s) of ``predict_proba`` that ask for the
+        embedding: the name of a boolean flag or the arguments themselves.
+    include_bias : bool, default=False
+        Append a constant 1 to ``h`` (the gradient of the output bias).
+
+    Returns
+    -------
+    proba : ndarray of shape (n_samples, n_labels)
+    h : ndarray of shape (n_samples, n_features)
+
+    Raises
+    ------
+    TypeError
+        If the model is neither an ``MLPClassifier`` nor given a flag.
+    ValueError
+        If an ``MLPClassifier`` was not fitted on multi-label targets, or
+        the outputs have the wrong shapes or are not finite.
+    """
+    n = n_samples(X)
+    flags = predict_flags(clf_embedding_flag_name)
+    if flags:
+        out = clf.predict_proba(X, **flags)
+        if not isinstance(out, tuple) or len(out) != 2:
+            raise ValueError(
+                f"`clf.predict_proba(X, **{flags!r})` must return "
+                "(proba, embedding)."
+            )
+        proba, h = out
+    elif is_mlp(inner_estimator(clf)):
+        mlp = inner_estimator(clf)
+        if mlp.out_activation_ != "logistic" or mlp.n_outputs_ < 2:
+            raise ValueError(
+                "The MLPClassifier was not fitted on multi-label targets "
+                "(an indicator matrix of shape (n_samples, n_labels) with "
+                f"n_labels >= 2): out_activation_={mlp.out_activation_!r}, "
+                f"n_outputs_={mlp.n_outputs_}."
+            )
+        proba, h = clf.predict_proba(X), hidden_activation(mlp, X)
+    else:
+        raise TypeError(
+            "Multi-label embeddings need a scikit-learn MLPClassifier or "
+            "`clf_embedding_flag_name` naming the flag with which "
+            "`clf.predict_proba` returns (proba, embedding); got "
+            f"{type(clf).__name__}."
+        )
+    proba, h = check_outputs(proba, h, n)
+    if include_bias:
+        h = np.hstack([h, np.ones((n, 1), dtype=h.dtype)])
+    return proba, h
+
+
+def select_multilabel_batch(
+    clf,
+    X,
+    batch_size: int,
+    *,
+    random_state=None,
+    selection: str = "kmeans++",
+    clf_embedding_flag_name=None,
+    include_bias: bool = False,
+    dtype=np.float32,
+    algorithm: str = "auto",
+    return_utilities: bool = False,
+):
+    """Pick a batch of ``X`` by multi-label BADGE.
+
+    Embeds ``X`` (:func:`multilabel_proba_and_embedding`), forms the
+    factors ``delta = s - 1[s > 1/2]`` and ``h``
+    (:func:`multilabel_gradient_factors`) and runs a public selection
+    kernel on them; the ``n x (L * D)`` gradient embeddings are never
+    formed.
+
+    Parameters
+    ----------
+    clf : fitted multi-label model
+        See :func:`multilabel_proba_and_embedding`.
+    X : array-like of shape (n_samples, ...)
+        The samples to choose from.
+    batch_size : int
+        Number of picks, ``1 <= batch_size <= n_samples``.
+    random_state : None, int or numpy.random.RandomState, default=None
+        Random numbers of ``"kmeans++"``.
+    selection : {"kmeans++", "farthest_first"}, default="kmeans++"
+        :func:`~skactiveml_badge.selection.kmeans_plusplus` (BADGE) or
+        :func:`~skactiveml_badge.selection.farthest_first`.
+    clf_embedding_flag_name : None, str or dict, default=None
+        See :func:`multilabel_proba_and_embedding`.
+    include_bias : bool, default=False
+        Include the gradient of the output bias.
+    dtype : {np.float32, np.float64}, default=np.float32
+        Precision of the distances.
+    algorithm : {"auto", "plain", "lazy"}, default="auto"
+        Kernel variant, as in the kernels.
+    return_utilities : bool, default=False
+        Whether to return the kernel's utility rows.
+
+    Returns
+    -------
+    indices : ndarray of shape (batch_size,), dtype=np.intp
+        Positions in ``X``, in pick order.
+    utilities : ndarray of shape (batch_size, n_samples) or None
+        The kernel's rows (NaN for earlier picks), if ``return_utilities``.
+
+    References
+    ----------
+    .. [1] J. T. Ash, C. Zhang, A. Krishnamurthy, J. Langford, A. Agarwal.
+       Deep Batch Active Learning by Diverse, Uncertain Gradient Lower
+       Bounds. ICLR 2020.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from sklearn.neural_network import MLPClassifier
+    >>> from skactiveml_badge._multilabel import select_multilabel_batch
+    >>> X, Y = make_multilabel_classification(60, n_classes=3, random_state=0)
+    >>> clf = MLPClassifier((8,), max_iter=50, random_state=0).fit(X, Y)
+    >>> idx, _ = select_multilabel_batch(clf, X, 5, random_state=0)
+    >>> idx.shape
+    (5,)
+    """
+    if selection not in _KERNELS:
+        raise ValueError(
+            f"`selection` must be one of {sorted(_KERNELS)}, got "
+            f"{selection!r}."
+        )
+    n = n_samples(X)
+    if (
+        not isinstance(batch_size, numbers.Integral)
+        or isinstance(batch_size, bool)
+        or not 1 <= batch_size <= n
+    ):
+        raise ValueError(
+            f"`batch_size` must be an int in [1, {n}], got {batch_size!r}."
+        )
+    proba, h = multilabel_proba_and_embedding(
+        clf,
+        X,
+        clf_embedding_flag_name=clf_embedding_flag_name,
+        include_bias=include_bias,
+    )
+    delta = multilabel_gradient_factors(proba)
+    options = {"dtype": dtype, "algorithm": algorithm}
+    if selection == "kmeans++":
+        options["random_state"] = random_state
+    return _KERNELS[selection](
+        delta, h, int(batch_size), return_utilities=return_utilities, **options
+    )
