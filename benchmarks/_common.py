@@ -412,3 +412,30 @@ def rst_table(columns, rows, info):
     body = [rule, line(cells[0]), rule, *map(line, cells[1:]), rule, ""]
     body += [f"- {text.replace('`', '``')}" for text in info]
     return "\n".join(body) + "\n"
+
+
+def fixed_outputs_class():
+    """:class:`FixedOutputs`, made on first use (scikit-activeml is
+    imported only by the benchmarks that need it)."""
+    from skactiveml.base import SkactivemlClassifier
+    from skactiveml.utils import MISSING_LABEL
+
+    class FixedOutputs(SkactivemlClassifier):
+        """Returns stored (proba, h) for rows given as a column of
+        indices (``predict_proba(X, return_embeddings=True)``)."""
+
+        def __init__(self, proba=None, h=None, classes=None):
+            super().__init__(classes=classes, missing_label=MISSING_LABEL)
+            self.proba, self.h = proba, h
+
+        def fit(self, X, y, sample_weight=None):
+            self.classes_ = np.arange(self.proba.shape[1])
+            return self
+
+        def predict_proba(self, X, return_embeddings=False):
+            idx = np.asarray(X)[:, 0].astype(int)
+            if return_embeddings:
+                return self.proba[idx], self.h[idx]
+            return self.proba[idx]
+
+    return FixedOutputs

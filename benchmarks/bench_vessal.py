@@ -25,6 +25,7 @@ import numpy as np
 from _common import (
     command_line,
     end_footer,
+    fixed_outputs_class,
     machine_line,
     make_parser,
     markdown_table,
@@ -34,28 +35,11 @@ from _common import (
     versions_line,
     write_text,
 )
-from skactiveml.base import SkactivemlClassifier
 from skactiveml.utils import MISSING_LABEL
 
 from skactiveml_badge import VeSSAL
 
-
-class FixedOutputs(SkactivemlClassifier):
-    """Returns stored (proba, h) for rows given as a column of indices."""
-
-    def __init__(self, proba=None, h=None, classes=None):
-        super().__init__(classes=classes, missing_label=MISSING_LABEL)
-        self.proba, self.h = proba, h
-
-    def fit(self, X, y, sample_weight=None):
-        self.classes_ = np.arange(self.proba.shape[1])
-        return self
-
-    def predict_proba(self, X, return_embeddings=False):
-        idx = np.asarray(X)[:, 0].astype(int)
-        if return_embeddings:
-            return self.proba[idx], self.h[idx]
-        return self.proba[idx]
+FixedOutputs = fixed_outputs_class()
 
 
 def make_stream(n, C, D, seed=0):
