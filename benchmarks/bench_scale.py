@@ -287,7 +287,7 @@ def main():
         return child(args)
     sizes = [100_000, 300_000] if args.quick else args.sizes
     modes = list(args.modes) + (["cuda"] if args.device == "cuda" else [])
-    rows, results = [], {}
+    rows = []
     for n in sizes:
         write_factors(args.dir, n, args.d)
         for mode in modes:
@@ -296,7 +296,6 @@ def main():
             if mode == "dask" and n > args.dask_max:
                 continue
             r = run_child(args, mode, n)
-            results[(mode, n)] = r
             rows.append((mode, n, r))
     first = {n: None for n in sizes}
     for _, n, r in rows:

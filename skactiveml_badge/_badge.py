@@ -567,12 +567,24 @@ default="auto"
             settings.tree_embedding,
             **self._mc_options(),
         )
+        return self._run_kernel(
+            delta, h, proba.argmax(1), proba.shape[1], n_picks,
+            (dtype, chunk_size), return_util, settings,
+        )  # fmt: skip
+
+    def _run_kernel(
+        self, delta, h, labels, n_classes, n_picks, params, return_util,
+        settings,
+    ):  # fmt: skip
+        """The selection rule on the factors with this strategy's options
+        (``labels``: the pseudo-labels among ``n_classes``, for
+        ``class_balance``), in memory or on a pool on disk or on Dask."""
+        dtype, chunk_size = params
         balance = {}
         if self.class_balance is not None:
-            check_class_balance(self.class_balance, proba.shape[1])
+            check_class_balance(self.class_balance, n_classes)
             balance = dict(
-                class_balance=self.class_balance,
-                class_labels=proba.argmax(1),  # the pseudo-labels
+                class_balance=self.class_balance, class_labels=labels
             )
         options = dict(
             dtype=dtype, chunk_size=chunk_size, return_utilities=return_util,

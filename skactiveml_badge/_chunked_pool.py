@@ -24,19 +24,19 @@ from skactiveml.utils import is_labeled
 from ._base import batch_for_pool
 from ._validation import (
     check_bool,
-    check_class_balance,
     check_index_candidates,
     check_positive_int,
     check_sample_weight,
     fit_or_check_classifier,
 )
+from ._warm_start import feature_factors
 from .embeddings import gradient_factors, proba_and_embedding
 from .embeddings._private_api import (
     make_tuple_aware_losses,
     tuple_aware_losses,
 )
-from .embeddings._trees import features_scale, row_sq_sum
-from .selection import farthest_first, kmeans_plusplus
+from .embeddings._trees import features_scale, has_leaves, row_sq_sum
+from .selection import farthest_first
 from .selection._chunked import dask_call as _dask_call
 from .selection._chunked import is_dask_array
 
@@ -77,10 +77,7 @@ def read_rows(X, rows):
             X.filename, dtype=X.dtype, mode="r", offset=X.offset,
             shape=X.shape, order="C",
         )  # fmt: skip
-        try:
-            return np.array(view[rows])
-        finally:
-            view._mmap.close()
+        return np.array(view[rows])  # unmapped when `view` goes
     return np.array(X[rows])
 
 
@@ -100,10 +97,8 @@ class Embedder:
 
     def __call__(self, X_block):
         if self.output == "proba":  # BAIT: the probabilities, not delta
-            options = dict(self.options)
-            options.pop("tree_embedding", None)
             proba, h = proba_and_embedding(
-                self.clf, np.asarray(X_block), self.flag_name, **options
+                self.clf, np.asarray(X_block), self.flag_name, **self.options
             )
             delta = proba
         else:
@@ -318,7 +313,7 @@ def _query(
             f"'batch_size={batch_size}' is larger than the number of "
             f"candidates; 'batch_size={n_cand}' is used instead.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=5,
         )
         batch_size = n_cand
     params = qs._check_params()
@@ -360,7 +355,9 @@ def _badge_pick(
     qs, clf, y, X, X_cand, cand_rows, labeled, n_picks, return_util, params
 ):
     pool = _Pool(X if X_cand is None else X_cand, cand_rows)
-    return _pick(qs, clf, y, pool, n_picks, return_util, params)
+    # _pick, this, _query, query_chunked, Badge._query_chunked,
+    # PoolStrategy.query, the caller
+    return _pick(qs, clf, y, pool, n_picks, return_util, params, 7)
 
 
 def _bait_pick(
@@ -462,86 +459,88 @@ class _RowView:
         return read_rows(self.X, self.rows[part])
 
 
-def _pick(qs, clf, y, pool, n_picks, return_util, params):
-    """Picks (positions among the candidates) and utilities."""
-    dtype, chunk_size = params
+def _pick(qs, clf, y, pool, n_picks, return_util, params, depth):
+    """Picks (positions among the candidates) and utilities; ``depth``:
+    the caller's frame seen from here (for the warnings' stacklevel)."""
     settings = qs._settings(clf)
-    rs = qs.random_state_
-    if qs._warm_start_active(y, clf, settings, qs.missing_label_, 6):
-        rule = settings.warm_start_rule
-        if rule == "random":
-            idx = rs.choice(pool.n, n_picks, replace=False).astype(np.intp)
-            util = None
-            if return_util:
-                util = np.ones((n_picks, pool.n))
-                for k in range(1, n_picks):
-                    util[k, idx[:k]] = np.nan
-            return idx, util
-        if rule == "typiclust" and qs.warm_start_rule == "auto":
-            from ._badge import WarmStartWarning
-
-            warnings.warn(
-                "The study preset's warm start, TypiClust, needs the pool "
-                "in memory; on this pool on disk or on Dask the warm start "
-                "is farthest-first traversal on X "
-                "(warm_start_rule='farthest_first').",
-                WarmStartWarning,
-                stacklevel=5,
-            )
-            rule = "farthest_first"
-        if rule != "farthest_first":
-            raise ValueError(
-                f"The warm-start rule {rule!r} needs the pool in memory; "
-                "for a pool on disk or on Dask use "
-                "warm_start_rule='farthest_first', 'random' or None."
-            )
-        embedder = _FeaturesEmbedder()
-        kernel, options = farthest_first, dict(dtype=np.float64)
-    else:
-        tree_embedding = settings.tree_embedding
-        options = dict(
-            qs._embed_options(False),
-            tree_embedding=tree_embedding,
-            hashed_leaves=True,
-        )
-        if tree_embedding == "proximity+X":
-            options["features_scale"] = pool.scale()
-        storage = None
-        if qs.storage_dtype is not None:
-            storage = np.dtype(qs.storage_dtype)
-        embedder = Embedder(
-            clf, qs.clf_embedding_flag_name, options, dtype, storage
-        )
-        kernel = farthest_first if qs.selection != "kmeans++" else None
-        options = dict(
-            dtype=dtype, chunk_size=chunk_size, backend=qs.backend,
-            algorithm=qs.algorithm, storage_dtype=qs.storage_dtype,
-            origin_as_centre=settings.origin_as_centre,
-        )  # fmt: skip
+    if qs._warm_start_active(y, clf, settings, qs.missing_label_, depth + 1):
+        return _warm_start(qs, settings, pool, n_picks, return_util, depth + 1)
+    options = dict(
+        qs._embed_options(False),
+        tree_embedding=settings.tree_embedding,
+        hashed_leaves=True,
+    )
+    if _uses_features_scale(qs, clf, settings):
+        options["features_scale"] = pool.scale()  # one pass over X
+    storage = None
+    if qs.storage_dtype is not None:
+        storage = np.dtype(qs.storage_dtype)
+    embedder = Embedder(
+        clf, qs.clf_embedding_flag_name, options, params[0], storage
+    )
+    n_classes = len(getattr(clf, "classes_", ())) or None
     with pool.factors(embedder) as (labels, delta, h):
-        if kernel is None:
-            options["random_state"] = rs
-            kernel = kmeans_plusplus
-        if qs.class_balance is not None and isinstance(embedder, Embedder):
-            check_class_balance(qs.class_balance, delta.shape[1])
-            options.update(class_balance=qs.class_balance, class_labels=labels)
-        return kernel(
-            delta, h, n_picks, return_utilities=return_util, **options
+        return qs._run_kernel(
+            delta, h, labels, n_classes or delta.shape[1], n_picks, params,
+            return_util, settings,
+        )  # fmt: skip
+
+
+def _uses_features_scale(qs, clf, settings):
+    """Whether the embedding puts ``X`` next to the leaves (trees with
+    ``"proximity+X"``): only then is the pool's scale needed."""
+    return (
+        settings.tree_embedding == "proximity+X"
+        and qs.embedding_source == "auto"
+        and qs.clf_embedding_flag_name is None
+        and has_leaves(clf)
+    )
+
+
+def _warm_start(qs, settings, pool, n_picks, return_util, stacklevel):
+    """The warm-start picks that a chunked pool allows."""
+    rule = settings.warm_start_rule
+    if rule == "random":
+        rs = qs.random_state_
+        idx = rs.choice(pool.n, n_picks, replace=False).astype(np.intp)
+        util = None
+        if return_util:
+            util = np.ones((n_picks, pool.n))
+            for k in range(1, n_picks):
+                util[k, idx[:k]] = np.nan
+        return idx, util
+    if rule == "typiclust" and qs.warm_start_rule == "auto":
+        from ._badge import WarmStartWarning
+
+        warnings.warn(
+            "The study preset's warm start, TypiClust, needs the pool "
+            "in memory; on this pool on disk or on Dask the warm start "
+            "is farthest-first traversal on X "
+            "(warm_start_rule='farthest_first').",
+            WarmStartWarning,
+            stacklevel=stacklevel,
         )
+        rule = "farthest_first"
+    if rule != "farthest_first":
+        raise ValueError(
+            f"The warm-start rule {rule!r} needs the pool in memory; "
+            "for a pool on disk or on Dask use "
+            "warm_start_rule='farthest_first', 'random' or None."
+        )
+    with pool.factors(_FeaturesEmbedder()) as (_, ones, features):
+        return farthest_first(
+            ones, features, n_picks, dtype=np.float64,
+            return_utilities=return_util,
+        )  # fmt: skip
 
 
 class _FeaturesEmbedder:
-    """The factors of the farthest-first warm start on ``X``: ``delta`` a
-    column of ones, ``h`` the flattened features (float64)."""
+    """The factors of the farthest-first warm start on ``X``
+    (:func:`~._warm_start.feature_factors`), with dummy labels."""
 
     def __call__(self, X_block):
-        X_block = np.asarray(X_block)
-        n = X_block.shape[0]
-        return (
-            np.zeros(n, dtype=np.intp),
-            np.ones((n, 1)),
-            np.ascontiguousarray(X_block.reshape(n, -1), dtype=np.float64),
-        )
+        ones, flat = feature_factors(X_block)
+        return np.zeros(len(ones), dtype=np.intp), ones, flat
 
 
 def select_batch_chunked(qs, model, unlabeled_x, labeled_x, labeled_y, n):
@@ -557,5 +556,6 @@ def select_batch_chunked(qs, model, unlabeled_x, labeled_x, labeled_y, n):
     y_lab = np.empty(0) if labeled_y is None else np.asarray(labeled_y)
     qs.missing_label_ = qs.missing_label
     pool = _Pool(unlabeled_x, None)
-    idx, _ = _pick(qs, model, y_lab, pool, n, False, params)
+    # _pick, this, Badge.select_batch, the caller
+    idx, _ = _pick(qs, model, y_lab, pool, n, False, params, 4)
     return np.asarray(idx, dtype=np.intp)

@@ -28,10 +28,8 @@ def warm_start_pick(rule, clf, X_cand, n_picks, random_state, return_util):
     """
     n = X_cand.shape[0]
     if rule == "farthest_first":
-        # |1 (x) x_i - 1 (x) x_j| = |x_i - x_j|: distances between features.
-        flat = np.asarray(X_cand, dtype=np.float64).reshape(n, -1)
         return farthest_first(
-            np.ones((n, 1)), flat, n_picks, dtype=np.float64,
+            *feature_factors(X_cand), n_picks, dtype=np.float64,
             return_utilities=return_util,
         )  # fmt: skip
     if rule == "random":
@@ -46,6 +44,16 @@ def warm_start_pick(rule, clf, X_cand, n_picks, random_state, return_util):
         for k in range(1, n_picks):
             util[k, idx[:k]] = np.nan
     return idx.astype(np.intp), util
+
+
+def feature_factors(X):
+    """Factors whose embedding distances are those between the features:
+    ``|1 (x) x_i - 1 (x) x_j| = |x_i - x_j|`` (``delta`` a column of ones,
+    ``h`` the flattened features in float64)."""
+    X = np.asarray(X)
+    n = X.shape[0]
+    flat = np.ascontiguousarray(X.reshape(n, -1), dtype=np.float64)
+    return np.ones((n, 1)), flat
 
 
 def _uncertainty(proba, rule):

@@ -220,20 +220,18 @@ class DiskStore:
         )
 
     def utilities(self, plan, labels):
-        """Utility rows as an ndarray (two passes: totals, then rows)."""
+        """Utility rows as an ndarray: one pass over the pool for the
+        weights and their row totals, then the rows made in place."""
         index = np.arange(self.n)
-        totals = np.zeros(plan.Pd.shape[0])
-        for rows, d, h in self._blocks():
-            w = _block_weights(
-                d, h, self.norms[rows], index[rows], labels[rows], plan
-            )
-            totals += w.sum(1, dtype=np.float64)
-        plan = plan._replace(totals=totals)
         out = np.empty((plan.Pd.shape[0], self.n))
         for rows, d, h in self._blocks():
-            out[:, rows] = _block_utilities(
+            out[:, rows] = _block_weights(
                 d, h, self.norms[rows], index[rows], labels[rows], plan
             )
+        plan = plan._replace(totals=out.sum(1))
+        for start in range(0, self.n, self.block_rows):
+            rows = slice(start, start + self.block_rows)
+            _finish(out[:, rows], index[rows], labels[rows], plan)
         return out
 
 
@@ -571,7 +569,12 @@ def _picked(index, plan):
 def _block_utilities(delta, h, norms, index, labels, plan):
     """Utility rows ``(n_picks, rows)`` of a block, as the plain pass
     gives them (``plan.totals`` known)."""
-    w = _block_weights(delta, h, norms, index, labels, plan).astype(float)
+    w = _block_weights(delta, h, norms, index, labels, plan)
+    return _finish(w.astype(float), index, labels, plan)
+
+
+def _finish(w, index, labels, plan):
+    """Utility rows from a block's float64 weights (in place)."""
     index = np.asarray(index).reshape(-1)
     if plan.rule == "farthest_first":
         np.sqrt(w, out=w)

@@ -84,20 +84,11 @@ def select(rule, delta, h, n_picks, **options):
         delta, h, dtype=o.dtype, backend=o.backend, device=o.device,
         storage_dtype=o.storage_dtype, check_finite=o.check_input,
     )  # fmt: skip
-    n = delta.shape[0]
-    if n_picks > n:
-        raise ValueError(
-            f"`n_picks={n_picks}` exceeds the number of samples ({n})."
-        )
-    quotas = _quotas(o.class_balance, o.class_labels, n, n_picks)
+    quotas = _checked_quotas(o, delta.shape[0], n_picks)
     forced = norms = None
     if _use_lazy(h, o.algorithm):
         st = LazyDistances(delta, h, ops, min(MAX_PENDING, n_picks))
-        quota = _prepare(st, o.origin_as_centre, quotas)
-        if rule == "kmeans++":
-            forced = lazy_kmeans_plusplus(st, n_picks, o.random_state, quota)
-        else:
-            forced = lazy_farthest_first(st, n_picks, quota)
+        forced = _lazy_picks(rule, st, n_picks, o, quotas)
         if not o.return_utilities:
             return forced, None
         h = ops.to_compute(h)  # the utility pass needs h in `dtype`
@@ -123,17 +114,9 @@ def _select_chunked(rule, delta, h, n_picks, o):
         )
     store = as_store(delta, h, o)
     n = store.n
-    if n_picks > n:
-        raise ValueError(
-            f"`n_picks={n_picks}` exceeds the number of samples ({n})."
-        )
-    quotas = _quotas(o.class_balance, o.class_labels, n, n_picks)
+    quotas = _checked_quotas(o, n, n_picks)
     st = ChunkedLazyDistances(store, o.dtype, min(MAX_PENDING, n_picks))
-    quota = _prepare(st, o.origin_as_centre, quotas)
-    if rule == "kmeans++":
-        picks = lazy_kmeans_plusplus(st, n_picks, o.random_state, quota)
-    else:
-        picks = lazy_farthest_first(st, n_picks, quota)
+    picks = _lazy_picks(rule, st, n_picks, o, quotas)
     if not o.return_utilities:
         return picks, None
     labels, counts = (None, None) if quotas is None else quotas
@@ -143,6 +126,23 @@ def _select_chunked(rule, delta, h, n_picks, o):
     if labels is None:
         labels = np.zeros(n, dtype=np.intp)
     return picks, store.utilities(plan, labels)
+
+
+def _checked_quotas(o, n, n_picks):
+    """The class quotas (or None), after checking ``n_picks <= n``."""
+    if n_picks > n:
+        raise ValueError(
+            f"`n_picks={n_picks}` exceeds the number of samples ({n})."
+        )
+    return _quotas(o.class_balance, o.class_labels, n, n_picks)
+
+
+def _lazy_picks(rule, st, n_picks, o, quotas):
+    """The picks of the lazy kernel of ``rule`` on a fresh state."""
+    quota = _prepare(st, o.origin_as_centre, quotas)
+    if rule == "kmeans++":
+        return lazy_kmeans_plusplus(st, n_picks, o.random_state, quota)
+    return lazy_farthest_first(st, n_picks, quota)
 
 
 def _checked(rule, n_picks, o):
