@@ -4,6 +4,8 @@ from ._albl import ActiveLearningByLearning
 from ._badge import Badge, WarmStartWarning
 from ._bait import Bait
 from ._baselines import ClusterMargin, ExpectedGradientLength, PowerSampling
+from ._multilabel import multilabel_gradient_factors
+from ._multilabel_badge import MultilabelBadge, PartlyLabeledWarning
 from ._vessal import VeSSAL
 from .embeddings import UntrainedModelWarning
 from .selection._chunked import DaskWorkerError
@@ -17,9 +19,12 @@ __all__ = [
     "ClusterMargin",
     "DaskWorkerError",
     "ExpectedGradientLength",
+    "MultilabelBadge",
+    "PartlyLabeledWarning",
     "PowerSampling",
     "UntrainedModelWarning",
     "VeSSAL",
     "WarmStartWarning",
     "__version__",
+    "multilabel_gradient_factors",
 ]

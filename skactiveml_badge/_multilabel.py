@@ -12,10 +12,17 @@ import numbers
 
 import numpy as np
 
+from ._optional import import_optional
 from .embeddings._classifier import predict_flags
 from .embeddings._mlp import hidden_activation, is_mlp
+from .embeddings._nets import (
+    _eval_mode,
+    _input_dtype,
+    _is_linear,
+    find_last_linear,
+)
 from .embeddings._outputs import check_outputs, n_samples
-from .embeddings._private_api import inner_estimator
+from .embeddings._private_api import inner_estimator, is_skorch_net, net_module
 from .selection import farthest_first, kmeans_plusplus
 
 _KERNELS = {"kmeans++": kmeans_plusplus, "farthest_first": farthest_first}
@@ -86,11 +93,18 @@ def multilabel_gradient_factors(proba) -> np.ndarray:
 
 
 def multilabel_proba_and_embedding(
-    clf, X, *, clf_embedding_flag_name=None, include_bias=False
+    clf,
+    X,
+    *,
+    clf_embedding_flag_name=None,
+    include_bias=False,
+    n_labels=None,
+    embedding_layer=None,
+    dl_batch_size=1024,
 ):
     """Per-label probabilities and the input of the last linear layer.
 
-    Two model families:
+    Three model families:
 
     - ``clf_embedding_flag_name`` given: ``clf.predict_proba(X, **flags)``
       must return ``(proba, embedding)``, as in scikit-activeml; ``proba``
@@ -99,9 +113,14 @@ def multilabel_proba_and_embedding(
       indicator matrix (logistic outputs, one per label), bare or in a
       scikit-activeml wrapper: its ``predict_proba`` and its last hidden
       activation, recomputed from the fitted weights.
-
-    Torch nets with ``L`` sigmoid outputs are not handled yet; give them a
-    ``predict_proba`` that returns ``(proba, embedding)``.
+    - a fitted skorch net (``NeuralNet``, ``NeuralNetClassifier``, ...)
+      whose module ends in a ``torch.nn.Linear`` layer with ``L`` outputs,
+      the logits of ``torch.nn.BCEWithLogitsLoss`` (a ``Sigmoid`` after it
+      for ``BCELoss`` is fine too). One evaluation-mode pass records that
+      layer's input ``h`` and output ``z``; the probabilities are
+      ``sigmoid(z)``, the quantities of the loss's gradient. The net's own
+      ``predict_proba`` is not used: for ``BCEWithLogitsLoss`` skorch stacks
+      ``(1 - s, s)`` into an array of shape ``(n_samples, 2, L)``.
 
     Parameters
     ----------
@@ -112,6 +131,14 @@ def multilabel_proba_and_embedding(
         embedding: the name of a boolean flag or the arguments themselves.
     include_bias : bool, default=False
         Append a constant 1 to ``h`` (the gradient of the output bias).
+    n_labels : int or None, default=None
+        Torch nets only: the embedding layer is the last ``Linear`` with
+        this many outputs; None takes the module's last ``Linear``.
+    embedding_layer : str or None, default=None
+        Torch nets only: the name (in ``module.named_modules()``) of the
+        output layer, for nets with several heads.
+    dl_batch_size : int, default=1024
+        Torch nets only: samples per forward pass.
 
     Returns
     -------
@@ -121,7 +148,8 @@ def multilabel_proba_and_embedding(
     Raises
     ------
     TypeError
-        If the model is neither an ``MLPClassifier`` nor given a flag.
+        If the model is neither an ``MLPClassifier`` nor a skorch net, and
+        no flag is given.
     ValueError
         If an ``MLPClassifier`` was not fitted on multi-label targets, or
         the outputs have the wrong shapes or are not finite.
@@ -146,10 +174,19 @@ def multilabel_proba_and_embedding(
                 f"n_outputs_={mlp.n_outputs_}."
             )
         proba, h = clf.predict_proba(X), hidden_activation(mlp, X)
+    elif is_skorch_net(inner_estimator(clf)):
+        proba, h = _sigmoid_net_forward(
+            net_module(inner_estimator(clf)),
+            X,
+            n_labels,
+            embedding_layer,
+            dl_batch_size,
+        )
     else:
         raise TypeError(
-            "Multi-label embeddings need a scikit-learn MLPClassifier or "
-            "`clf_embedding_flag_name` naming the flag with which "
+            "Multi-label embeddings need a scikit-learn MLPClassifier, a "
+            "skorch net or `clf_embedding_flag_name` naming the flag with "
+            "which "
             "`clf.predict_proba` returns (proba, embedding); got "
             f"{type(clf).__name__}."
         )
@@ -157,6 +194,47 @@ def multilabel_proba_and_embedding(
     if include_bias:
         h = np.hstack([h, np.ones((n, 1), dtype=h.dtype)])
     return proba, h
+
+
+def _sigmoid_net_forward(module, X, n_labels, layer, dl_batch_size):
+    """``(sigmoid(z), h)``: the output ``z`` and input ``h`` of the net's
+    last ``Linear`` with ``n_labels`` outputs (any, if None), in one
+    evaluation-mode pass without gradients."""
+    torch = import_optional("torch")
+    if layer is None and n_labels is None:
+        linears = [m for m in module.modules() if _is_linear(m)]
+        if not linears:
+            raise ValueError("The module has no torch.nn.Linear layer.")
+        n_labels = linears[-1].out_features
+    _, linear = find_last_linear(module, n_labels, layer)
+    device = next(module.parameters()).device
+    dtype = _input_dtype(module, X)
+    seen = []
+    hook = linear.register_forward_hook(
+        lambda mod, inputs, out: seen.append((inputs[0], out))
+    )
+    probas, hs = [], []
+    try:
+        with _eval_mode(module), torch.no_grad():
+            for start in range(0, X.shape[0], dl_batch_size):
+                xb = torch.as_tensor(X[start : start + dl_batch_size])
+                xb = xb.to(device=device, dtype=dtype)
+                seen.clear()
+                module(xb)
+                if not seen:
+                    raise RuntimeError(
+                        "The output layer was not called in the forward "
+                        "pass; name the right one with `embedding_layer`."
+                    )
+                h, z = seen[-1]
+                probas.append(torch.sigmoid(z).reshape(xb.shape[0], -1))
+                hs.append(h.reshape(xb.shape[0], -1))
+    finally:
+        hook.remove()
+    return (
+        torch.cat(probas).double().cpu().numpy(),
+        torch.cat(hs).cpu().numpy(),
+    )
 
 
 def select_multilabel_batch(

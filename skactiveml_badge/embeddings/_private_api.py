@@ -73,6 +73,11 @@ def is_skorch_net(est):
     return hasattr(est, "module_") and hasattr(est, "forward_iter")
 
 
+def is_skorch_estimator(est):
+    """Whether ``est`` is a skorch net, initialized or not."""
+    return hasattr(est, "forward_iter") and hasattr(est, "module")
+
+
 def net_module(net):
     """The torch module of an initialized skorch net."""
     return net.module_

@@ -1,0 +1,548 @@
+"""``MultilabelBadge``: BADGE for ``L`` independent sigmoid outputs, with the
+conventions of scikit-activeml's pool strategies on a 2-D ``y``."""
+
+import inspect
+import warnings
+
+import numpy as np
+from skactiveml.base import (
+    PoolQueryStrategy,
+    SingleAnnotatorPoolQueryStrategy,
+    SkactivemlClassifier,
+)
+from skactiveml.utils import MISSING_LABEL, check_random_state, is_labeled
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted
+
+from ._badge import WarmStartWarning
+from ._base import EMBEDDING_CONSTRAINTS, batch_for_pool
+from ._multilabel import (
+    multilabel_gradient_factors,
+    multilabel_proba_and_embedding,
+)
+from ._validation import (
+    Bool,
+    Choice,
+    Dtype,
+    check_bool,
+    check_sample_weight,
+    validate_params,
+)
+from ._warm_start import warm_start_pick
+from .embeddings._private_api import is_skorch_estimator
+from .selection import ALGORITHMS, farthest_first, kmeans_plusplus
+
+_KERNELS = {"kmeans++": kmeans_plusplus, "farthest_first": farthest_first}
+
+
+class PartlyLabeledWarning(UserWarning):
+    """``y`` has rows with some labels known and some missing: they are
+    candidates and are left out of the fit (see
+    :class:`MultilabelBadge`)."""
+
+
+class MultilabelBadge(SingleAnnotatorPoolQueryStrategy):
+    r"""BADGE for multi-label classification with ``L`` sigmoid outputs.
+
+    For logits ``z = W h + b`` and per-label probabilities
+    ``s = sigmoid(z)``, the summed binary cross-entropy at the
+    pseudo-labels ``yhat_l = 1[s_l > 1/2]`` has the gradient
+    ``delta (x) h`` with respect to ``W``, ``delta_l = s_l - yhat_l``
+    (:func:`~skactiveml_badge.multilabel_gradient_factors`). The batch is
+    picked by the selection kernels of :class:`~skactiveml_badge.Badge` on
+    these rank-one factors, ``L`` taking the place of the number of
+    classes; the ``n x (L * D)`` embeddings are never formed.
+
+    scikit-activeml's ``SingleAnnotatorPoolQueryStrategy`` (the base class)
+    validates ``y`` as 1-D. This class keeps its conventions for a 2-D
+    ``y`` of shape ``(n_samples, L)`` instead: the validation of ``X``,
+    ``candidates``, ``batch_size``, ``return_utilities`` and
+    ``missing_label`` by scikit-activeml's ``PoolQueryStrategy``, the
+    candidates (none, indices, or samples), the shape of the utilities and
+    the reduction of ``batch_size`` with a warning.
+
+    **Labeled, unlabeled and partly labeled rows.** A row of ``y`` is
+    *labeled* when all its ``L`` entries are known (0 or 1) and
+    *unlabeled* when all are ``missing_label``. A *partly labeled* row
+    (some entries known, some missing) counts as unlabeled: it is a
+    candidate, querying it asks the annotator for the whole row, and it is
+    left out of the fit, as the supported models cannot train on missing
+    targets. A :class:`PartlyLabeledWarning` says how many rows this
+    concerns (once per strategy object).
+
+    Parameters
+    ----------
+    clf_embedding_flag_name : None, str or dict, default=None
+        For a model whose ``predict_proba`` returns ``(proba, embedding)``
+        when asked: the name of the boolean flag (or the keyword arguments
+        themselves). None: the model must be a scikit-learn
+        ``MLPClassifier`` or a skorch net (see Notes).
+    missing_label : scalar or str or np.nan or None, default=np.nan
+        Marks the unknown entries of ``y``.
+    random_state : None, int or numpy.random.RandomState, default=None
+        Random numbers of ``"kmeans++"`` and of the cold start.
+    selection : {"kmeans++", "farthest_first"}, default="kmeans++"
+        k-means++ seeding (BADGE's rule) or farthest-first traversal on
+        the gradient embeddings.
+    origin_as_centre : bool, default=False
+        Count the zero embedding as a centre already picked, so that the
+        first pick is drawn with probability proportional to ``|g|^2``
+        instead of being the largest norm. False is the paper's rule.
+    dtype : {np.float32, np.float64}, default=np.float32
+        Precision of the distances.
+    algorithm : {"auto", "plain", "lazy"}, default="auto"
+        Kernel variant (see
+        :func:`~skactiveml_badge.selection.kmeans_plusplus`).
+    backend : {"auto", "numpy", "torch"}, default="auto"
+        Where the kernels run.
+    embedding_layer : str or None, default=None
+        Torch nets: the name of the output layer; None takes the last
+        ``Linear`` with ``L`` outputs.
+    include_bias : bool, default=False
+        Include the gradient of the output bias.
+    dl_batch_size : int, default=1024
+        Torch nets: samples per forward pass.
+
+    Notes
+    -----
+    Models (``clf``), never modified (a clone is fitted):
+
+    - scikit-learn's ``MLPClassifier`` (fitted on the indicator matrix of
+      the labeled rows);
+    - a skorch net (``NeuralNet``, ``NeuralNetClassifier``) whose module
+      ends in a ``Linear`` layer with ``L`` outputs, trained with
+      ``BCEWithLogitsLoss``; it is fitted on ``float32`` inputs and
+      targets, and the probabilities are the sigmoid of that layer's
+      output (skorch's own ``predict_proba`` gives an array of shape
+      ``(n, 2, L)`` for this loss);
+    - any model with ``fit(X, Y)`` and ``predict_proba(X, **flags)``
+      returning ``(proba, embedding)`` (``clf_embedding_flag_name``).
+
+    scikit-activeml's classifier wrappers (``SklearnClassifier``,
+    ``SkorchClassifier``) take a 1-D ``y`` and are refused.
+
+    With ``fit_clf=True`` and no labeled row, the model cannot be fitted:
+    the batch is drawn uniformly at random from the candidates, with a
+    :class:`~skactiveml_badge.WarmStartWarning`.
+
+    The same ``random_state`` gives the same picks from ``query`` (with
+    the default candidates) and from ``select_batch`` on the same pool.
+
+    References
+    ----------
+    .. [1] J. T. Ash, C. Zhang, A. Krishnamurthy, J. Langford, A. Agarwal.
+       Deep Batch Active Learning by Diverse, Uncertain Gradient Lower
+       Bounds. ICLR 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from sklearn.neural_network import MLPClassifier
+    >>> from skactiveml_badge import MultilabelBadge
+    >>> X, Y = make_multilabel_classification(100, n_classes=4, random_state=0)
+    >>> y = np.full(Y.shape, np.nan)
+    >>> y[:20] = Y[:20]
+    >>> qs = MultilabelBadge(random_state=0)
+    >>> clf = MLPClassifier((16,), max_iter=300, random_state=0)
+    >>> idx, util = qs.query(X, y, clf, batch_size=5, return_utilities=True)
+    >>> idx.shape, util.shape
+    ((5,), (5, 100))
+    """
+
+    _parameter_constraints = {
+        "selection": Choice(*_KERNELS),
+        "origin_as_centre": Bool(),
+        "dtype": Dtype(),
+        "algorithm": Choice(*ALGORITHMS),
+        "backend": EMBEDDING_CONSTRAINTS["backend"],
+        "clf_embedding_flag_name": EMBEDDING_CONSTRAINTS[
+            "clf_embedding_flag_name"
+        ],
+        "embedding_layer": EMBEDDING_CONSTRAINTS["embedding_layer"],
+        "include_bias": EMBEDDING_CONSTRAINTS["include_bias"],
+        "dl_batch_size": EMBEDDING_CONSTRAINTS["dl_batch_size"],
+    }
+
+    def __init__(
+        self,
+        clf_embedding_flag_name=None,
+        missing_label=MISSING_LABEL,
+        random_state=None,
+        selection="kmeans++",
+        origin_as_centre=False,
+        dtype=np.float32,
+        algorithm="auto",
+        backend="auto",
+        embedding_layer=None,
+        include_bias=False,
+        dl_batch_size=1024,
+    ):
+        super().__init__(
+            missing_label=missing_label, random_state=random_state
+        )
+        self.clf_embedding_flag_name = clf_embedding_flag_name
+        self.selection = selection
+        self.origin_as_centre = origin_as_centre
+        self.dtype = dtype
+        self.algorithm = algorithm
+        self.backend = backend
+        self.embedding_layer = embedding_layer
+        self.include_bias = include_bias
+        self.dl_batch_size = dl_batch_size
+
+    def query(
+        self,
+        X,
+        y,
+        clf,
+        fit_clf=True,
+        sample_weight=None,
+        candidates=None,
+        batch_size=1,
+        return_utilities=False,
+    ):
+        """Determine which candidate samples to label next.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            All samples, labeled and unlabeled.
+        y : array-like of shape (n_samples, n_labels)
+            The label indicator matrix (0 or 1), ``missing_label`` where
+            unknown; ``n_labels >= 2``. See the class's description for
+            partly labeled rows.
+        clf : multi-label model
+            See the Notes of the class; never modified.
+        fit_clf : bool, default=True
+            Whether to fit a clone of ``clf`` on the labeled rows first; if
+            False, ``clf`` must already be fitted.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples when fitting ``clf`` (passed to its
+            ``fit``, which must accept ``sample_weight``).
+        candidates : None, array-like of shape (n_candidates,) of int, or \
+array-like of shape (n_candidates, ...), default=None
+            - ``None``: the rows of ``X`` that are not labeled.
+            - 1-D integers: indices of rows of ``X`` that are not labeled.
+            - samples: candidates given directly (need not be in ``X``).
+        batch_size : int, default=1
+            Number of samples to pick. If it exceeds the number of
+            candidates, a warning is issued and it is reduced.
+        return_utilities : bool, default=False
+            Whether to also return each pick's utilities.
+
+        Returns
+        -------
+        query_indices : ndarray of shape (batch_size,), dtype=np.intp
+            Picks in order: indices into ``X``, or into ``candidates`` when
+            candidates are samples.
+        utilities : ndarray of shape (batch_size, n_samples) or \
+(batch_size, n_candidates)
+            Only if ``return_utilities``. Row ``k`` is what pick ``k`` was
+            chosen by: the squared distances to the nearest earlier pick
+            (``"kmeans++"``; row 0 the squared norms, or the squared norms
+            with ``origin_as_centre``) or the distances
+            (``"farthest_first"``). NaN for labeled samples,
+            non-candidates and earlier picks.
+        """
+        X, y, candidates, batch_size, return_utilities = self._validate_data(
+            X, y, candidates, batch_size, return_utilities, reset=True
+        )
+        params = validate_params(self, self._parameter_constraints)
+        fit_clf = check_bool(fit_clf, "fit_clf")
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        known = is_labeled(y, missing_label=self.missing_label_)
+        labeled = known.all(axis=1)
+        n_partial = int((known.any(axis=1) & ~labeled).sum())
+        if n_partial and not getattr(self, "partly_labeled_warned_", False):
+            warnings.warn(
+                f"{n_partial} row(s) of `y` are partly labeled: they are "
+                "candidates and are left out of the fit (a row is labeled "
+                "when all its labels are known). This warning is shown "
+                "once.",
+                PartlyLabeledWarning,
+                stacklevel=2,
+            )
+            self.partly_labeled_warned_ = True
+        if candidates is None:
+            mapping = np.flatnonzero(~labeled)
+            X_cand = X[mapping]
+        elif candidates.ndim == 1:
+            if labeled[candidates].any():
+                raise ValueError(
+                    "`candidates` must not contain labeled rows (rows of "
+                    "`y` with all labels known)."
+                )
+            mapping, X_cand = candidates, X[candidates]
+        else:
+            mapping, X_cand = None, candidates
+        batch_size = _batch_for_candidates(batch_size, X_cand.shape[0])
+        self.random_state_ = check_random_state(
+            self.random_state, int((~labeled).sum()) + 1
+        )
+        model = self._model(
+            clf,
+            X[labeled],
+            y[labeled],
+            None if sample_weight is None else sample_weight[labeled],
+            fit_clf,
+        )
+        if batch_size == 0:
+            idx = np.empty(0, dtype=np.intp)
+            util = np.empty((0, X_cand.shape[0]))
+        else:
+            idx, util = self._pick(
+                model, X_cand, y.shape[1], batch_size, return_utilities,
+                params, stacklevel=3,
+            )  # fmt: skip
+        query_indices = idx if mapping is None else np.asarray(mapping)[idx]
+        if not return_utilities:
+            return query_indices
+        if mapping is None:
+            return query_indices, util
+        utilities = np.full((batch_size, X.shape[0]), np.nan)
+        utilities[:, mapping] = util
+        return query_indices, utilities
+
+    def select_batch(
+        self, model, unlabeled_x, labeled_x=None, labeled_y=None, batch_size=32
+    ):
+        """Pick a batch for a model used outside scikit-activeml loops.
+
+        Parameters
+        ----------
+        model : multi-label model
+            As for ``query``. If it is not fitted, a clone is fitted on
+            ``(labeled_x, labeled_y)``; if neither is given either, the
+            batch is drawn at random (the cold start of ``query``).
+        unlabeled_x : array-like of shape (n_unlabeled, ...)
+            The pool to pick from (partly labeled rows belong here).
+        labeled_x : array-like of shape (n_labeled, ...), default=None
+            Labeled samples.
+        labeled_y : array-like of shape (n_labeled, n_labels), default=None
+            Their label indicator matrix, with every entry known; give
+            both or neither.
+        batch_size : int, default=32
+            Number of samples to pick; reduced with a warning if it
+            exceeds the pool.
+
+        Returns
+        -------
+        indices : ndarray of shape (batch_size,), dtype=np.intp
+            Picks in order, as indices into ``unlabeled_x``.
+        """
+        params = validate_params(self, self._parameter_constraints)
+        X = check_array(unlabeled_x, allow_nd=True, input_name="unlabeled_x")
+        batch_size = batch_for_pool(batch_size, X.shape[0])
+        if (labeled_x is None) != (labeled_y is None):
+            raise ValueError(
+                "Give both `labeled_x` and `labeled_y`, or neither."
+            )
+        n_labels = None
+        if labeled_y is None:
+            X_lab = y_lab = None
+        else:
+            X_lab = check_array(
+                labeled_x, allow_nd=True, input_name="labeled_x"
+            )
+            y_lab = _check_indicator(
+                labeled_y, self.missing_label, "labeled_y"
+            )
+            if len(y_lab) != len(X_lab):
+                raise ValueError(
+                    "`labeled_x` and `labeled_y` must have the same length, "
+                    f"got {len(X_lab)} and {len(y_lab)}."
+                )
+            if not is_labeled(y_lab, missing_label=self.missing_label).all():
+                raise ValueError(
+                    "`labeled_y` must have every label known; put partly "
+                    "labeled rows into `unlabeled_x`."
+                )
+            n_labels = y_lab.shape[1]
+        self.random_state_ = check_random_state(
+            self.random_state, X.shape[0] + 1
+        )
+        if _is_fitted(model):
+            fitted = model
+        else:
+            fitted = self._model(model, X_lab, y_lab, None, fit_clf=True)
+        idx, _ = self._pick(
+            fitted, X, n_labels, batch_size, False, params, stacklevel=3
+        )
+        return np.asarray(idx, dtype=np.intp)
+
+    def _validate_data(
+        self,
+        X,
+        y,
+        candidates,
+        batch_size,
+        return_utilities,
+        reset=True,
+        check_X_dict=None,
+    ):
+        """scikit-activeml's pool checks, with ``y`` of shape
+        ``(n_samples, n_labels)``; ``batch_size`` is reduced later, once
+        the candidates are known."""
+        X, y, candidates, batch_size, return_utilities = (
+            PoolQueryStrategy._validate_data(
+                self, X, y, candidates, batch_size, return_utilities, reset,
+                check_X_dict,
+            )
+        )  # fmt: skip
+        return (
+            X,
+            _check_indicator(y, self.missing_label_, "y"),
+            candidates,
+            batch_size,
+            return_utilities,
+        )
+
+    def _model(self, clf, X_lab, y_lab, sample_weight, fit_clf):
+        """``clf`` itself (``fit_clf=False``, checked to be fitted), a
+        fitted clone, or None when there is nothing to fit on."""
+        if isinstance(clf, SkactivemlClassifier):
+            raise TypeError(
+                f"`clf` is a scikit-activeml {type(clf).__name__}, which "
+                "takes a 1-D `y`; pass the multi-label model itself (e.g. "
+                "an MLPClassifier or a skorch net)."
+            )
+        if not hasattr(clf, "predict_proba"):
+            raise TypeError(
+                "`clf` must have a `predict_proba` method, got "
+                f"{type(clf).__name__}."
+            )
+        if not fit_clf:
+            if not _is_fitted(clf):
+                raise ValueError(
+                    f"`fit_clf=False` needs a fitted model, but this "
+                    f"{type(clf).__name__} is not fitted: fit it first or "
+                    "pass `fit_clf=True`."
+                )
+            return clf
+        if X_lab is None or len(X_lab) == 0:
+            return None
+        if not hasattr(clf, "fit"):
+            raise TypeError(
+                f"`clf` ({type(clf).__name__}) has no `fit`; pass a fitted "
+                "model with `fit_clf=False`."
+            )
+        model = clone(clf)
+        targets = y_lab.astype(np.float64).astype(int)
+        if is_skorch_estimator(model):
+            targets = targets.astype(np.float32)
+            if np.issubdtype(X_lab.dtype, np.floating):
+                X_lab = X_lab.astype(np.float32)
+        if sample_weight is None:
+            return model.fit(X_lab, targets)
+        if "sample_weight" not in inspect.signature(model.fit).parameters:
+            raise TypeError(
+                f"`sample_weight` was given, but {type(model).__name__}.fit "
+                "takes no `sample_weight`."
+            )
+        return model.fit(X_lab, targets, sample_weight=sample_weight)
+
+    def _pick(
+        self, model, X_cand, n_labels, n_picks, return_util, params,
+        stacklevel,
+    ):  # fmt: skip
+        """Positions in ``X_cand`` and utility rows: random for a cold
+        start (``model`` None), else multi-label BADGE."""
+        if model is None:
+            if not getattr(self, "warm_start_warned_", False):
+                warnings.warn(
+                    "MultilabelBadge picks at random: no row of `y` is "
+                    "labeled, so the model cannot be fitted. This warning "
+                    "is shown once.",
+                    WarmStartWarning,
+                    stacklevel=stacklevel + 1,
+                )
+                self.warm_start_warned_ = True
+            return warm_start_pick(
+                "random", None, X_cand, n_picks, self.random_state_,
+                return_util,
+            )  # fmt: skip
+        proba, h = multilabel_proba_and_embedding(
+            model,
+            X_cand,
+            clf_embedding_flag_name=params["clf_embedding_flag_name"],
+            include_bias=params["include_bias"],
+            n_labels=n_labels,
+            embedding_layer=params["embedding_layer"],
+            dl_batch_size=params["dl_batch_size"],
+        )
+        if n_labels is not None and proba.shape[1] != n_labels:
+            raise ValueError(
+                f"The model gives probabilities for {proba.shape[1]} labels, "
+                f"but `y` has {n_labels} label columns."
+            )
+        options = dict(
+            dtype=params["dtype"],
+            algorithm=params["algorithm"],
+            backend=params["backend"],
+            origin_as_centre=params["origin_as_centre"],
+            return_utilities=return_util,
+        )
+        if params["selection"] == "kmeans++":
+            options["random_state"] = self.random_state_
+        return _KERNELS[params["selection"]](
+            multilabel_gradient_factors(proba), h, n_picks, **options
+        )
+
+
+def _batch_for_candidates(batch_size, n_candidates):
+    """``batch_size`` reduced, with scikit-activeml's warning, to the
+    number of candidates."""
+    if n_candidates < batch_size:
+        warnings.warn(
+            f"'batch_size={batch_size}' is larger than number of "
+            f"candidates. Instead, 'batch_size={n_candidates}' was set.",
+            stacklevel=3,
+        )
+        return n_candidates
+    return batch_size
+
+
+def _check_indicator(y, missing_label, name):
+    """``y`` as an array of shape ``(n, L)``, ``L >= 2``, whose known
+    entries are 0 or 1."""
+    y = np.asarray(y)
+    if y.ndim != 2 or y.shape[1] < 2:
+        raise ValueError(
+            f"`{name}` must be a label indicator matrix of shape "
+            f"(n_samples, n_labels) with n_labels >= 2, got shape {y.shape}; "
+            "for one label use Badge."
+        )
+    known = is_labeled(y, missing_label=missing_label)
+    values = y[known]
+    try:
+        numbers = values.astype(np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"The known entries of `{name}` must be 0 or 1, got values of "
+            f"dtype {y.dtype}."
+        ) from None
+    if not np.isin(numbers, (0.0, 1.0)).all():
+        bad = np.unique(values[~np.isin(numbers, (0.0, 1.0))])[:5]
+        raise ValueError(
+            f"The known entries of `{name}` must be 0 or 1 (with "
+            f"missing_label={missing_label!r} for unknown ones), got "
+            f"{bad.tolist()}."
+        )
+    return y
+
+
+def _is_fitted(model):
+    """Fitted as scikit-learn tells; a model without ``fit`` counts as
+    fitted."""
+    if not hasattr(model, "fit"):
+        return True
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        return False
+    except TypeError:  # not a scikit-learn estimator
+        return True
+    return True
