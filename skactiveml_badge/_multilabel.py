@@ -8,8 +8,6 @@ For ``L`` labels with logits ``z = W h + b`` and probabilities
 place of the number of classes.
 """
 
-import numbers
-
 import numpy as np
 
 from ._optional import import_optional
@@ -23,9 +21,6 @@ from .embeddings._nets import (
 )
 from .embeddings._outputs import check_outputs, n_samples
 from .embeddings._private_api import inner_estimator, is_skorch_net, net_module
-from .selection import farthest_first, kmeans_plusplus
-
-_KERNELS = {"kmeans++": kmeans_plusplus, "farthest_first": farthest_first}
 
 
 def multilabel_gradient_factors(proba) -> np.ndarray:
@@ -234,102 +229,4 @@ def _sigmoid_net_forward(module, X, n_labels, layer, dl_batch_size):
     return (
         torch.cat(probas).double().cpu().numpy(),
         torch.cat(hs).cpu().numpy(),
-    )
-
-
-def select_multilabel_batch(
-    clf,
-    X,
-    batch_size: int,
-    *,
-    random_state=None,
-    selection: str = "kmeans++",
-    clf_embedding_flag_name=None,
-    include_bias: bool = False,
-    dtype=np.float32,
-    algorithm: str = "auto",
-    return_utilities: bool = False,
-):
-    """Pick a batch of ``X`` by multi-label BADGE.
-
-    Embeds ``X`` (:func:`multilabel_proba_and_embedding`), forms the
-    factors ``delta = s - 1[s > 1/2]`` and ``h``
-    (:func:`multilabel_gradient_factors`) and runs a public selection
-    kernel on them; the ``n x (L * D)`` gradient embeddings are never
-    formed.
-
-    Parameters
-    ----------
-    clf : fitted multi-label model
-        See :func:`multilabel_proba_and_embedding`.
-    X : array-like of shape (n_samples, ...)
-        The samples to choose from.
-    batch_size : int
-        Number of picks, ``1 <= batch_size <= n_samples``.
-    random_state : None, int or numpy.random.RandomState, default=None
-        Random numbers of ``"kmeans++"``.
-    selection : {"kmeans++", "farthest_first"}, default="kmeans++"
-        :func:`~skactiveml_badge.selection.kmeans_plusplus` (BADGE) or
-        :func:`~skactiveml_badge.selection.farthest_first`.
-    clf_embedding_flag_name : None, str or dict, default=None
-        See :func:`multilabel_proba_and_embedding`.
-    include_bias : bool, default=False
-        Include the gradient of the output bias.
-    dtype : {np.float32, np.float64}, default=np.float32
-        Precision of the distances.
-    algorithm : {"auto", "plain", "lazy"}, default="auto"
-        Kernel variant, as in the kernels.
-    return_utilities : bool, default=False
-        Whether to return the kernel's utility rows.
-
-    Returns
-    -------
-    indices : ndarray of shape (batch_size,), dtype=np.intp
-        Positions in ``X``, in pick order.
-    utilities : ndarray of shape (batch_size, n_samples) or None
-        The kernel's rows (NaN for earlier picks), if ``return_utilities``.
-
-    References
-    ----------
-    .. [1] J. T. Ash, C. Zhang, A. Krishnamurthy, J. Langford, A. Agarwal.
-       Deep Batch Active Learning by Diverse, Uncertain Gradient Lower
-       Bounds. ICLR 2020.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import make_multilabel_classification
-    >>> from sklearn.neural_network import MLPClassifier
-    >>> from skactiveml_badge._multilabel import select_multilabel_batch
-    >>> X, Y = make_multilabel_classification(60, n_classes=3, random_state=0)
-    >>> clf = MLPClassifier((8,), max_iter=50, random_state=0).fit(X, Y)
-    >>> idx, _ = select_multilabel_batch(clf, X, 5, random_state=0)
-    >>> idx.shape
-    (5,)
-    """
-    if selection not in _KERNELS:
-        raise ValueError(
-            f"`selection` must be one of {sorted(_KERNELS)}, got "
-            f"{selection!r}."
-        )
-    n = n_samples(X)
-    if (
-        not isinstance(batch_size, numbers.Integral)
-        or isinstance(batch_size, bool)
-        or not 1 <= batch_size <= n
-    ):
-        raise ValueError(
-            f"`batch_size` must be an int in [1, {n}], got {batch_size!r}."
-        )
-    proba, h = multilabel_proba_and_embedding(
-        clf,
-        X,
-        clf_embedding_flag_name=clf_embedding_flag_name,
-        include_bias=include_bias,
-    )
-    delta = multilabel_gradient_factors(proba)
-    options = {"dtype": dtype, "algorithm": algorithm}
-    if selection == "kmeans++":
-        options["random_state"] = random_state
-    return _KERNELS[selection](
-        delta, h, int(batch_size), return_utilities=return_utilities, **options
     )

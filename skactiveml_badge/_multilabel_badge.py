@@ -27,6 +27,8 @@ from ._validation import (
     Choice,
     Dtype,
     check_bool,
+    check_positive_int,
+    check_query_inputs,
     check_sample_weight,
     validate_params,
 )
@@ -241,20 +243,26 @@ array-like of shape (n_candidates, ...), default=None
         utilities : ndarray of shape (batch_size, n_samples) or \
 (batch_size, n_candidates)
             Only if ``return_utilities``. Row ``k`` is what pick ``k`` was
-            chosen by: the squared distances to the nearest earlier pick
-            (``"kmeans++"``; row 0 the squared norms, or the squared norms
-            with ``origin_as_centre``) or the distances
-            (``"farthest_first"``). NaN for labeled samples,
-            non-candidates and earlier picks.
+            chosen by, as for :class:`~skactiveml_badge.Badge`: for
+            ``"kmeans++"`` the probabilities of the draw (``D^2`` to the
+            nearest earlier pick, normalised; row 0 the normalised squared
+            norms ``|g|^2``), for ``"farthest_first"`` the distances. NaN
+            for labeled samples, non-candidates and earlier picks.
         """
+        check_positive_int(batch_size, "batch_size")
+        check_bool(return_utilities, "return_utilities")
         X, y, candidates, batch_size, return_utilities = self._validate_data(
             X, y, candidates, batch_size, return_utilities, reset=True
+        )
+        known = is_labeled(y, missing_label=self.missing_label_)
+        labeled = known.all(axis=1)
+        # The checks of Badge's candidates, on whole rows.
+        check_query_inputs(
+            X, np.where(labeled, 0.0, np.nan), candidates, np.nan
         )
         params = validate_params(self, self._parameter_constraints)
         fit_clf = check_bool(fit_clf, "fit_clf")
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
-        known = is_labeled(y, missing_label=self.missing_label_)
-        labeled = known.all(axis=1)
         n_partial = int((known.any(axis=1) & ~labeled).sum())
         if n_partial and not getattr(self, "partly_labeled_warned_", False):
             warnings.warn(
@@ -270,11 +278,6 @@ array-like of shape (n_candidates, ...), default=None
             mapping = np.flatnonzero(~labeled)
             X_cand = X[mapping]
         elif candidates.ndim == 1:
-            if labeled[candidates].any():
-                raise ValueError(
-                    "`candidates` must not contain labeled rows (rows of "
-                    "`y` with all labels known)."
-                )
             mapping, X_cand = candidates, X[candidates]
         else:
             mapping, X_cand = None, candidates

@@ -6,15 +6,13 @@ import warnings
 
 import numpy as np
 import pytest
+from skactiveml.utils import check_random_state
 from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from skactiveml_badge._multilabel import (
-    multilabel_gradient_factors,
-    multilabel_proba_and_embedding,
-    select_multilabel_batch,
-)
+from skactiveml_badge import MultilabelBadge, multilabel_gradient_factors
+from skactiveml_badge._multilabel import multilabel_proba_and_embedding
 from skactiveml_badge.embeddings._mlp import hidden_activation
 
 from ._reference import explicit_embeddings, nearest_sq_dist, paper_rows
@@ -50,6 +48,21 @@ def _pool(seed, n=120, n_labels=4, n_features=6):
     proba = 1.0 / (1.0 + np.exp(-2.0 * rng.randn(n, n_labels)))
     h = np.abs(rng.randn(n, n_features))
     return FlagModel(proba, h), np.arange(n)[:, None], proba, h
+
+
+def select_multilabel_batch(
+    clf, X, batch_size, return_utilities=False, n_labels=None, **params
+):
+    """``MultilabelBadge.query`` on a pool of unlabeled rows with a fitted
+    ``clf``: ``(picks, utilities or None)``."""
+    if n_labels is None:
+        n_labels = clf.proba.shape[1] if isinstance(clf, FlagModel) else 4
+    y = np.full((len(X), n_labels), np.nan)
+    out = MultilabelBadge(**params).query(
+        X, y, clf, fit_clf=False, batch_size=batch_size,
+        return_utilities=return_utilities,
+    )  # fmt: skip
+    return out if return_utilities else (out, None)
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +148,7 @@ def test_kmeanspp_picks_and_rows_equal_brute_force(seed):
     G = explicit_embeddings(proba - (proba > 0.5), h)
     # Brute force: largest norm first, then inverse-CDF draws of D^2
     # with one uniform number per pick from the same RandomState.
-    draws = np.random.RandomState(seed)
+    draws = check_random_state(seed, len(X) + 1)
     picks = [int(np.argmax((G**2).sum(1)))]
     for _ in range(1, 15):
         w = nearest_sq_dist(G, picks)
@@ -238,18 +251,29 @@ def test_other_models_and_bad_outputs_raise():
 
 
 @pytest.mark.parametrize(
-    "kwargs, match",
+    "kwargs, error, match",
     [
-        ({"batch_size": 0}, "batch_size"),
-        ({"batch_size": 21}, "batch_size"),
-        ({"batch_size": 2.0}, "batch_size"),
-        ({"batch_size": True}, "batch_size"),
-        ({"batch_size": 2, "selection": "kmeans"}, "selection"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"batch_size": 2.0}, TypeError, "batch_size"),
+        ({"batch_size": True}, TypeError, "batch_size"),
+        ({"batch_size": 2, "selection": "kmeans"}, ValueError, "selection"),
+        ({"batch_size": 2, "dtype": np.int32}, ValueError, "dtype"),
+        ({"batch_size": 2, "algorithm": "fast"}, ValueError, "algorithm"),
+        ({"batch_size": 2, "origin_as_centre": "yes"}, TypeError, "origin"),
     ],
 )
-def test_select_rejects_bad_options(kwargs, match):
+def test_select_rejects_bad_options(kwargs, error, match):
     clf, X, _, _ = _pool(0, n=20)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         select_multilabel_batch(
             clf, X, clf_embedding_flag_name="return_embeddings", **kwargs
         )
+
+
+def test_batch_larger_than_the_pool_is_reduced_with_a_warning():
+    clf, X, _, _ = _pool(0, n=20)
+    with pytest.warns(UserWarning, match="batch_size=20"):
+        idx, _ = select_multilabel_batch(
+            clf, X, 21, clf_embedding_flag_name="return_embeddings"
+        )
+    assert sorted(idx.tolist()) == list(range(20))
