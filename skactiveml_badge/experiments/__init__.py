@@ -6,6 +6,9 @@ Run ``python -m skactiveml_badge.experiments --help`` (or
 strategy, batch size and seed is run for a number of rounds from a random
 start set; each round's test accuracy and timings go to a tidy CSV as soon
 as the round is done, and a rerun with the same output folder resumes.
+Multi-label data sets (``DatasetSpec.multilabel``) are run with the
+multi-label models and strategies and scored by the test micro- and
+macro-F1 instead of the accuracy.
 """
 
 from ._registry import (
@@ -14,16 +17,20 @@ from ._registry import (
     STRATEGIES,
     DatasetSpec,
     ModelSpec,
+    MultilabelRandomSampling,
     StrategySpec,
+    check_task,
     load_dataset,
 )
 from ._report import (
+    MULTILABEL_COLUMNS,
     learning_curve_table,
     penalty_matrix,
     penalty_table,
     plot_learning_curves,
     plot_penalty_matrix,
     read_results,
+    scores_of,
 )
 from ._runner import (
     COLUMNS,
@@ -42,16 +49,19 @@ __all__ = [
     "COLUMNS",
     "DATASETS",
     "MODELS",
+    "MULTILABEL_COLUMNS",
     "STRATEGIES",
     "TIMING_COLUMNS",
     "DatasetSpec",
     "ExperimentConfig",
     "ModelSpec",
+    "MultilabelRandomSampling",
     "OutputFolderError",
     "RoundResult",
     "Run",
     "RunnerWarning",
     "StrategySpec",
+    "check_task",
     "learning_curve_table",
     "load_dataset",
     "penalty_matrix",
@@ -61,5 +71,6 @@ __all__ = [
     "read_results",
     "run_experiment",
     "run_rounds",
+    "scores_of",
     "split_pool",
 ]

@@ -14,6 +14,7 @@ import warnings
 
 from ._registry import DATASETS, MODELS, STRATEGIES
 from ._report import (
+    SCORE_NAMES,
     learning_curve_table,
     penalty_matrix,
     penalty_table,
@@ -21,6 +22,7 @@ from ._report import (
     plot_penalty_matrix,
     read_results,
     read_text,
+    scores_of,
 )
 from ._runner import (
     REPORT_FILES,
@@ -195,8 +197,14 @@ def _results(parser, args, config):
     """Run (or check, with ``--report-only``) the experiment; the rows of
     this configuration in ``--out``."""
     try:
+        config.validate()
+        if args.study_page and config.is_multilabel():
+            raise ValueError(
+                "--study-page: the study page compares accuracies of "
+                "single-label runs; these runs are multi-label (the "
+                "summary gives their micro- and macro-F1)."
+            )
         if args.report_only:
-            config.validate()
             check_out_dir(args.out, exists=True)
             path = os.path.join(args.out, RESULTS_FILE)
             if not os.path.isfile(path):
@@ -252,14 +260,15 @@ def _write_reports(parser, args, argv, config, rows):
     summary_md, curve_png, penalty_png = (
         os.path.join(args.out, name) for name in REPORT_FILES
     )
+    score = scores_of(rows)[0]
+    compared = "" if score == "accuracy" else f" in {SCORE_NAMES[score]}"
     summary = (
         "## Learning curves\n\n"
         + learning_curve_table(rows)
         + "\n\n## Pairwise penalty matrix\n\n"
-        "Row beat column (paired t-test over seeds, p < 0.05), as a share "
-        f"of the rounds, summed over {n_settings} setting(s).\n\n"
-        + penalty_table(names, P)
-        + "\n"
+        f"Row beat column{compared} (paired t-test over seeds, p < 0.05), "
+        "as a share of the rounds, summed over "
+        f"{n_settings} setting(s).\n\n" + penalty_table(names, P) + "\n"
     )
     with open(summary_md, "w") as fh:
         fh.write(summary)

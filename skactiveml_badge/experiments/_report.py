@@ -25,6 +25,25 @@ COLUMNS = (
     "query_seconds",
     "queried",
 )
+#: Columns of the ``results.csv`` of multi-label runs: ``COLUMNS`` with
+#: the test micro- and macro-F1 in place of the accuracy.
+MULTILABEL_COLUMNS = (
+    *COLUMNS[:7],
+    "micro_f1",
+    "macro_f1",
+    *COLUMNS[8:],
+)
+#: The scores of each kind of results file, the first the main one.
+_SCORES = {
+    COLUMNS: ("accuracy",),
+    MULTILABEL_COLUMNS: ("micro_f1", "macro_f1"),
+}
+#: The scores as the tables name them.
+SCORE_NAMES = {
+    "accuracy": "test accuracy",
+    "micro_f1": "test micro-F1",
+    "macro_f1": "test macro-F1",
+}
 
 _RESULTS = "the runner's results.csv"
 
@@ -56,8 +75,17 @@ def decode(content, path, what):
         ) from None
 
 
+def header_columns(content):
+    """The columns of a ``results.csv`` by its first line (``COLUMNS`` or
+    ``MULTILABEL_COLUMNS``), or None if it is neither (or torn)."""
+    first = content.split(b"\n", 1)[0].rstrip(b"\r")
+    text = first.decode("utf-8-sig", "replace")
+    return next((c for c in _SCORES if text == ",".join(c)), None)
+
+
 def parse_results(content, path):
-    """Check and type the rows of a ``results.csv``.
+    """Check and type the rows of a ``results.csv`` (of single-label runs,
+    ``COLUMNS``, or of multi-label runs, ``MULTILABEL_COLUMNS``).
 
     Parameters
     ----------
@@ -83,16 +111,17 @@ def parse_results(content, path):
     end = content.rfind(b"\n") + 1
     text = decode(content[:end], path, _RESULTS)
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = ",".join(COLUMNS)
     try:
         first = next(reader, None)
         if first is None:  # no whole line; a torn header is cut off
-            if not header.encode().startswith(content.rstrip(b"\r")):
+            torn = content.rstrip(b"\r")
+            if not any(",".join(c).encode().startswith(torn) for c in _SCORES):
                 raise ValueError(f"{path!r}, line 1: {_header(content)}")
             return [], 0
-        if tuple(first) != COLUMNS:
+        columns = tuple(first)
+        if columns not in _SCORES:
             raise ValueError(f"{path!r}, line 1: {_header(','.join(first))}")
-        rows = [_typed(rec, reader.line_num, path) for rec in reader]
+        rows = [_typed(rec, reader.line_num, path, columns) for rec in reader]
     except csv.Error as exc:
         raise ValueError(
             f"{path!r}, line {reader.line_num}: {exc}; expected {_RESULTS}."
@@ -102,25 +131,29 @@ def parse_results(content, path):
 
 def _header(got):
     got = got if isinstance(got, str) else got.decode("utf-8", "replace")
-    return f"expected the header {','.join(COLUMNS)}, got {got[:80]!r}."
+    return (
+        f"expected the header {','.join(COLUMNS)} (multi-label runs: "
+        f"{','.join(MULTILABEL_COLUMNS)}), got {got[:80]!r}."
+    )
 
 
-def _typed(rec, line, path):
+def _typed(rec, line, path, columns=COLUMNS):
     """One row of ``results.csv``, typed (errors name file and line)."""
     where = f"{path!r}, line {line}"
-    if len(rec) != len(COLUMNS):
+    if len(rec) != len(columns):
         raise ValueError(
-            f"{where}: expected {len(COLUMNS)} fields ({','.join(COLUMNS)}),"
+            f"{where}: expected {len(columns)} fields ({','.join(columns)}),"
             f" got {len(rec)}."
         )
-    row = dict(zip(COLUMNS, rec, strict=True))
+    row = dict(zip(columns, rec, strict=True))
     for col in COLUMNS[:3]:
         if not row[col]:
             raise ValueError(f"{where}: {col!r}: expected a name, got ''.")
     for col, low in (("batch_size", 1), ("seed", 0), ("round", 0)):
         row[col] = _int(row[col], col, low, where)
     row["n_labels"] = _int(row["n_labels"], "n_labels", 1, where)
-    row["accuracy"] = _real(row["accuracy"], "accuracy", 1, where)
+    for score in _SCORES[columns]:
+        row[score] = _real(row[score], score, 1, where)
     row["fit_seconds"] = _real(row["fit_seconds"], "fit_seconds", None, where)
     first = row["round"] == 0
     seconds = row["query_seconds"]
@@ -195,21 +228,60 @@ def read_results(path):
     return rows
 
 
-def curves(rows):
-    """Accuracies by setting and strategy.
+def scores_of(rows):
+    """The scores the rows hold, the main one first: ``("accuracy",)``
+    (single-label runs) or ``("micro_f1", "macro_f1")`` (multi-label).
+
+    Raises
+    ------
+    ValueError
+        If the rows mix single-label and multi-label runs.
+    """
+    kinds = {
+        scores for scores in _SCORES.values() for r in rows if scores[0] in r
+    }
+    if len(kinds) > 1:
+        raise ValueError(
+            "The rows mix single-label (accuracy) and multi-label (micro- "
+            "and macro-F1) runs; report them separately."
+        )
+    return kinds.pop() if kinds else _SCORES[COLUMNS]
+
+
+def _score(rows, score):
+    """``score``, or the main score of ``rows`` if it is None."""
+    if score is None:
+        return scores_of(rows)[0]
+    if score not in SCORE_NAMES:
+        raise ValueError(
+            f"`score` must be None or one of {sorted(SCORE_NAMES)}, got "
+            f"{score!r}."
+        )
+    return score
+
+
+def curves(rows, score="accuracy"):
+    """Scores by setting and strategy.
+
+    Parameters
+    ----------
+    rows : list of dict
+        From :func:`read_results`.
+    score : {"accuracy", "micro_f1", "macro_f1"}, default="accuracy"
+        The column read.
 
     Returns
     -------
     dict
         ``{(dataset, model, batch_size): {strategy: {seed: {n_labels:
-        accuracy}}}}``, settings and strategies in order of appearance.
+        score}}}}``, settings and strategies in order of appearance.
     """
     out = defaultdict(lambda: defaultdict(dict))
     for r in rows:
         setting = (r["dataset"], r["model"], r["batch_size"])
         out[setting][r["strategy"]].setdefault(r["seed"], {})[
             r["n_labels"]
-        ] = r["accuracy"]
+        ] = r[score]
     return out
 
 
@@ -224,21 +296,34 @@ def _matrix(per_seed):
     return np.array(labels), A
 
 
-def learning_curve_table(rows):
-    """Markdown tables: mean ± std test accuracy over seeds, per setting.
+def learning_curve_table(rows, score=None):
+    """Markdown tables: mean ± std test score over seeds, per setting.
 
     The last row is the mean over rounds (area under the learning curve
     divided by its length); the best one is in bold.
+
+    Parameters
+    ----------
+    rows : list of dict
+        From :func:`read_results`.
+    score : {"accuracy", "micro_f1", "macro_f1"} or None, default=None
+        The score tabled; None: every score of the rows (see
+        :func:`scores_of`), a table each.
     """
+    if score is None:
+        return "\n\n".join(
+            learning_curve_table(rows, s) for s in scores_of(rows)
+        )
+    score = _score(rows, score)
     blocks = []
-    for (dataset, model, batch), by_strategy in curves(rows).items():
+    for (dataset, model, batch), by_strategy in curves(rows, score).items():
         names = list(by_strategy)
         mats = {s: _matrix(by_strategy[s]) for s in names}
         labels = sorted({int(n) for lab, _ in mats.values() for n in lab})
         n_seeds = max(A.shape[0] for _, A in mats.values())
         lines = [
             f"**{dataset}, {model}, batch {batch}** "
-            f"(test accuracy, mean ± std over {n_seeds} seeds)",
+            f"({SCORE_NAMES[score]}, mean ± std over {n_seeds} seeds)",
             "",
             "| labels | " + " | ".join(names) + " |",
             "|---:|" + "---:|" * len(names),
@@ -264,7 +349,7 @@ def learning_curve_table(rows):
     return "\n\n".join(blocks)
 
 
-def penalty_matrix(rows, alpha=0.05):
+def penalty_matrix(rows, alpha=0.05, score=None):
     """The pairwise penalty matrix of Ash et al. (ICLR 2020, Fig. 4).
 
     For every setting (data set, model, batch size), every round after the
@@ -276,7 +361,8 @@ def penalty_matrix(rows, alpha=0.05):
     freedom (equal differences with a positive mean count as a win).
     ``P[i, j]`` adds ``1 / L`` per win, ``L`` being the number of rounds
     compared in that setting, so an entry is at most the number of
-    settings.
+    settings. The score compared is ``score`` (None: the rows' main
+    score, the accuracy or, for multi-label runs, the micro-F1).
 
     Returns
     -------
@@ -285,7 +371,7 @@ def penalty_matrix(rows, alpha=0.05):
         ``P[i, j]``: how much ``i`` beat ``j``.
     n_settings : int
     """
-    by_setting = curves(rows)
+    by_setting = curves(rows, _score(rows, score))
     names = list(dict.fromkeys(r["strategy"] for r in rows))
     index = {s: k for k, s in enumerate(names)}
     P = np.zeros((len(names), len(names)))
@@ -344,8 +430,8 @@ def penalty_table(names, P):
     return "\n".join(lines)
 
 
-def plot_learning_curves(rows, path=None):
-    """One panel per setting: mean test accuracy and ± one std over seeds.
+def plot_learning_curves(rows, path=None, score=None):
+    """One panel per setting: mean test score and ± one std over seeds.
 
     Parameters
     ----------
@@ -353,13 +439,17 @@ def plot_learning_curves(rows, path=None):
         From :func:`read_results`.
     path : str or None, default=None
         Where to save the figure (it is then closed).
+    score : {"accuracy", "micro_f1", "macro_f1"} or None, default=None
+        The score plotted; None: the rows' main score (the accuracy, or
+        the micro-F1 of multi-label runs).
 
     Returns
     -------
     fig : matplotlib Figure
     """
     plt = import_optional("matplotlib.pyplot")
-    by_setting = curves(rows)
+    score = _score(rows, score)
+    by_setting = curves(rows, score)
     n = len(by_setting)
     cols = min(n, 3)
     nrows = -(-n // cols)
@@ -376,7 +466,7 @@ def plot_learning_curves(rows, path=None):
             ax.fill_between(labels, mean - std, mean + std, alpha=0.15)
         ax.set_title(f"{dataset}, {model}, batch {batch}")
         ax.set_xlabel("labels")
-        ax.set_ylabel("test accuracy")
+        ax.set_ylabel(SCORE_NAMES[score])
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     for ax in axes.ravel()[n:]:

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from skactiveml.utils import MISSING_LABEL
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
@@ -41,9 +42,17 @@ from ._registry import (
     applies,
     cap_samples,
     check_dataset,
+    check_task,
     load_dataset,
 )
-from ._report import COLUMNS, parse_results, read_bytes, read_text
+from ._report import (
+    COLUMNS,
+    MULTILABEL_COLUMNS,
+    header_columns,
+    parse_results,
+    read_bytes,
+    read_text,
+)
 
 try:
     import fcntl
@@ -97,15 +106,20 @@ class RoundResult(NamedTuple):
 
     #: 0 for the random start set, then 1, 2, ...
     round: int
-    #: Labels the model of this round was fitted on.
+    #: Labels the model of this round was fitted on (multi-label runs:
+    #: labeled rows).
     n_labels: int
-    #: Test accuracy of that model.
+    #: Test accuracy of that model (NaN for multi-label runs).
     accuracy: float
     fit_seconds: float
     #: Wall time of the round's query (NaN for round 0).
     query_seconds: float
     #: Pool indices the round's query added (empty for round 0).
     queried: np.ndarray
+    #: Multi-label runs: the test micro-F1 of the model (NaN otherwise).
+    micro_f1: float = float("nan")
+    #: Multi-label runs: the test macro-F1 of the model (NaN otherwise).
+    macro_f1: float = float("nan")
 
 
 @dataclasses.dataclass
@@ -116,7 +130,10 @@ class ExperimentConfig:
     ----------
     datasets : sequence of str
         Registered names (see ``DATASETS``) or paths to ``.npz``/``.csv``
-        files.
+        files. Either all single-label or all multi-label
+        (``DatasetSpec.multilabel``); the models and strategies must be of
+        the same kind. Multi-label runs record the test micro- and
+        macro-F1 instead of the accuracy (``MULTILABEL_COLUMNS``).
     models : sequence of str
         Names in ``MODELS``.
     strategies : sequence of str
@@ -167,6 +184,14 @@ class ExperimentConfig:
     more_seeds_strategies: Sequence[str] = ()
     pool_on_disk: bool = False
 
+    def is_multilabel(self):
+        """Whether the runs are multi-label (of a valid config)."""
+        return check_task(
+            self.datasets,
+            self.models,
+            [*self.strategies, *self.more_seeds_strategies],
+        )
+
     def seed_list(self):
         if isinstance(self.seeds, (int, np.integer)):
             return list(range(int(self.seeds)))
@@ -204,9 +229,11 @@ class ExperimentConfig:
         Raises
         ------
         TypeError, ValueError
-            Naming the setting.
+            Naming the setting (also for multi-label data sets with
+            single-label models or strategies, and the reverse).
         """
         validate_params(self, _constraints())
+        self.is_multilabel()
         more = [int(s) for s in self.more_seeds]
         if set(more) & set(self.seed_list()):
             raise ValueError(
@@ -316,9 +343,9 @@ def _check_pool(y, n_start, rounds, batch_size, test_size, name=None):
     holds ``n_start + rounds * batch_size`` labels."""
     label = "the data set" if name is None else repr(name)
     n_pool = _pool_size(len(y), test_size)
-    if len(np.unique(y)) < 2:
+    if y.ndim == 1 and len(np.unique(y)) < 2:
         raise ValueError(f"{label} has one class; it needs two or more.")
-    if min(np.bincount(y)) < 2:
+    if y.ndim == 1 and min(np.bincount(y)) < 2:
         raise ValueError(
             f"A class of {label} has fewer than 2 samples; the stratified "
             "split needs 2."
@@ -414,6 +441,8 @@ def _run_locked(config, out_dir, data, extend, log, progress, after_row):
     """The part of :func:`run_experiment` that holds the folder's lock."""
     path = os.path.join(out_dir, RESULTS_FILE)
     content = read_bytes(path) if os.path.exists(path) else b""
+    columns = MULTILABEL_COLUMNS if config.is_multilabel() else COLUMNS
+    _check_kind(header_columns(content), columns, out_dir)
     rows, end = parse_results(content, path)
     other = _check_config(out_dir, config, extend, bool(content))
     done = _by_run(rows, path)
@@ -433,7 +462,7 @@ def _run_locked(config, out_dir, data, extend, log, progress, after_row):
     total = sum(config.rounds + 1 - len(rows) for _, rows in todo)
     tqdm = import_optional("tqdm").tqdm
     with (
-        _results_file(path, end, config, out_dir, other) as fh,
+        _results_file(path, end, config, out_dir, other, columns) as fh,
         tqdm(
             total=total, disable=not progress, unit="round", file=sys.stderr
         ) as bar,
@@ -447,11 +476,25 @@ def _run_locked(config, out_dir, data, extend, log, progress, after_row):
                 after_row(row)
 
 
+def _check_kind(found, columns, out_dir):
+    """Raise unless the results file's columns ``found`` (None: none yet)
+    are ``columns``, the kind of runs to add."""
+    if found is None or found == columns:
+        return
+    kinds = {COLUMNS: "single-label", MULTILABEL_COLUMNS: "multi-label"}
+    raise OutputFolderError(
+        f"{out_dir!r} holds the results of {kinds[found]} runs; the "
+        f"{kinds[columns]} runs of this configuration need another output "
+        "folder."
+    )
+
+
 @contextlib.contextmanager
-def _results_file(path, end, config, out_dir, other):
+def _results_file(path, end, config, out_dir, other, columns=COLUMNS):
     """``results.csv`` open for appending, after cutting a torn last line
-    (anything after ``end``) and writing the header and ``config.json``
-    where they are missing or ``other`` settings are added."""
+    (anything after ``end``) and writing the header (``columns``) and
+    ``config.json`` where they are missing or ``other`` settings are
+    added."""
     try:
         if os.path.exists(path) and os.path.getsize(path) > end:
             with open(path, "rb+") as fh:
@@ -460,7 +503,7 @@ def _results_file(path, end, config, out_dir, other):
             _write_config(config, out_dir)
         fh = open(path, "a", newline="", encoding="utf-8")
         if not end:
-            csv.writer(fh).writerow(COLUMNS)
+            csv.writer(fh).writerow(columns)
             fh.flush()
     except OSError as exc:
         raise OutputFolderError(
@@ -828,9 +871,15 @@ def _name(run):
 
 
 def split_pool(X, y, scale, seed, test_size, n_start):
-    """Pool/test split, scaled features and the random start labels."""
+    """Pool/test split (stratified, but for a multi-label ``y`` of shape
+    ``(n_samples, n_labels)``), scaled features and the random start
+    labels."""
     X_pool, X_test, y_pool, y_test = train_test_split(
-        X, y, test_size=test_size, stratify=y, random_state=seed
+        X,
+        y,
+        test_size=test_size,
+        stratify=y if np.ndim(y) == 1 else None,
+        random_state=seed,
     )
     if scale:
         scaler = StandardScaler().fit(X_pool)
@@ -876,14 +925,20 @@ def run_rounds(
     ----------
     X : array-like of shape (n_samples, n_features)
         The whole data set (pool and test samples).
-    y : array-like of shape (n_samples,)
+    y : array-like of shape (n_samples,) or (n_samples, n_labels)
         Integer labels ``0..n_classes - 1`` (as :func:`load_dataset`
-        gives them).
+        gives them), or the 0/1 indicator matrix of a multi-label data
+        set. A multi-label loop labels whole rows, splits the data
+        unstratified, fits the model on the labeled rows' indicator
+        matrix and yields the test micro- and macro-F1
+        (``zero_division=0``; the accuracy is NaN).
     model : str or ModelSpec
         A name in ``MODELS`` or a record such as
-        ``MODELS["lightgbm"].with_params(num_leaves=16)``.
+        ``MODELS["lightgbm"].with_params(num_leaves=16)``; multi-label
+        (``ModelSpec.multilabel``) if and only if ``y`` is.
     strategy : str or StrategySpec
-        A name in ``STRATEGIES`` or a record.
+        A name in ``STRATEGIES`` or a record; multi-label
+        (``StrategySpec.multilabel``) if and only if ``y`` is.
     batch_size : int
         Labels bought per round.
     seed : int
@@ -934,6 +989,7 @@ def run_rounds(
     model = _spec(model, MODELS, ModelSpec, "model")
     strategy = _spec(strategy, STRATEGIES, StrategySpec, "strategy")
     y = np.asarray(y)
+    _check_specs(y, model, strategy)
     _check_loop(y, batch_size, seed, rounds, n_start, test_size, scale)
     check_bool(pool_on_disk, "pool_on_disk")
     X_pool, y_pool, X_test, y_test, start = split_pool(
@@ -967,8 +1023,8 @@ def _rounds(
     batch_size, seed, rounds, replay, y,
 ):  # fmt: skip
     """The rounds of :func:`run_rounds` after the split."""
-    n_classes = int(y.max()) + 1
-    labels = np.full(len(y_pool), MISSING_LABEL)
+    n_classes = y.shape[1] if y.ndim == 2 else int(y.max()) + 1
+    labels = np.full(y_pool.shape, MISSING_LABEL)
     labels[start] = y_pool[start]
     replay = _check_replay(replay, len(y_pool))
     first = 1 if strategy.stateful and len(replay) > 1 else len(replay)
@@ -998,7 +1054,7 @@ def _rounds(
             clf, fit_seconds = _fit(
                 model, n_classes, _seed(seed, r), X_pool, labels
             )
-            accuracy = float(np.mean(clf.predict(X_test) == y_test))
+            scores = _scores(clf.predict(X_test), y_test)
         if r < len(replay):  # a replayed round of a stateful strategy
             if not np.array_equal(queried, replay[r]):
                 raise RuntimeError(
@@ -1006,10 +1062,32 @@ def _rounds(
                     "recorded; was the record made with another version?"
                 )
             continue
-        n_labels = int(np.sum(~np.isnan(labels)))
+        n_labels = int(np.sum(_labeled(labels)))
         yield RoundResult(
-            r, n_labels, accuracy, fit_seconds, query_seconds, queried
-        )
+            r, n_labels, scores[0], fit_seconds, query_seconds, queried,
+            *scores[1:],
+        )  # fmt: skip
+
+
+def _labeled(labels):
+    """Whether each pool sample (row of a multi-label ``labels``) is
+    labeled."""
+    known = ~np.isnan(labels)
+    return known.all(axis=1) if labels.ndim == 2 else known
+
+
+def _scores(predicted, y_test):
+    """``(accuracy, micro_f1, macro_f1)`` of the predictions; NaN for the
+    F1 scores of single-label runs and the accuracy of multi-label ones."""
+    if y_test.ndim == 1:
+        return float(np.mean(predicted == y_test)), math.nan, math.nan
+    return (
+        math.nan,
+        *(
+            float(f1_score(y_test, predicted, average=a, zero_division=0))
+            for a in ("micro", "macro")
+        ),
+    )
 
 
 def _check_replay(replay, n_pool):
@@ -1041,6 +1119,26 @@ def _spec(value, registry, record, kind):
     )
 
 
+def _check_specs(y, model, strategy):
+    """Raise unless model and strategy are multi-label if and only if
+    ``y`` is."""
+    if y.ndim not in (1, 2):
+        raise ValueError(
+            "`y` must be labels of shape (n_samples,) or a label indicator "
+            f"matrix of shape (n_samples, n_labels), got shape {y.shape}."
+        )
+    multilabel = y.ndim == 2
+    want = "multi-label" if multilabel else "single-label"
+    for key, spec in (("model", model), ("strategy", strategy)):
+        if spec.multilabel != multilabel:
+            raise ValueError(
+                f"`{key}` is "
+                + ("single-label" if multilabel else "multi-label")
+                + f" ({spec.description}), but `y` is {want}; use a "
+                f"{want} {key}."
+            )
+
+
 def _check_loop(y, batch_size, seed, rounds, n_start, test_size, scale):
     """The checks of :func:`run_rounds`' settings and pool."""
     check_positive_int(batch_size, "batch_size")
@@ -1056,6 +1154,9 @@ def _fit(model, n_classes, seed, X, y):
     clf = model.make(X.shape[1], n_classes, seed)
     if "torch" in sys.modules:  # minibatch order of skorch nets
         sys.modules["torch"].manual_seed(seed)
+    if model.multilabel:  # on the labeled rows only
+        labeled = _labeled(y)
+        X, y = X[labeled], y[labeled].astype(int)
     start = time.perf_counter()
     clf.fit(X, y)
     return clf, time.perf_counter() - start
@@ -1070,7 +1171,7 @@ def _query(qs, takes_clf, X, y, clf, batch_size):
         picks = qs.query(X, y, batch_size=batch_size)
     seconds = time.perf_counter() - t0
     picks = np.asarray(picks, dtype=int)
-    if not np.isnan(y[picks]).all() or len(set(picks.tolist())) < len(picks):
+    if _labeled(y)[picks].any() or len(set(picks.tolist())) < len(picks):
         raise RuntimeError(
             f"{type(qs).__name__} picked labeled or repeated samples."
         )
@@ -1097,11 +1198,16 @@ def _csv_rows(run, rows, data, config):
     )
     try:
         for res in loop:
+            scores = (
+                (res.micro_f1, res.macro_f1)
+                if np.ndim(y) == 2
+                else (res.accuracy,)
+            )
             yield [
                 *run,
                 res.round,
                 res.n_labels,
-                f"{res.accuracy:.6f}",
+                *(f"{s:.6f}" for s in scores),
                 f"{res.fit_seconds:.4f}",
                 "" if res.round == 0 else f"{res.query_seconds:.4f}",
                 " ".join(str(i) for i in res.queried),
