@@ -62,7 +62,7 @@ def multilabel_gradient_factors(proba) -> np.ndarray:
 
     Examples
     --------
-    >>> from skactiveml_badge._multilabel import multilabel_gradient_factors
+    >>> from skactiveml_badge import multilabel_gradient_factors
     >>> multilabel_gradient_factors([[0.9, 0.2, 0.5]])
     array([[-0.1,  0.2,  0.5]])
     """

@@ -89,9 +89,12 @@ class MultilabelBadge(SingleAnnotatorPoolQueryStrategy):
         k-means++ seeding (BADGE's rule) or farthest-first traversal on
         the gradient embeddings.
     origin_as_centre : bool, default=False
-        Count the zero embedding as a centre already picked, so that the
-        first pick is drawn with probability proportional to ``|g|^2``
-        instead of being the largest norm. False is the paper's rule.
+        Count the zero embedding as a centre from the second pick on: each
+        later pick is drawn proportionally to ``min(|g|^2, D^2)`` instead
+        of ``D^2`` (``"farthest_first"``: the largest ``min(|g|, D)``),
+        which prefers uncertain samples to far but confident ones. The
+        first pick is the largest norm either way. False is the paper's
+        rule.
     dtype : {np.float32, np.float64}, default=np.float32
         Precision of the distances.
     algorithm : {"auto", "plain", "lazy"}, default="auto"
@@ -130,7 +133,10 @@ class MultilabelBadge(SingleAnnotatorPoolQueryStrategy):
     :class:`~skactiveml_badge.WarmStartWarning`.
 
     The same ``random_state`` gives the same picks from ``query`` (with
-    the default candidates) and from ``select_batch`` on the same pool.
+    the default candidates) and from ``select_batch`` on the same pool,
+    as long as fitting the model is repeatable (seed an MLP with its
+    ``random_state`` and torch with ``torch.manual_seed`` before a skorch
+    net is fitted).
 
     References
     ----------
