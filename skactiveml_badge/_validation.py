@@ -178,6 +178,23 @@ def fit_or_check_classifier(clf, X, y, sample_weight, fit_clf, missing_label):
     return clone(clf).fit(X, y, sample_weight)
 
 
+def check_samples(X, name):
+    """``check_array(X, allow_nd=True)``, with a fast path for what it
+    would return unchanged: a float32/float64 ``numpy.ndarray`` (not a
+    subclass) of at least two dimensions, none empty, all finite. One
+    arrival of a stream then costs microseconds instead of scikit-learn's
+    checks for data-frame libraries (about 0.2 ms per call)."""
+    if (
+        type(X) is np.ndarray
+        and X.dtype in (np.float32, np.float64)
+        and X.ndim >= 2
+        and 0 not in X.shape
+        and np.isfinite(X).all()
+    ):
+        return X
+    return check_array(X, allow_nd=True, input_name=name)
+
+
 def check_choice(value, name, options):
     """Raise a ValueError unless ``value`` is one of ``options`` (strings,
     and ``None`` if listed)."""

@@ -12,6 +12,7 @@ from ._validation import (
     Int,
     Real,
     check_bool,
+    check_samples,
     fit_or_check_classifier,
     validate_params,
 )
@@ -498,9 +499,7 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
         params = validate_params(self, self._parameter_constraints)
         self.lamb_ = params["lamb"]
         check_bool(return_utilities, "return_utilities")
-        candidates = check_array(
-            candidates, allow_nd=True, input_name="candidates"
-        )
+        candidates = check_samples(candidates, "candidates")
         self._validate_random_state()
         self._validate_budget()
         return candidates, bool(return_utilities)

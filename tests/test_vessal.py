@@ -338,3 +338,47 @@ class TestParameters:
         qs.update(self.X, [], clf=self.clf)  # embeds X: no flag given
         assert qs.budget_ == 0.1
         assert qs.observed_samples_ == 20 and qs.queried_samples_ == 0
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.zeros((3, 2)),
+        np.ones((2, 3, 4), dtype=np.float32),
+        np.asfortranarray(np.arange(6.0).reshape(3, 2)),
+        np.arange(6.0).reshape(3, 2)[:, ::2],  # not contiguous
+        [[1.0, 2.0]],
+        np.ones((2, 2), dtype=np.float16),
+        np.ones((2, 2), dtype=int),
+    ],
+)
+def test_check_samples_equals_check_array(X):
+    """The fast path of the stream's input check returns what
+    scikit-learn's check_array returns."""
+    from sklearn.utils import check_array
+
+    from skactiveml_badge._validation import check_samples
+
+    got = check_samples(X, "candidates")
+    expected = check_array(X, allow_nd=True, input_name="candidates")
+    assert type(got) is type(expected) and got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    if isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64):
+        assert got is X  # no copy, as check_array
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.array([[1.0, np.nan]]), "NaN"),
+        (np.array([[np.inf, 1.0]]), "infinity"),
+        (np.zeros((0, 3)), "0 sample"),
+        (np.zeros((2, 0)), "0 feature"),
+        (np.zeros(3), "2D"),
+    ],
+)
+def test_check_samples_rejects_what_check_array_rejects(X, match):
+    from skactiveml_badge._validation import check_samples
+
+    with pytest.raises(ValueError, match=match):
+        check_samples(X, "candidates")
