@@ -200,14 +200,7 @@ array-like of shape (n_candidates, ...), default=None
                 return_utilities,
                 params,
             )
-        query_indices = idx if mapping is None else np.asarray(mapping)[idx]
-        if not return_utilities:
-            return query_indices
-        if mapping is None:
-            return query_indices, util
-        utilities = np.full((batch_size, X.shape[0]), np.nan)
-        utilities[:, mapping] = util
-        return query_indices, utilities
+        return query_output(idx, util, mapping, X.shape[0], return_utilities)
 
     def _query_chunked(self, X, *args):
         """``query`` on a pool on disk or on Dask (Badge serves it)."""
@@ -221,6 +214,21 @@ array-like of shape (n_candidates, ...), default=None
 
 class EmbeddingPoolStrategy(EmbeddingParamsMixin, PoolStrategy):
     """A :class:`PoolStrategy` that embeds with the classifier."""
+
+
+def query_output(idx, util, mapping, n_samples, return_utilities):
+    """``query``'s return value from picks ``idx`` (positions among the
+    candidates) and their utility rows ``util``: indices into ``X`` and
+    rows over ``X`` (NaN off the candidates) when the candidates map to
+    ``X`` (``mapping``), else both as they are."""
+    query_indices = idx if mapping is None else np.asarray(mapping)[idx]
+    if not return_utilities:
+        return query_indices
+    if mapping is None:
+        return query_indices, util
+    utilities = np.full((util.shape[0], n_samples), np.nan)
+    utilities[:, mapping] = util
+    return query_indices, utilities
 
 
 def check_pool_and_batch(unlabeled_x, batch_size):

@@ -13,12 +13,7 @@ import numpy as np
 from ._optional import import_optional
 from .embeddings._classifier import predict_flags
 from .embeddings._mlp import hidden_activation, is_mlp
-from .embeddings._nets import (
-    _eval_mode,
-    _input_dtype,
-    _is_linear,
-    find_last_linear,
-)
+from .embeddings._nets import _is_linear, hooked_forward
 from .embeddings._outputs import check_outputs, n_samples
 from .embeddings._private_api import inner_estimator, is_skorch_net, net_module
 
@@ -193,40 +188,21 @@ def multilabel_proba_and_embedding(
 
 def _sigmoid_net_forward(module, X, n_labels, layer, dl_batch_size):
     """``(sigmoid(z), h)``: the output ``z`` and input ``h`` of the net's
-    last ``Linear`` with ``n_labels`` outputs (any, if None), in one
-    evaluation-mode pass without gradients."""
+    last ``Linear`` with ``n_labels`` outputs (the module's last
+    ``Linear``, if None), in one evaluation-mode pass."""
     torch = import_optional("torch")
     if layer is None and n_labels is None:
         linears = [m for m in module.modules() if _is_linear(m)]
         if not linears:
             raise ValueError("The module has no torch.nn.Linear layer.")
         n_labels = linears[-1].out_features
-    _, linear = find_last_linear(module, n_labels, layer)
-    device = next(module.parameters()).device
-    dtype = _input_dtype(module, X)
-    seen = []
-    hook = linear.register_forward_hook(
-        lambda mod, inputs, out: seen.append((inputs[0], out))
+    proba, h = hooked_forward(
+        module,
+        X,
+        torch.sigmoid,
+        n_labels,
+        layer=layer,
+        dl_batch_size=dl_batch_size,
+        proba_of_layer=True,
     )
-    probas, hs = [], []
-    try:
-        with _eval_mode(module), torch.no_grad():
-            for start in range(0, X.shape[0], dl_batch_size):
-                xb = torch.as_tensor(X[start : start + dl_batch_size])
-                xb = xb.to(device=device, dtype=dtype)
-                seen.clear()
-                module(xb)
-                if not seen:
-                    raise RuntimeError(
-                        "The output layer was not called in the forward "
-                        "pass; name the right one with `embedding_layer`."
-                    )
-                h, z = seen[-1]
-                probas.append(torch.sigmoid(z).reshape(xb.shape[0], -1))
-                hs.append(h.reshape(xb.shape[0], -1))
-    finally:
-        hook.remove()
-    return (
-        torch.cat(probas).double().cpu().numpy(),
-        torch.cat(hs).cpu().numpy(),
-    )
+    return proba.astype(np.float64), h

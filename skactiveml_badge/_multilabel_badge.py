@@ -17,7 +17,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from ._badge import WarmStartWarning
-from ._base import EMBEDDING_CONSTRAINTS, batch_for_pool
+from ._base import EMBEDDING_CONSTRAINTS, batch_for_pool, query_output
 from ._multilabel import (
     multilabel_gradient_factors,
     multilabel_proba_and_embedding,
@@ -306,14 +306,7 @@ array-like of shape (n_candidates, ...), default=None
                 model, X_cand, y.shape[1], batch_size, return_utilities,
                 params, stacklevel=3,
             )  # fmt: skip
-        query_indices = idx if mapping is None else np.asarray(mapping)[idx]
-        if not return_utilities:
-            return query_indices
-        if mapping is None:
-            return query_indices, util
-        utilities = np.full((batch_size, X.shape[0]), np.nan)
-        utilities[:, mapping] = util
-        return query_indices, utilities
+        return query_output(idx, util, mapping, X.shape[0], return_utilities)
 
     def select_batch(
         self, model, unlabeled_x, labeled_x=None, labeled_y=None, batch_size=32

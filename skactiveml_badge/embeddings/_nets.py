@@ -264,6 +264,7 @@ def hooked_forward(
     as_tensor=False,
     mc_dropout=0,
     mc_seed=0,
+    proba_of_layer=False,
 ):
     """Class probabilities and last-layer inputs in one pass.
 
@@ -297,6 +298,11 @@ def hooked_forward(
     mc_seed : int, default=0
         Seed of torch's RNG for the MC-dropout passes (in a forked RNG:
         the caller's global torch RNG is left as it was).
+    proba_of_layer : bool, default=False
+        Apply ``proba_fn`` to the embedding layer's output instead of the
+        module's (e.g. ``torch.sigmoid`` on the logits of a multi-label
+        head, whatever the module does after it). Not with
+        ``mc_dropout``.
 
     Returns
     -------
@@ -310,7 +316,9 @@ def hooked_forward(
     dtype = _input_dtype(module, X)
     captured = []
     handle = linear.register_forward_hook(
-        lambda mod, inputs, out: captured.append(inputs[0].detach())
+        lambda mod, inputs, out: captured.append(
+            (inputs[0].detach(), out.detach())
+        )
     )
     probas, hs = [], []
     batches = [
@@ -322,13 +330,16 @@ def hooked_forward(
             for x in batches:
                 xb = torch.as_tensor(x).to(device=device, dtype=dtype)
                 captured.clear()
-                probas.append(proba_fn(module(xb)).detach())
+                out = module(xb)
                 if not captured:
                     raise RuntimeError(
                         "The embedding layer was not called in the forward "
                         "pass; name the right one with `embedding_layer`."
                     )
-                hs.append(captured[-1].reshape(xb.shape[0], -1))
+                h, logits = captured[-1]
+                out = logits if proba_of_layer else out
+                probas.append(proba_fn(out).detach())
+                hs.append(h.reshape(xb.shape[0], -1))
             if mc_dropout:
                 probas = _mc_dropout_proba(
                     module, batches, proba_fn, device, dtype, mc_dropout,
