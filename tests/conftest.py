@@ -11,6 +11,22 @@ from sklearn.datasets import load_digits
 from ._reference import random_factors
 
 
+class FlagModel:
+    """A model without ``fit`` whose ``predict_proba`` gives fixed
+    probabilities (per class or per label) and, with
+    ``return_embeddings=True``, embeddings of the rows ``X`` indexes
+    (``X`` is a column of sample indices)."""
+
+    def __init__(self, proba, embedding):
+        self.proba, self.embedding = proba, embedding
+
+    def predict_proba(self, X, return_embeddings=False):
+        rows = np.asarray(X, dtype=int).ravel()
+        if return_embeddings:
+            return self.proba[rows], self.embedding[rows]
+        return self.proba[rows]
+
+
 class LookupClassifier(SkactivemlClassifier):
     """Classifier with fixed outputs, for feeding strategies exact inputs.
 

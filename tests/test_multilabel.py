@@ -16,20 +16,7 @@ from skactiveml_badge._multilabel import multilabel_proba_and_embedding
 from skactiveml_badge.embeddings._mlp import hidden_activation
 
 from ._reference import explicit_embeddings, nearest_sq_dist, paper_rows
-
-
-class FlagModel:
-    """Fixed per-label probabilities and embeddings of the rows ``X``
-    indexes (``X`` is a column of sample indices)."""
-
-    def __init__(self, proba, embedding):
-        self.proba, self.embedding = proba, embedding
-
-    def predict_proba(self, X, return_embeddings=False):
-        rows = np.asarray(X, dtype=int).ravel()
-        if return_embeddings:
-            return self.proba[rows], self.embedding[rows]
-        return self.proba[rows]
+from .conftest import FlagModel
 
 
 class _Truncated:

@@ -23,26 +23,13 @@ from skactiveml_badge import (
 from skactiveml_badge._multilabel import multilabel_proba_and_embedding
 
 from ._reference import explicit_embeddings, nearest_sq_dist, paper_rows
+from .conftest import FlagModel
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning"
 )
 
 L = 4
-
-
-class FlagModel:
-    """Fixed per-label probabilities and embeddings of the rows that ``X``
-    (a column of sample indices) names; it has no ``fit``."""
-
-    def __init__(self, proba, embedding):
-        self.proba, self.embedding = proba, embedding
-
-    def predict_proba(self, X, return_embeddings=False):
-        rows = np.asarray(X, dtype=int).ravel()
-        if return_embeddings:
-            return self.proba[rows], self.embedding[rows]
-        return self.proba[rows]
 
 
 def _flag_pool(seed, n=60, n_labels=L, n_features=5):
