@@ -202,6 +202,18 @@ def yes_no(value):
     return "n/a" if value is None else ("yes" if value else "no")
 
 
+def win_line(name, baseline, diffs, score):
+    """A summary line: on how many seeds ``name`` beat ``baseline`` in
+    mean ``score`` over the loop, from the paired per-seed ``diffs``."""
+    return (
+        f"- {name} beat {baseline} in mean {score} over the loop for "
+        f"{sum(d > 0 for d in diffs)} of {len(diffs)} seeds (mean "
+        f"difference {statistics.mean(diffs):+.4f}; per seed: "
+        + ", ".join(f"{d:+.4f}" for d in diffs)
+        + ")."
+    )
+
+
 def markdown_table(columns, rows, left=()):
     """A markdown table, right-aligned but for the columns in ``left``."""
     lines = ["| " + " | ".join(columns) + " |"]

@@ -163,13 +163,7 @@ def per_seed_lines(micro, macro):
             diffs = [
                 mean(res, name, s) - mean(res, BASELINE, s) for s in seeds
             ]
-            summary.append(
-                f"- {name} beat {BASELINE} in mean {label} over the loop for "
-                f"{sum(d > 0 for d in diffs)} of {len(seeds)} seeds (mean "
-                f"difference {statistics.mean(diffs):+.4f}; per seed: "
-                + ", ".join(f"{d:+.4f}" for d in diffs)
-                + ")."
-            )
+            summary.append(_common.win_line(name, BASELINE, diffs, label))
     table = _common.markdown_table(["seed", *names], rows)
     return table, "\n".join(summary)
 

@@ -108,14 +108,7 @@ def per_seed_lines(results):
             diffs = [
                 statistics.mean(results[name][s]) - base[s] for s in seeds
             ]
-            wins = sum(d > 0 for d in diffs)
-            summary.append(
-                f"- {name} beat {BASELINE} in mean accuracy over the loop "
-                f"for {wins} of {len(seeds)} seeds (mean difference "
-                f"{statistics.mean(diffs):+.4f}; per seed: "
-                + ", ".join(f"{d:+.4f}" for d in diffs)
-                + ")."
-            )
+            summary.append(_common.win_line(name, BASELINE, diffs, "accuracy"))
     table = _common.markdown_table(["seed", *names], rows)
     return table, "\n".join(summary)
 
