@@ -1,10 +1,10 @@
 """BADGE: batch active learning by diverse gradient embeddings."""
 
-import warnings
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from skactiveml.utils import MISSING_LABEL, check_random_state, is_labeled
+from skactiveml.utils import MISSING_LABEL, check_random_state
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
@@ -12,7 +12,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import EmbeddingPoolStrategy, check_pool_and_batch
 from ._chunked_pool import query_chunked, select_batch_chunked
-from ._presets import AUTO, PRESETS, resolve
 from ._validation import (
     Bool,
     Choice,
@@ -22,11 +21,6 @@ from ._validation import (
     check_class_balance,
     check_positive_int,
     validate_params,
-)
-from ._warm_start import (
-    WARM_START_RULES,
-    typiclust_pick,
-    warm_start_pick,
 )
 from .embeddings import TREE_EMBEDDINGS
 from .selection import (
@@ -42,20 +36,27 @@ from .selection import (
 from .selection._chunked import is_chunked
 
 
-class WarmStartWarning(UserWarning):
-    """Badge picked by its warm-start rule instead of BADGE."""
+class Settings(NamedTuple):
+    """The settings of one selection that the pool routes need."""
+
+    origin_as_centre: bool
+    tree_embedding: str
 
 
 class Badge(EmbeddingPoolStrategy):
     """Batch Active Learning by Diverse Gradient Embeddings (BADGE).
 
     A drop-in replacement for :class:`skactiveml.pool.Badge` [1]_: the same
-    constructor (plus options) and the same ``query``. Each candidate is
+    constructor (plus keyword-only options), the same ``query`` and, by
+    default, the same selection rule, much faster. Each candidate is
     represented by the gradient of the cross-entropy loss at its
     pseudo-label with respect to the last linear layer,
     ``g = (p - onehot(argmax p)) (x) h``, where ``p`` are the class
     probabilities and ``h`` the layer's input; a batch is picked by
-    k-means++ seeding on these embeddings (or by farthest-first traversal).
+    k-means++ seeding on these embeddings (or by farthest-first
+    traversal). It is BADGE from the first query, whatever the model and
+    the number of labels; for a warm start while labels are few, see
+    :class:`~skactiveml_badge.TypiClustThenBadge`.
 
     The embeddings are rank one, so distances come from the factors alone
     and the ``n x (C * D)`` matrix is never formed: a pick costs
@@ -70,7 +71,8 @@ class Badge(EmbeddingPoolStrategy):
         - ``None``: ``clf.predict_proba(X)``; if it returns
           ``(proba, embedding)`` the embedding is used, otherwise ``X``
           (exact BADGE for linear models such as logistic regression,
-          whose last linear layer sees ``X``).
+          whose last linear layer sees ``X``). Nets, MLPs and tree
+          ensembles are recognised first (see Notes).
         - a str ``s``: ``clf.predict_proba(X, **{s: True})`` must return
           ``(proba, embedding)``.
         - a dict ``d``: ``clf.predict_proba(X, **d)`` must return
@@ -86,6 +88,15 @@ class Badge(EmbeddingPoolStrategy):
         gradient, then sample proportionally to the squared distance to
         the nearest pick); ``"farthest_first"`` is its deterministic
         counterpart (k-center greedy).
+    origin_as_centre : bool, default=True
+        Count the zero embedding as a centre from the second pick on: each
+        later pick is then drawn proportionally to ``min(|g|^2, D^2)``
+        (farthest-first: the largest ``min(|g|, D)``) instead of ``D^2``.
+        This is the rule of scikit-activeml 1.0.1's ``Badge`` (its running
+        ``D^2`` starts from ``|g|^2``), so the default gives its batch
+        distribution; it prefers uncertain samples (small ``|g|``) to far
+        but confident ones. ``False`` is the paper's rule. The first pick
+        is the largest ``|g|`` either way.
     dtype : {np.float32, np.float64}, default=np.float32
         Precision of the distance computation. float32 halves the bytes
         read per pick; use float64 when the exact selection probabilities
@@ -116,6 +127,10 @@ class Badge(EmbeddingPoolStrategy):
         the ensemble has at most ``leaf_dim`` trees or the candidates reach
         at most ``leaf_dim`` distinct leaves in all, else hashed into
         ``leaf_dim`` signed buckets. ``None``: always exact.
+    embedding_source : {"auto", "classifier", "X"}, default="auto"
+        ``"auto"`` recognises nets, MLPs and tree ensembles (see Notes);
+        ``"classifier"`` uses only what ``predict_proba`` returns, as
+        scikit-activeml does; ``"X"`` always uses the input features.
     class_balance : None, "equal" or array-like of shape (n_classes,), \
 default=None
         Class-balanced selection: the batch is split into per-class quotas
@@ -124,26 +139,6 @@ default=None
         candidates passes its surplus on), and a class leaves the draw
         once its quota is filled. Within the quotas the k-means++ or
         farthest-first order is kept. ``None``: no quotas.
-    warm_start_rule : "auto", None or {"margin", "entropy", "random", \
-"farthest_first", "typiclust"}, default="auto"
-        Warm start: while fewer samples are labeled than the larger of
-        ``warm_start_labels`` and ``warm_start_per_class`` times the number
-        of classes of ``clf``, or fewer than two classes have been labeled,
-        pick by this rule instead of BADGE (margin or entropy sampling,
-        random picks, farthest-first on ``X`` (``"kcenter"``, its former
-        name, is deprecated), or scikit-activeml's
-        :class:`~skactiveml.pool.TypiClust` on the candidates and the
-        labeled samples), with a ``WarmStartWarning`` the first time.
-        ``None``: BADGE from the first query. ``"auto"``: from ``preset``.
-    warm_start_labels : int, default=0
-        Number of labels from which BADGE takes over.
-    warm_start_per_class : int or "auto", default="auto"
-        Labels per class (of ``clf.classes_``) from which BADGE takes
-        over. ``"auto"``: from ``preset``.
-    embedding_source : {"auto", "classifier", "X"}, default="auto"
-        ``"auto"`` recognises nets, MLPs and tree ensembles (see Notes);
-        ``"classifier"`` uses only what ``predict_proba`` returns, as
-        scikit-activeml does; ``"X"`` always uses the input features.
     algorithm : {"auto", "plain", "lazy"}, default="auto"
         The kernel (see :func:`skactiveml_badge.selection.kmeans_plusplus`
         and :func:`~skactiveml_badge.selection.farthest_first`). For
@@ -165,16 +160,8 @@ default=None
         guide for the measured effect). Served by the lazy kernels only
         (``algorithm="plain"`` raises); the utility pass, if asked for,
         converts ``h`` to ``dtype``.
-    origin_as_centre : bool or "auto", default="auto"
-        Count the zero embedding as a centre from the second pick on: each
-        later pick is then drawn proportionally to ``min(|g|^2, D^2)``
-        (farthest-first: the largest ``min(|g|, D)``) instead of ``D^2``.
-        This is the rule of scikit-activeml 1.0.1's ``Badge``; it prefers
-        uncertain samples (small ``|g|``) to far but confident ones. The
-        first pick is the largest ``|g|`` either way; ``False`` is the
-        paper's rule. ``"auto"``: from ``preset``.
-    tree_embedding : {"auto", "proximity", "leaf_gradient", "proximity+X"}, \
-default="auto"
+    tree_embedding : {"proximity", "leaf_gradient", "proximity+X"}, \
+default="proximity"
         Tree ensembles only (see ``leaf_dim``):
 
         - ``"proximity"``: ``g = delta (x) z`` with ``z`` the leaf one-hot
@@ -187,8 +174,8 @@ default="auto"
           ``|g| = |delta|``. Forests (no leaf logits) raise a
           ``ValueError``.
         - ``"proximity+X"``: ``z`` next to the features ``X`` scaled to a
-          mean squared row norm of one.
-        - ``"auto"``: from ``preset``.
+          mean squared row norm of one (the study's choice for trees in
+          :class:`~skactiveml_badge.TypiClustThenBadge`).
     mc_dropout : int, default=0
         Torch nets with dropout layers: the probabilities (hence ``delta``)
         are the mean over this many forward passes with dropout active
@@ -197,30 +184,14 @@ default="auto"
         evaluation pass, as in the paper. Other models raise a
         ``ValueError`` when it is positive.
 
-    preset : {"study", "paper"}, default="study"
-        What the ``"auto"`` settings (``origin_as_centre``,
-        ``tree_embedding``, ``warm_start_rule``, ``warm_start_per_class``)
-        become:
-
-        - ``"study"``: the settings that chose the most labels well in this
-          package's label-efficiency study (``docs/study.rst``; 11 data
-          sets, 5 seeds, against random, margin, entropy, CoreSet,
-          TypiClust, ProbCover, scikit-activeml's Badge, QBC, BatchBALD and
-          others), per model family: tree ensembles, nets (torch nets and
-          scikit-learn MLPs) and other models (measured with logistic
-          regression). See Notes.
-        - ``"paper"``: Ash et al.'s BADGE exactly: k-means++ on ``D^2``
-          from the first query, proximity leaves for trees.
-
-        Settings given explicitly are kept under either preset.
-
     Notes
     -----
     The utilities: row ``k`` of ``query(..., return_utilities=True)`` is
-    what pick ``k`` was chosen by: its selection probabilities
-    (``"kmeans++"``; row 0 is ``|g|^2 / sum |g|^2``, whose argmax is the
-    first pick) or the distances to the nearest earlier pick
-    (``"farthest_first"``).
+    what pick ``k`` was chosen by, finite everywhere but at labeled
+    samples, non-candidates and earlier picks (NaN): its selection
+    probabilities (``"kmeans++"``; row 0 is ``|g|^2 / sum |g|^2``, whose
+    argmax is the first pick; each row sums to one) or the distances to
+    the nearest earlier pick (``"farthest_first"``).
 
     Where the embedding ``h`` comes from, when ``clf_embedding_flag_name``
     is None: for scikit-activeml's ``SkorchClassifier`` and for skorch nets
@@ -232,7 +203,11 @@ default="auto"
     ``delta = p - onehot(argmax p)`` the pseudo-gradient with respect to
     the ensemble's logits); for any other model, as in scikit-activeml,
     a ``(proba, embedding)`` tuple from ``predict_proba`` or else ``X``.
-    scikit-activeml's own ``Badge`` uses ``X`` for nets, which is not BADGE.
+    A model that could not be fitted yet (no labels, or one class for an
+    estimator that needs two) predicts label frequencies in
+    scikit-activeml's wrappers; then ``h`` is ``X``, as in
+    scikit-activeml, with an
+    :class:`~skactiveml_badge.UntrainedModelWarning` for nets and trees.
 
     Pools beyond memory: ``X`` (in ``query``, or ``unlabeled_x`` in
     ``select_batch``) may be a ``numpy.memmap`` (an ``.npy`` file opened
@@ -243,35 +218,31 @@ default="auto"
     picks equal those on the same data in memory. There, tree leaf
     embeddings are always hashed to ``leaf_dim`` columns (the exact
     encoding's columns depend on the whole pool), ``mc_dropout`` is not
-    available, the warm start must be ``"farthest_first"``, ``"random"``
-    or off, and with a dask pool the utilities are a lazy ``dask.array``.
-    A worker lost during the query raises :class:`DaskWorkerError`. See
-    the guide :doc:`/guide_scale`.
+    available, and with a dask pool the utilities are a lazy
+    ``dask.array``. A worker lost during the query raises
+    :class:`DaskWorkerError`. See the guide :doc:`/guide_scale`.
 
-    The defaults (``preset="study"``) are what the label-efficiency study
-    (``docs/study.rst``: 11 data sets, LightGBM, XGBoost, random forest,
-    a skorch MLP and logistic regression, 5 to 10 seeds) found to spend
-    labels best, per model family:
+    Where this class and scikit-activeml 1.0.1's ``Badge`` agree and
+    differ (``tests/test_parity.py`` measures it):
 
-    - every family: ``origin_as_centre=True`` and a TypiClust warm start
-      (``warm_start_rule="typiclust"``): TypiClust picks typical samples
-      of uncovered clusters while labels are few, where it beat every
-      uncertainty- and gradient-based rule, and BADGE takes over at
-      ``warm_start_per_class`` labels per class: 5 for tree ensembles and
-      nets, 20 for other models;
-    - tree ensembles: ``tree_embedding="proximity+X"``.
-
-    ``preset="paper"`` gives the paper's BADGE; either preset yields to
-    settings given explicitly.
-
-    Where scikit-activeml 1.0.1's ``Badge`` differs from the paper:
-
-    - After the first pick it keeps the zero vector as a hidden centre (its
-      running ``D^2`` starts from ``|g|^2``), so from the second pick on it
-      samples proportionally to ``min(|g|^2, D^2)`` rather than ``D^2``.
-      ``origin_as_centre`` chooses between the two (the study preset keeps
-      the origin); the first pick (the largest ``|g|``) is the same in
-      both.
+    - The default rule is scikit-activeml's: from the second pick on it
+      keeps the zero vector as a hidden centre and samples proportionally
+      to ``min(|g|^2, D^2)``. The first pick and row 0 are identical;
+      every later row is the distribution scikit-activeml's rule gives
+      after the same earlier picks. The draws use other random numbers
+      (the lazy kernel's rejection sampling), so the same seed gives
+      another batch from the same distribution.
+    - When every gradient is zero (a model certain of every candidate),
+      scikit-activeml takes the first candidate; this class draws the
+      first pick uniformly. When every remaining ``min(|g|^2, D^2)`` is
+      zero, both draw uniformly among the samples not yet picked, but
+      scikit-activeml then measures later distances to the newest pick
+      only (so it can return a copy of an earlier pick); this class keeps
+      the minimum over all picks.
+    - Nets and tree ensembles are embedded as above; scikit-activeml uses
+      ``X`` for both (which is not BADGE for a net), and knows no leaf
+      embedding for trees (BADGE needs a last linear layer: the leaf
+      one-hot is the input of the ensemble's last, additive, layer).
     - It returns a Python list; this class returns an ``np.ndarray`` of
       integers.
     - It silently drops labeled or repeated indices from ``candidates``;
@@ -299,6 +270,8 @@ default="auto"
     >>> idx, util = qs.query(X, y, clf, batch_size=3, return_utilities=True)
     >>> idx.shape, util.shape
     ((3,), (3, 150))
+    >>> bool(np.allclose(np.nansum(util, axis=1), 1))
+    True
     """
 
     def __init__(
@@ -306,7 +279,9 @@ default="auto"
         clf_embedding_flag_name=None,
         missing_label=MISSING_LABEL,
         random_state=None,
+        *,
         selection="kmeans++",
+        origin_as_centre=True,
         dtype=np.float32,
         chunk_size=None,
         embedding_layer=None,
@@ -316,15 +291,10 @@ default="auto"
         leaf_dim=256,
         embedding_source="auto",
         class_balance=None,
-        warm_start_rule="auto",
-        warm_start_labels=0,
-        warm_start_per_class="auto",
         algorithm="auto",
         storage_dtype=None,
-        origin_as_centre="auto",
-        tree_embedding="auto",
+        tree_embedding="proximity",
         mc_dropout=0,
-        preset="study",
     ):
         self._store_params(locals())
 
@@ -336,45 +306,26 @@ default="auto"
     ):
         return self._pick(
             clf, X, y, X_cand, batch_size, return_util, params,
-            self.missing_label_, stacklevel=5,
+            self.missing_label_,
         )  # fmt: skip
 
     def _pick(
-        self,
-        clf,
-        X,
-        y,
-        X_cand,
-        n_picks,
-        return_util,
-        params,
-        missing_label,
-        stacklevel,
+        self, clf, X, y, X_cand, n_picks, return_util, params, missing_label
     ):
-        """Picks (positions in ``X_cand``) and utilities: the warm-start
-        rule while it is on (``X``, ``y``: the labeled samples, and for
-        ``query`` the whole pool), else BADGE."""
+        """Picks (positions in ``X_cand``) and utilities (``X``, ``y``: the
+        labeled samples, and for ``query`` the whole pool; used by
+        subclasses with a warm start)."""
         dtype, chunk_size = params
-        settings = self._settings(clf)
-        if self._warm_start_active(
-            y, clf, settings, missing_label, stacklevel
-        ):
-            if settings.warm_start_rule == "typiclust":
-                return typiclust_pick(
-                    X, y, X_cand, n_picks, self.random_state_,
-                    missing_label, return_util,
-                )  # fmt: skip
-            return warm_start_pick(
-                settings.warm_start_rule,
-                clf,
-                X_cand,
-                n_picks,
-                self.random_state_,
-                return_util,
-            )
         return self._select(
-            clf, X_cand, n_picks, dtype, chunk_size, return_util, settings
-        )
+            clf, X_cand, n_picks, dtype, chunk_size, return_util,
+            self._settings(),
+        )  # fmt: skip
+
+    def _warm_start_rule(self, y, clf, missing_label):
+        """The rule that picks this batch instead of BADGE, or None. Badge
+        has no warm start: always None (a pool on disk or on Dask asks
+        this of every strategy it serves)."""
+        return None
 
     def select_batch(
         self, model, unlabeled_x, labeled_x=None, labeled_y=None, batch_size=32
@@ -392,10 +343,9 @@ default="auto"
         unlabeled_x : array-like of shape (n_unlabeled, ...)
             The pool to pick from.
         labeled_x : array-like of shape (n_labeled, ...), default=None
-            Labeled samples. They fit an unfitted ``model``, and they decide
-            the warm start as the labels of ``y`` do in ``query`` (see
-            ``warm_start_rule``; TypiClust counts their clusters as
-            covered). Without them the pool is a cold start: no labels.
+            Labeled samples. They fit an unfitted ``model`` (and, in
+            :class:`~skactiveml_badge.TypiClustThenBadge`, decide the warm
+            start as the labels of ``y`` do in ``query``).
         labeled_y : array-like of shape (n_labeled,), default=None
             Labels of ``labeled_x``; give both or neither.
         batch_size : int, default=32
@@ -409,6 +359,12 @@ default="auto"
         """
         if is_chunked(unlabeled_x):
             batch_size = check_positive_int(batch_size, "batch_size")
+            self._check_params()
+            self._check_before_fit(
+                model,
+                np.empty(0) if labeled_y is None else np.asarray(labeled_y),
+                chunked=True,
+            )
             model = _fitted_model(model, labeled_x, labeled_y)
             return select_batch_chunked(
                 self, model, unlabeled_x, labeled_x, labeled_y, batch_size
@@ -437,7 +393,7 @@ default="auto"
                 )
         idx, _ = self._pick(
             model, X_lab, y_lab, X, batch_size, False,
-            (dtype, chunk_size), self.missing_label, stacklevel=4,
+            (dtype, chunk_size), self.missing_label,
         )  # fmt: skip
         return np.asarray(idx, dtype=np.intp)
 
@@ -503,7 +459,7 @@ default="auto"
         """Host float64 factors (delta, h) of X, for the diagnostics."""
         X = check_array(X, allow_nd=True, input_name="X")
         self._check_params()
-        tree_embedding = self._settings(clf).tree_embedding
+        tree_embedding = self._settings().tree_embedding
         _, delta, h = self._gradient_factors(
             clf, X, False, tree_embedding, **self._mc_options(0)
         )
@@ -515,14 +471,10 @@ default="auto"
         "selection": Choice(*RULES),
         "dtype": Dtype(),
         "chunk_size": Int(none=True),
-        "preset": Choice(*PRESETS),
-        "warm_start_rule": Choice(None, AUTO, *WARM_START_RULES, "kcenter"),
-        "warm_start_labels": Int(low=0),
-        "warm_start_per_class": Int(low=0, auto=True),
         "algorithm": Choice(*ALGORITHMS),
         "storage_dtype": Choice(None, *HALF_DTYPES),
-        "origin_as_centre": Bool(auto=True),
-        "tree_embedding": Choice(AUTO, *TREE_EMBEDDINGS),
+        "origin_as_centre": Bool(),
+        "tree_embedding": Choice(*TREE_EMBEDDINGS),
         "mc_dropout": Int(low=0),
         # Its length is checked against the classes once the pool is
         # embedded.
@@ -532,30 +484,16 @@ default="auto"
     def _check_params(self):
         self._check_embedding_params()
         params = validate_params(self, self._parameter_constraints)
-        if params["warm_start_rule"] == "kcenter":
-            warnings.warn(
-                "warm_start_rule='kcenter' is deprecated; use its new name "
-                "'farthest_first' (the same rule).",
-                FutureWarning,
-                stacklevel=3,
-            )
         return params["dtype"], params["chunk_size"] or DEFAULT_CHUNK_SIZE
 
-    def _check_with_classes(self, classes):
+    def _check_before_fit(self, clf, y, chunked):
+        classes = classes_of(clf)
         if self.class_balance is not None and classes is not None:
             check_class_balance(self.class_balance, len(classes))
 
-    def _settings(self, clf):
-        """This query's settings: the ``"auto"`` ones from the preset."""
-        rule = self.warm_start_rule
-        return resolve(
-            self.preset,
-            clf,
-            origin_as_centre=self.origin_as_centre,
-            tree_embedding=self.tree_embedding,
-            warm_start_rule="farthest_first" if rule == "kcenter" else rule,
-            warm_start_per_class=self.warm_start_per_class,
-        )
+    def _settings(self):
+        """The settings that the pool routes need."""
+        return Settings(self.origin_as_centre, self.tree_embedding)
 
     def _select(
         self, clf, X_cand, n_picks, dtype, chunk_size, return_util, settings
@@ -610,31 +548,15 @@ default="auto"
             seed = self.random_state_.randint(2**31 - 1)
         return dict(mc_dropout=self.mc_dropout, mc_seed=seed)
 
-    def _warm_start_active(self, y, clf, settings, missing_label, stacklevel):
-        """Whether the warm-start rule picks this batch (warns once, at the
-        caller's line: ``stacklevel`` frames up)."""
-        if settings.warm_start_rule is None:
-            return False
-        labeled = y[is_labeled(y, missing_label=missing_label)]
-        n_classes = np.unique(labeled).size
-        classes = getattr(clf, "classes_", None)
-        n_known = n_classes if classes is None else len(classes)
-        threshold = max(
-            self.warm_start_labels, settings.warm_start_per_class * n_known
-        )
-        if labeled.size >= threshold and n_classes >= 2:
-            return False
-        if not getattr(self, "warm_start_warned_", False):
-            warnings.warn(
-                f"Badge picks by the warm-start rule "
-                f"{settings.warm_start_rule!r}: {labeled.size} labels "
-                f"(BADGE from {threshold}) of {n_classes} "
-                "class(es) (BADGE from 2). This warning is shown once.",
-                WarmStartWarning,
-                stacklevel=stacklevel,
-            )
-            self.warm_start_warned_ = True
-        return True
+
+def classes_of(clf):
+    """The classes a classifier knows: its ``classes_`` once fitted, else
+    the ``classes`` it declares (scikit-activeml's wrappers), else
+    None."""
+    classes = getattr(clf, "classes_", None)
+    if classes is None:
+        classes = getattr(clf, "classes", None)
+    return classes
 
 
 def _fitted_model(model, labeled_x, labeled_y):

@@ -103,9 +103,11 @@ class PoolStrategy(SingleAnnotatorPoolQueryStrategy):
     ``(batch_size, n_candidates)`` (or None).
     """
 
-    def _check_with_classes(self, classes):
-        """Checks of parameters against the classifier's ``classes``
-        (None if not given), before it is fitted; none by default."""
+    def _check_before_fit(self, clf, y, chunked):
+        """Checks of parameters against the classifier ``clf`` (not
+        fitted yet, or fitted by the user with ``fit_clf=False``) and the
+        labels ``y``, before it is fitted (``chunked``: the pool is on
+        disk or on Dask); none by default."""
 
     def _store_params(self, params):
         """Store the arguments of ``__init__`` verbatim, as scikit-learn
@@ -182,7 +184,7 @@ array-like of shape (n_candidates, ...), default=None
             candidates, X, y, allow_only_unlabeled=True
         )
         params = self._check_params()
-        self._check_with_classes(getattr(clf, "classes", None))
+        self._check_before_fit(clf, y, False)
         clf = fit_or_check_classifier(
             clf, X, y, sample_weight, fit_clf, self.missing_label_
         )

@@ -317,7 +317,7 @@ def _query(
         )
         batch_size = n_cand
     params = qs._check_params()
-    qs._check_with_classes(getattr(clf, "classes", None))
+    qs._check_before_fit(clf, y, True)
     _check_mc_dropout(qs)
     qs.random_state_ = seeded(qs.random_state, int(unlabeled.sum()) + 1)
     labeled = np.flatnonzero(~unlabeled)
@@ -355,9 +355,7 @@ def _badge_pick(
     qs, clf, y, X, X_cand, cand_rows, labeled, n_picks, return_util, params
 ):
     pool = _Pool(X if X_cand is None else X_cand, cand_rows)
-    # _pick, this, _query, query_chunked, Badge._query_chunked,
-    # PoolStrategy.query, the caller
-    return _pick(qs, clf, y, pool, n_picks, return_util, params, 7)
+    return _pick(qs, clf, y, pool, n_picks, return_util, params)
 
 
 def _bait_pick(
@@ -459,12 +457,12 @@ class _RowView:
         return read_rows(self.X, self.rows[part])
 
 
-def _pick(qs, clf, y, pool, n_picks, return_util, params, depth):
-    """Picks (positions among the candidates) and utilities; ``depth``:
-    the caller's frame seen from here (for the warnings' stacklevel)."""
-    settings = qs._settings(clf)
-    if qs._warm_start_active(y, clf, settings, qs.missing_label_, depth + 1):
-        return _warm_start(qs, settings, pool, n_picks, return_util, depth + 1)
+def _pick(qs, clf, y, pool, n_picks, return_util, params):
+    """Picks (positions among the candidates) and utilities."""
+    rule = qs._warm_start_rule(y, clf, qs.missing_label_)
+    if rule is not None:
+        return _warm_start(qs, rule, pool, n_picks, return_util)
+    settings = qs._settings()
     options = dict(
         qs._embed_options(False),
         tree_embedding=settings.tree_embedding,
@@ -497,9 +495,10 @@ def _uses_features_scale(qs, clf, settings):
     )
 
 
-def _warm_start(qs, settings, pool, n_picks, return_util, stacklevel):
-    """The warm-start picks that a chunked pool allows."""
-    rule = settings.warm_start_rule
+def _warm_start(qs, rule, pool, n_picks, return_util):
+    """The warm-start picks of a chunked pool: ``"random"`` or
+    ``"farthest_first"`` (the strategy refused the others before the
+    model was fitted)."""
     if rule == "random":
         rs = qs.random_state_
         idx = rs.choice(pool.n, n_picks, replace=False).astype(np.intp)
@@ -509,24 +508,6 @@ def _warm_start(qs, settings, pool, n_picks, return_util, stacklevel):
             for k in range(1, n_picks):
                 util[k, idx[:k]] = np.nan
         return idx, util
-    if rule == "typiclust" and qs.warm_start_rule == "auto":
-        from ._badge import WarmStartWarning
-
-        warnings.warn(
-            "The study preset's warm start, TypiClust, needs the pool "
-            "in memory; on this pool on disk or on Dask the warm start "
-            "is farthest-first traversal on X "
-            "(warm_start_rule='farthest_first').",
-            WarmStartWarning,
-            stacklevel=stacklevel,
-        )
-        rule = "farthest_first"
-    if rule != "farthest_first":
-        raise ValueError(
-            f"The warm-start rule {rule!r} needs the pool in memory; "
-            "for a pool on disk or on Dask use "
-            "warm_start_rule='farthest_first', 'random' or None."
-        )
     with pool.factors(_FeaturesEmbedder()) as (_, ones, features):
         return farthest_first(
             ones, features, n_picks, dtype=np.float64,
@@ -556,6 +537,5 @@ def select_batch_chunked(qs, model, unlabeled_x, labeled_x, labeled_y, n):
     y_lab = np.empty(0) if labeled_y is None else np.asarray(labeled_y)
     qs.missing_label_ = qs.missing_label
     pool = _Pool(unlabeled_x, None)
-    # _pick, this, Badge.select_batch, the caller
-    idx, _ = _pick(qs, model, y_lab, pool, n, False, params, 4)
+    idx, _ = _pick(qs, model, y_lab, pool, n, False, params)
     return np.asarray(idx, dtype=np.intp)

@@ -16,7 +16,6 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-from ._badge import WarmStartWarning
 from ._base import EMBEDDING_CONSTRAINTS, batch_for_pool, query_output
 from ._multilabel import (
     multilabel_gradient_factors,
@@ -32,7 +31,7 @@ from ._validation import (
     check_sample_weight,
     validate_params,
 )
-from ._warm_start import warm_start_pick
+from ._warm_start import WarmStartWarning, warm_start_pick
 from .embeddings._private_api import is_skorch_estimator
 from .selection import ALGORITHMS, farthest_first, kmeans_plusplus
 
@@ -154,7 +153,7 @@ class MultilabelBadge(SingleAnnotatorPoolQueryStrategy):
     >>> y = np.full(Y.shape, np.nan)
     >>> y[:20] = Y[:20]
     >>> qs = MultilabelBadge(random_state=0)
-    >>> clf = MLPClassifier((16,), max_iter=300, random_state=0)
+    >>> clf = MLPClassifier((16,), max_iter=2000, random_state=0)
     >>> idx, util = qs.query(X, y, clf, batch_size=5, return_utilities=True)
     >>> idx.shape, util.shape
     ((5,), (5, 100))

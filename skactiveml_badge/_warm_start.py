@@ -1,8 +1,21 @@
-"""Warm-start rules used by Badge before the model has learned enough."""
+"""Warm-start rules: how :class:`~skactiveml_badge.TypiClustThenBadge`
+picks while labels are few, and how ``MultilabelBadge`` picks when no row
+is labeled.
+
+A warm-start rule returns utility rows like the selection kernels: row
+``k`` holds, for every candidate, the finite score pick ``k`` was chosen
+by (higher is better), NaN at the earlier picks.
+"""
 
 import numpy as np
 
 from .selection import farthest_first
+
+
+class WarmStartWarning(UserWarning):
+    """A strategy picked by a warm-start rule instead of its own rule
+    (``MultilabelBadge`` with no labeled row)."""
+
 
 WARM_START_RULES = (
     "margin",
@@ -74,10 +87,18 @@ def typiclust_pick(X, y, X_cand, n_picks, random_state, missing_label, util):
     clusters as there will be labels and takes the most typical candidate
     of each of the largest clusters that hold no label yet. Here it sees
     the candidates and the labeled samples of ``X`` (which cover their
-    clusters); its seed is one draw from ``random_state``. Returns
-    positions in ``X_cand`` and, if ``util``, utilities of shape
-    ``(n_picks, n_candidates)``: TypiClust's typicality, ``-inf`` outside
-    the cluster a pick came from, NaN for earlier picks.
+    clusters); its seed is one draw from ``random_state``.
+
+    Returns positions in ``X_cand`` and, if ``util``, utilities of shape
+    ``(n_picks, n_candidates)``: row ``k`` is the typicality (positive)
+    of the candidates in the cluster pick ``k`` came from, 0 for the
+    candidates of other clusters (scikit-activeml returns ``-inf``
+    there), NaN for earlier picks. When fewer uncovered clusters than
+    picks are left (duplicate or too few distinct samples), TypiClust's
+    rule for that case applies to the remaining picks: uniformly at
+    random among the candidates not yet picked, with rows of ones
+    (scikit-activeml 1.0.1 may repeat an earlier pick there, or fail
+    with an ``UnboundLocalError`` when every cluster holds a label).
     """
     from skactiveml.pool import TypiClust
     from skactiveml.utils import is_labeled
@@ -95,12 +116,44 @@ def typiclust_pick(X, y, X_cand, n_picks, random_state, missing_label, util):
     y_all[:n_cand] = missing_label
     y_all[n_cand:] = np.asarray(y)[labeled]
     qs = TypiClust(missing_label=missing_label, random_state=seed)
-    idx, utilities = qs.query(
-        X_all,
-        y_all,
-        candidates=np.arange(n_cand),
-        batch_size=n_picks,
-        return_utilities=True,
-    )
-    idx = np.asarray(idx, dtype=np.intp)
-    return idx, (utilities[:, :n_cand] if util else None)
+    try:
+        idx, rows = qs.query(
+            X_all,
+            y_all,
+            candidates=np.arange(n_cand),
+            batch_size=n_picks,
+            return_utilities=True,
+        )
+    except UnboundLocalError as err:  # every cluster holds a label
+        if "cluster_id" not in str(err):
+            raise
+        idx, rows = np.empty(0, dtype=np.intp), np.empty((0, n_cand))
+    idx, rows = np.asarray(idx, dtype=np.intp), rows[:, :n_cand]
+    n_ok = _first_repeat(idx)
+    idx, rows = idx[:n_ok], np.where(rows[:n_ok] == -np.inf, 0.0, rows[:n_ok])
+    if n_ok < n_picks:
+        idx, rows = _uniform_rest(idx, rows, n_cand, n_picks, random_state)
+    return idx, (rows if util else None)
+
+
+def _first_repeat(idx):
+    """Length of the prefix of ``idx`` without a repeated index."""
+    seen = set()
+    for k, i in enumerate(idx.tolist()):
+        if i in seen:
+            return k
+        seen.add(i)
+    return len(idx)
+
+
+def _uniform_rest(idx, rows, n_cand, n_picks, random_state):
+    """``idx`` completed to ``n_picks`` picks drawn uniformly among the
+    candidates not picked yet; their rows are ones (NaN at the earlier
+    picks)."""
+    free = np.setdiff1d(np.arange(n_cand), idx)
+    rest = random_state.choice(free, n_picks - len(idx), replace=False)
+    picks = np.concatenate([idx, rest]).astype(np.intp)
+    extra = np.ones((n_picks - len(idx), n_cand))
+    for k in range(len(idx), n_picks):
+        extra[k - len(idx), picks[:k]] = np.nan
+    return picks, np.concatenate([rows, extra])

@@ -13,6 +13,7 @@ import inspect
 import numpy as np
 import pytest
 from skactiveml.classifier import ParzenWindowClassifier, SklearnClassifier
+from skactiveml.exceptions import MappingError
 from skactiveml.utils import MISSING_LABEL, is_unlabeled
 from sklearn.datasets import make_blobs
 from sklearn.linear_model import LogisticRegression
@@ -36,6 +37,8 @@ def make_pool(missing_label=MISSING_LABEL, n=80, n_labeled=10, seed=0):
 class QueryStrategyContract:
     strategy_class = None
     default_params: dict = {}
+    #: Refuses candidates given as samples (scikit-activeml's MappingError).
+    needs_index_candidates = False
 
     def make(self, **params):
         return self.strategy_class(**(self.default_params | params))
@@ -72,6 +75,41 @@ class QueryStrategyContract:
             assert not np.isnan(util[k, i])
             assert np.isnan(util[k, idx[:k]]).all()
         assert self.make().query(X, y, clf).shape == (1,)
+
+    # No labels (or one class): scikit-activeml's wrapper says it predicts
+    # label frequencies, as it should.
+    @pytest.mark.filterwarnings("ignore:The 'base_estimator' could not")
+    @pytest.mark.filterwarnings("ignore:Since the 'base_estimator' could")
+    @pytest.mark.parametrize("n_labeled", [0, 3, 10])
+    def test_utilities_are_finite_where_the_contract_has_no_nan(
+        self, n_labeled
+    ):
+        """NaN exactly at labeled samples, non-candidates and earlier
+        picks; every other utility finite (no ``inf``, no ``-inf``), from
+        a cold start to a warm model."""
+        X, y, _, clf = make_pool(n_labeled=n_labeled)
+        cand = np.flatnonzero(is_unlabeled(y))[::2]
+        for candidates in (None, cand, X[cand] + 0.05):
+            if candidates is not None and candidates.ndim == 2:
+                if self.needs_index_candidates:
+                    with pytest.raises(MappingError):
+                        self.make().query(X, y, clf, candidates=candidates)
+                    continue
+            idx, util = self.make(random_state=0).query(
+                X, y, clf, candidates=candidates, batch_size=5,
+                return_utilities=True,
+            )  # fmt: skip
+            if candidates is None:
+                allowed = is_unlabeled(y)
+            elif candidates.ndim == 1:
+                allowed = np.isin(np.arange(len(X)), cand)
+            else:
+                allowed = np.ones(len(candidates), dtype=bool)
+            for k in range(len(idx)):
+                expected = allowed.copy()
+                expected[idx[:k]] = False
+                assert np.array_equal(~np.isnan(util[k]), expected), k
+                assert np.isfinite(util[k, expected]).all(), k
 
     def test_index_candidates(self):
         X, y, _, clf = make_pool()

@@ -9,7 +9,7 @@ from skactiveml.pool import Badge as SkactivemlBadge
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 
-from skactiveml_badge import Badge
+from skactiveml_badge import Badge, TypiClustThenBadge
 
 from ._conformance import QueryStrategyContract, make_pool
 from ._reference import (
@@ -299,68 +299,6 @@ class BadgeParamTests:
             with pytest.raises(ValueError, match="class_balance"):
                 self.make(class_balance=bad).query(X, y, clf)
 
-    def test_param_warm_start_rule(self):
-        X, y, _, clf = make_pool()
-        with pytest.raises(ValueError, match="warm_start_rule"):
-            self.make(warm_start_rule="coreset").query(X, y, clf)
-        # 10 labels of 3 classes: no warm start with the default count.
-        ref = self.make(random_state=0).query(X, y, clf, batch_size=3)
-        got = self.make(random_state=0, warm_start_rule="margin").query(
-            X, y, clf, batch_size=3
-        )
-        np.testing.assert_array_equal(got, ref)
-
-    def test_param_warm_start_labels(self):
-        X, y, _, clf = make_pool()
-        for bad, exc in ((-1, ValueError), (2.0, TypeError)):
-            with pytest.raises(exc, match="warm_start_labels"):
-                self.make(warm_start_labels=bad).query(X, y, clf)
-        qs = self.make(warm_start_rule="random", warm_start_labels=11)
-        with pytest.warns(UserWarning, match="warm-start"):
-            qs.query(X, y, clf, batch_size=2)
-
-    def test_param_warm_start_per_class(self):
-        X, y, _, clf = make_pool()  # 10 labels, 3 classes
-        for bad, exc in ((-1, ValueError), (2.0, TypeError)):
-            with pytest.raises(exc, match="warm_start_per_class"):
-                self.make(warm_start_per_class=bad).query(X, y, clf)
-        # 4 per class: BADGE from 12 labels; 3 per class: from 9.
-        ref = self.make(random_state=0).query(X, y, clf, batch_size=2)
-        qs = self.make(
-            random_state=0, warm_start_rule="random", warm_start_per_class=4
-        )
-        with pytest.warns(UserWarning, match=r"BADGE from 12\)"):
-            warm = qs.query(X, y, clf, batch_size=2)
-        assert not np.array_equal(warm, ref)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            got = self.make(
-                random_state=0,
-                warm_start_rule="random",
-                warm_start_per_class=3,
-            ).query(X, y, clf, batch_size=2)
-        np.testing.assert_array_equal(got, ref)
-
-    def test_param_preset(self):
-        from skactiveml_badge._presets import PAPER, STUDY
-
-        X, y, _, clf = make_pool(n=90)
-        with pytest.raises(ValueError, match="preset"):
-            self.make(preset="best").query(X, y, clf)
-        # Every "auto" setting comes from the preset (logistic regression:
-        # the study's "other" family); explicit settings override it.
-        for preset, settings in (("paper", PAPER), ("study", STUDY["other"])):
-            explicit = dict(settings._asdict())
-            other = "study" if preset == "paper" else "paper"
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                got = self.make(random_state=5, preset=preset).query(
-                    X, y, clf, batch_size=4
-                )
-                ref = self.make(random_state=5, preset=other, **explicit)
-                ref = ref.query(X, y, clf, batch_size=4)
-            np.testing.assert_array_equal(got, ref)
-
     def test_param_origin_as_centre(self, lookup_problem):
         X, proba, delta, h, clf = lookup_problem
         y = np.full(len(X), np.nan)
@@ -450,17 +388,20 @@ class BadgeParamTests:
 
 class TestBadgeKMeansPP(BadgeParamTests, QueryStrategyContract):
     strategy_class = Badge
-    default_params = {"selection": "kmeans++", "preset": "paper"}
+    default_params = {"selection": "kmeans++", "origin_as_centre": False}
 
 
 class TestBadgeFarthestFirst(BadgeParamTests, QueryStrategyContract):
     strategy_class = Badge
-    default_params = {"selection": "farthest_first", "preset": "paper"}
+    default_params = {
+        "selection": "farthest_first",
+        "origin_as_centre": False,
+    }
 
 
-class TestBadgeStudyPreset(QueryStrategyContract):
-    """The contract under the defaults (the study's settings, TypiClust
-    warm start included); the parameters' own tests are in the classes
+class TestBadgeDefaults(QueryStrategyContract):
+    """The contract under the defaults (scikit-activeml's rule, the origin
+    kept as a centre); the parameters' own tests are in the classes
     above."""
 
     strategy_class = Badge
@@ -486,7 +427,7 @@ def _lookup_query(qs, lookup_problem, batch_size):
 def test_rows_follow_paper_rule_on_classifier_outputs(lookup_problem):
     _, _, delta, h, _ = lookup_problem
     qs = Badge(
-        preset="paper",
+        origin_as_centre=False,
         clf_embedding_flag_name="return_embeddings",
         random_state=0,
         dtype=np.float64,
@@ -499,9 +440,7 @@ def test_rows_follow_paper_rule_on_classifier_outputs(lookup_problem):
 @pytest.mark.parametrize("seed", range(10))
 def test_first_pick_equals_skactiveml_badge(lookup_problem, seed):
     flag = "return_embeddings"
-    ours = _lookup_query(
-        Badge(flag, random_state=seed, preset="paper"), lookup_problem, 4
-    )
+    ours = _lookup_query(Badge(flag, random_state=seed), lookup_problem, 4)
     theirs = _lookup_query(
         SkactivemlBadge(flag, random_state=seed), lookup_problem, 4
     )
@@ -537,7 +476,7 @@ def test_select_batch_matches_query_on_a_fitted_model():
     labeled = np.arange(40)
     model = LogisticRegression(max_iter=500).fit(X[labeled], y_true[labeled])
     pool = X[40:400]
-    qs = Badge(preset="paper", random_state=0)
+    qs = Badge(random_state=0)
     idx = qs.select_batch(model, pool, batch_size=6)
     assert idx.shape == (6,) and len(set(idx.tolist())) == 6
     assert idx.max() < len(pool)
@@ -552,10 +491,10 @@ def test_select_batch_matches_query_on_a_fitted_model():
     ).fit(X[:400], y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        q_idx = Badge(preset="paper", selection="farthest_first").query(
+        q_idx = Badge(selection="farthest_first").query(
             X[:400], y, clf, fit_clf=False, batch_size=6
         )
-    s_idx = Badge(preset="paper", selection="farthest_first").select_batch(
+    s_idx = Badge(selection="farthest_first").select_batch(
         clf, pool, batch_size=6
     )
     np.testing.assert_array_equal(q_idx, s_idx + 40)
@@ -605,60 +544,35 @@ def test_distinct_picks_on_duplicates_where_skactiveml_repeats():
     assert repeated_theirs >= 10
 
 
-def test_model_families_of_the_study_preset():
-    from sklearn.neural_network import MLPClassifier
-
-    from skactiveml_badge._presets import PAPER, STUDY, model_family, resolve
-
-    logreg = SklearnClassifier(LogisticRegression(), classes=np.arange(3))
-    assert model_family(logreg) == "other"
-    assert model_family(LogisticRegression()) == "other"
-    assert model_family(MLPClassifier()) == "nets"
-    assert model_family(SklearnClassifier(MLPClassifier())) == "nets"
-    auto = dict(
-        origin_as_centre="auto",
-        tree_embedding="auto",
-        warm_start_rule="auto",
-        warm_start_per_class="auto",
-    )
-    assert resolve("study", logreg, **auto) == STUDY["other"]
-    assert resolve("study", MLPClassifier(), **auto) == STUDY["nets"]
-    assert resolve("paper", MLPClassifier(), **auto) == PAPER
-    mixed = resolve("paper", logreg, **(auto | dict(warm_start_rule=None)))
-    assert mixed.warm_start_rule is None and mixed == PAPER
-    mixed = resolve("study", logreg, **(auto | dict(origin_as_centre=False)))
-    assert mixed.origin_as_centre is False
-    assert mixed.warm_start_per_class == STUDY["other"].warm_start_per_class
-
-
-@pytest.mark.parametrize("preset", ["study", "paper"])
+@pytest.mark.parametrize("cls", [Badge, TypiClustThenBadge])
 @pytest.mark.parametrize("selection", ["kmeans++", "farthest_first"])
-def test_one_seed_one_batch_with_or_without_utilities(preset, selection):
+def test_one_seed_one_batch_with_or_without_utilities(cls, selection):
     """The same picks whether or not utilities are asked for."""
     X, y_true = load_digits(return_X_y=True)
     X, y_true = X[:400], y_true[:400]
     y = np.full(len(X), np.nan)
-    y[:220] = y_true[:220]  # past the study preset's warm start
+    y[:220] = y_true[:220]  # past the recipe's warm start
     clf = SklearnClassifier(
         LogisticRegression(max_iter=300), classes=np.arange(10)
     ).fit(X, y)
     for seed in range(3):
-        kw = dict(random_state=seed, preset=preset, selection=selection)
-        idx = Badge(**kw).query(X, y, clf, fit_clf=False, batch_size=12)
-        got, util = Badge(**kw).query(
+        kw = dict(random_state=seed, selection=selection)
+        idx = cls(**kw).query(X, y, clf, fit_clf=False, batch_size=12)
+        got, util = cls(**kw).query(
             X, y, clf, fit_clf=False, batch_size=12, return_utilities=True
         )
         np.testing.assert_array_equal(got, idx)
         assert np.isnan(util[:, :220]).all()
 
 
-@pytest.mark.parametrize("n_labeled", [60, 250])  # warm start on, off
+@pytest.mark.parametrize("n_labeled", [60, 250])  # recipe: warm, BADGE
 @pytest.mark.parametrize(
-    "kw",
-    [{}, {"preset": "paper"}, {"selection": "farthest_first"},
-     {"class_balance": "equal"}],
+    "cls, kw",
+    [(Badge, {}), (Badge, {"origin_as_centre": False}),
+     (Badge, {"selection": "farthest_first"}),
+     (Badge, {"class_balance": "equal"}), (TypiClustThenBadge, {})],
 )  # fmt: skip
-def test_one_seed_one_batch_in_query_and_select_batch(n_labeled, kw):
+def test_one_seed_one_batch_in_query_and_select_batch(n_labeled, cls, kw):
     """``select_batch`` on the unlabeled rows (and the labeled ones, in
     their order) picks what ``query`` picks on the whole pool."""
     X, y_true = load_digits(return_X_y=True)
@@ -673,10 +587,10 @@ def test_one_seed_one_batch_in_query_and_select_batch(n_labeled, kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         for seed in range(2):
-            q, util = Badge(random_state=seed, **kw).query(
+            q, util = cls(random_state=seed, **kw).query(
                 X, y, clf, False, batch_size=8, return_utilities=True
             )
-            s = Badge(random_state=seed, **kw).select_batch(
+            s = cls(random_state=seed, **kw).select_batch(
                 clf, X[unl], X[lab], y_true[lab], batch_size=8
             )
             np.testing.assert_array_equal(q, unl[s])

@@ -14,7 +14,7 @@ from skactiveml.classifier import SklearnClassifier
 from skactiveml.utils import MISSING_LABEL
 from sklearn.linear_model import LogisticRegression
 
-from skactiveml_badge import Badge, Bait, PowerSampling, WarmStartWarning
+from skactiveml_badge import Badge, Bait, PowerSampling, TypiClustThenBadge
 from skactiveml_badge import _chunked_pool as chunked_pool
 from skactiveml_badge.selection import (
     _chunked,
@@ -138,12 +138,12 @@ def _lgbm(**params):
     return SklearnClassifier(est, classes=np.arange(10))
 
 
-def _query_all(qs_params, X, y, clf, tmp_path, **kwargs):
+def _query_all(qs_params, X, y, clf, tmp_path, cls=Badge, **kwargs):
     """``query`` in memory, on disk and on Dask (utilities computed)."""
     (Xm,) = _on_disk(tmp_path, X=X)
     out = []
     for pool in (X, Xm, da.from_array(X, chunks=(90, -1))):
-        qs = Badge(random_state=3, **qs_params)
+        qs = cls(random_state=3, **qs_params)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             idx, util = qs.query(pool, y, clf, return_utilities=True, **kwargs)
@@ -156,7 +156,7 @@ def _query_all(qs_params, X, y, clf, tmp_path, **kwargs):
     [
         {"leaf_dim": 32},
         {"leaf_dim": 32, "selection": "farthest_first"},
-        {"leaf_dim": 32, "class_balance": "equal", "preset": "paper"},
+        {"leaf_dim": 32, "class_balance": "equal", "origin_as_centre": False},
         {"leaf_dim": 48, "tree_embedding": "leaf_gradient"},
     ],
 )
@@ -179,23 +179,21 @@ def test_badge_candidates_and_warm_start_on_chunked_pools(tmp_path):
     X, y = _pool(n_labeled=30)
     clf = SklearnClassifier(LogisticRegression(max_iter=300))
     cand = np.flatnonzero(np.isnan(y))[::3]
-    with pytest.warns(WarmStartWarning, match="TypiClust, needs the pool"):
-        default = Badge(random_state=3).query(
+    # The recipe's TypiClust needs the pool in memory: refused, with the
+    # rules that serve a chunked pool named.
+    with pytest.raises(ValueError, match="'farthest_first' or 'random'"):
+        TypiClustThenBadge(random_state=3).query(
             da.from_array(X, chunks=100), y, clf, batch_size=5
         )
-    first = Badge(random_state=3, warm_start_rule="farthest_first")
-    with pytest.warns(WarmStartWarning):
-        np.testing.assert_array_equal(
-            default, first.query(X, y, clf, batch_size=5)
-        )
-    for params in (
-        {"warm_start_rule": "farthest_first"},
-        {"warm_start_rule": "random"},
-        {"warm_start_rule": None},
+    for cls, params in (
+        (TypiClustThenBadge, {"warm_start_rule": "farthest_first"}),
+        (TypiClustThenBadge, {"warm_start_rule": "random"}),
+        (Badge, {}),
     ):
         ref, disk, dask_ = _query_all(
-            params, X, y, clf, tmp_path, batch_size=5, candidates=cand
-        )
+            params, X, y, clf, tmp_path, cls=cls, batch_size=5,
+            candidates=cand,
+        )  # fmt: skip
         _assert_same(ref, disk)
         _assert_same(ref, dask_)
         assert np.isnan(ref[1][:, np.setdiff1d(np.arange(len(y)), cand)]).all()
@@ -225,13 +223,10 @@ def test_chunked_pools_reject_what_they_cannot_serve(tmp_path):
         Badge().query(masked, y[:0], clf)
     with pytest.raises(ValueError, match="compute_chunk_sizes"):
         kmeans_plusplus(masked[:, :3], masked, 2)
-    with (
-        pytest.warns(UserWarning),
-        pytest.raises(
-            ValueError, match="'typiclust' needs the pool in memory"
-        ),
+    with pytest.raises(
+        ValueError, match="'typiclust' needs the pool in memory"
     ):
-        Badge(warm_start_rule="typiclust").query(Xd, y, clf)
+        TypiClustThenBadge(warm_start_rule="typiclust").query(Xd, y, clf)
     with pytest.raises(TypeError, match="Badge and Bait select from"):
         PowerSampling().query(Xd, y, clf)
     with pytest.raises(ValueError, match="candidates as indices"):
@@ -288,7 +283,7 @@ def test_badge_query_on_a_local_cluster_skorch(client):
     X, y, clf = make_skorch_problem(DigitsMLP, n=400, n_labeled=100)
     out = []
     for pool in (X, da.from_array(X, chunks=(150, -1))):
-        qs = Badge(random_state=2, preset="paper")
+        qs = Badge(random_state=2, origin_as_centre=False)
         idx, util = qs.query(
             pool, y, clf, fit_clf=False, batch_size=10, return_utilities=True
         )
@@ -332,7 +327,7 @@ def test_a_lost_worker_is_reported_and_nothing_changes():
             dashboard_address=None,
         ) as cluster, distributed.Client(cluster):  # fmt: skip
             with pytest.raises(DaskWorkerError, match="worker was lost"):
-                Badge(preset="paper").query(Xd, y, clf)
+                Badge(origin_as_centre=False).query(Xd, y, clf)
     np.testing.assert_array_equal(y, y_before)
     np.testing.assert_array_equal(Xd.compute(), X)
     assert not hasattr(clf, "estimator_")
@@ -346,7 +341,7 @@ def test_runner_pool_on_disk_makes_the_in_memory_picks():
     )
 
     X, y, scale = load_dataset("wine")
-    badge = STRATEGIES["badge"].with_params(warm_start_rule=None)
+    badge = STRATEGIES["badge"]
     loops = [
         list(
             run_rounds(
@@ -380,7 +375,7 @@ def test_candidates_given_as_chunked_samples(tmp_path):
     (new_disk,) = _on_disk(tmp_path, new=new)
     out = []
     for cand in (new, new_disk, da.from_array(new, chunks=70)):
-        idx, util = Badge(random_state=4, preset="paper").query(
+        idx, util = Badge(random_state=4, origin_as_centre=False).query(
             X[lab], y[lab], clf, candidates=cand, batch_size=6,
             return_utilities=True,
         )  # fmt: skip

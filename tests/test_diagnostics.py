@@ -49,7 +49,7 @@ def test_diagnostics_with_sparse_leaf_embeddings(tree_embedding):
     qs = Badge(
         leaf_dim=None,
         tree_embedding=tree_embedding,
-        preset="paper",  # picks by BADGE: distinct gradients
+        origin_as_centre=False,  # picks by BADGE: distinct gradients
         random_state=0,
     )
     assert sp.issparse(gradient_factors(clf, X, leaf_dim=None)[2])

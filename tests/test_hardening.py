@@ -16,7 +16,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 
-from skactiveml_badge import Badge, Bait
+from skactiveml_badge import Badge, Bait, TypiClustThenBadge
 from skactiveml_badge.selection import bait, farthest_first, kmeans_plusplus
 
 from .conftest import digits, make_skorch_problem
@@ -32,15 +32,21 @@ D, H = rng.randn(30, 3), rng.randn(30, 4)
 def q(params=None, **kw):
     args = dict(X=X, y=y, clf=CLF, batch_size=2)
     args.update(kw)
-    return Badge(**{"warm_start_rule": None, **(params or {})}).query(**args)
+    return Badge(**(params or {})).query(**args)
+
+
+def qr(params=None, **kw):
+    """``q`` with the recipe."""
+    args = dict(X=X, y=y, clf=CLF, batch_size=2)
+    args.update(kw)
+    return TypiClustThenBadge(**(params or {})).query(**args)
 
 
 def sb(params=None, **kw):
     fitted = LogisticRegression().fit(X[:10], y[:10])
     args = dict(model=fitted, unlabeled_x=X[10:], batch_size=2)
     args.update(kw)
-    qs = Badge(**{"warm_start_rule": None, **(params or {})})
-    return qs.select_batch(**args)
+    return Badge(**(params or {})).select_batch(**args)
 
 
 def qb(params=None, **kw):
@@ -92,34 +98,34 @@ BAD_INPUTS = [
         TypeError,
         "`chunk_size`",
     ),
-    ("preset", lambda: q(dict(preset="fast")), ValueError, "`preset`"),
+    ("preset", lambda: q(dict(preset="fast")), TypeError, "preset"),
     (
         "warm_start_rule",
-        lambda: q(dict(warm_start_rule="x")),
+        lambda: qr(dict(warm_start_rule="x")),
         ValueError,
         "`warm_start_rule`",
     ),
     (
         "warm_start_labels -1",
-        lambda: q(dict(warm_start_labels=-1)),
+        lambda: qr(dict(warm_start_labels=-1)),
         ValueError,
         "`warm_start_labels`",
     ),
     (
         "warm_start_labels float",
-        lambda: q(dict(warm_start_labels=1.5)),
+        lambda: qr(dict(warm_start_labels=1.5)),
         TypeError,
         "`warm_start_labels`",
     ),
     (
         "warm_start_per_class -1",
-        lambda: q(dict(warm_start_per_class=-1)),
+        lambda: qr(dict(warm_start_per_class=-1)),
         ValueError,
         "`warm_start_per_class`",
     ),
     (
         "warm_start_per_class str",
-        lambda: q(dict(warm_start_per_class="many")),
+        lambda: qr(dict(warm_start_per_class="many")),
         TypeError,
         "`warm_start_per_class`",
     ),
@@ -635,7 +641,7 @@ def test_badge_reports_overflowing_embeddings(dtype, scale):
     clf = SklearnClassifier(LogisticRegression(), classes=[0, 1])
     for selection in ("kmeans++", "farthest_first"):
         for util in (False, True):
-            qs = Badge(selection=selection, dtype=dtype, warm_start_rule=None)
+            qs = Badge(selection=selection, dtype=dtype)
             with pytest.raises(ValueError, match=np.dtype(dtype).name):
                 qs.query(
                     X * scale, y, clf, batch_size=3, return_utilities=util
@@ -757,7 +763,8 @@ def test_query_contract_on_random_pools(data):
     """Picks distinct, in range, unlabeled and in the candidates; the
     utilities' shape and NaN pattern; inputs unchanged; one seed, one
     batch, over random pools, label kinds, candidate forms, batch sizes,
-    rules, dtypes, presets and backends."""
+    rules, dtypes, strategies (Badge and the recipe) and backends; the
+    utilities finite wherever they are not NaN."""
     draw = data.draw
     n = draw(st.integers(8, 40), "n")
     n_classes = draw(st.integers(2, 4), "n_classes")
@@ -787,9 +794,9 @@ def test_query_contract_on_random_pools(data):
         random_state=draw(st.integers(0, 100)),
         selection=draw(st.sampled_from(["kmeans++", "farthest_first"])),
         dtype=draw(st.sampled_from([np.float32, np.float64])),
-        preset=draw(st.sampled_from(["study", "paper"])),
         backend=draw(st.sampled_from(backends)),
     )
+    cls = draw(st.sampled_from([Badge, TypiClustThenBadge]))
     clf = SklearnClassifier(
         LogisticRegression(max_iter=200),
         classes=classes,
@@ -798,11 +805,11 @@ def test_query_contract_on_random_pools(data):
     X0, y0 = Xp.copy(), yp.copy()
     with __import__("warnings").catch_warnings():
         __import__("warnings").simplefilter("ignore")
-        idx, util = Badge(**params).query(
+        idx, util = cls(**params).query(
             Xp, yp, clf, candidates=candidates, batch_size=batch,
             return_utilities=True,
         )  # fmt: skip
-        again = Badge(**params).query(
+        again = cls(**params).query(
             Xp, yp, clf, candidates=candidates, batch_size=batch
         )
     np.testing.assert_array_equal(idx, again)
@@ -819,5 +826,6 @@ def test_query_contract_on_random_pools(data):
     assert np.isin(idx, allowed).all()
     for k in range(batch):
         assert np.isnan(util[k, idx[:k]]).all()
+        assert np.isfinite(util[k, np.setdiff1d(allowed, idx[:k])]).all()
     np.testing.assert_array_equal(Xp, X0)
     assert (yp == y0).all() or np.isnan(y0.astype(float)).any()

@@ -8,7 +8,7 @@ from skactiveml.classifier import SklearnClassifier
 from skactiveml.utils import MISSING_LABEL
 from sklearn.datasets import load_digits
 
-from skactiveml_badge import Badge, WarmStartWarning
+from skactiveml_badge import Badge, TypiClustThenBadge, WarmStartWarning
 
 
 def _skorch_mlp():
@@ -46,46 +46,50 @@ def test_balanced_warm_started_loop(make_clf):
     y = np.full(len(X), MISSING_LABEL)
     y[:10] = y_true[:10]
     clf = make_clf()
-    kw = dict(class_balance="equal", random_state=0, preset="paper")
-    qs = Badge(warm_start_rule="margin", warm_start_labels=30, **kw)
-    always_warm = Badge(warm_start_rule="margin", warm_start_labels=999, **kw)
+    kw = dict(class_balance="equal", random_state=0, origin_as_centre=False)
+    recipe = dict(
+        warm_start_rule="margin",
+        warm_start_per_class=0,
+        tree_embedding="proximity",
+        **kw,
+    )
+    qs = TypiClustThenBadge(warm_start_labels=30, **recipe)
+    always_warm = TypiClustThenBadge(warm_start_labels=999, **recipe)
     never_warm = Badge(**kw)
     rules = []
     for _ in range(4):
         fitted = clf.fit(X, y)  # one fit per cycle, shared by all three
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", WarmStartWarning)
+            warnings.simplefilter("error", WarmStartWarning)
             idx = qs.query(X, y, fitted, fit_clf=False, batch_size=10)
             warm = always_warm.query(X, y, fitted, False, batch_size=10)
         badge = never_warm.query(X, y, fitted, False, batch_size=10)
         assert np.isnan(y[idx]).all() and len(set(idx.tolist())) == 10
         assert np.array_equal(idx, warm) or np.array_equal(idx, badge)
         rules.append("warm" if np.array_equal(idx, warm) else "badge")
+        assert qs.picked_by_ == ("margin" if rules[-1] == "warm" else "badge")
         y[idx] = y_true[idx]
     # 10 and 20 labels: the warm-start rule; 30 and 40: BADGE.
     assert rules == ["warm", "warm", "badge", "badge"]
     assert (~np.isnan(y)).sum() == 50
 
 
-def test_warm_start_warns_once_in_a_loop():
+def test_recipe_says_which_rule_picked_in_a_loop():
+    """The default recipe on LightGBM: TypiClust until 5 labels per class
+    (50 here), then BADGE; ``picked_by_`` tells, without warnings."""
     X, y_true = load_digits(return_X_y=True)
     y = np.full(len(X), MISSING_LABEL)
-    y[:10] = y_true[:10]
+    y[:30] = y_true[:30]
     clf = _lightgbm()
-    qs = Badge(
-        warm_start_rule="random",
-        warm_start_labels=40,
-        random_state=0,
-        preset="paper",
-    )
-    warned = []
+    qs = TypiClustThenBadge(random_state=0)
+    picked_by = []
     for _ in range(3):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", WarmStartWarning)
             idx = qs.query(X, y, clf, batch_size=10)
-        warned.append(sum(w.category is WarmStartWarning for w in caught))
+        picked_by.append(qs.picked_by_)
         y[idx] = y_true[idx]
-    assert warned == [1, 0, 0]
+    assert picked_by == ["typiclust", "typiclust", "badge"]
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ def test_same_picks_with_and_without_utilities(family, selection, backend):
                 selection=selection,
                 backend=backend,
                 class_balance=balance,
-                preset="paper",  # BADGE itself, not the warm start
+                origin_as_centre=False,  # the paper's rule
             )
             idx = Badge(**kw).query(X, y, clf, fit_clf=False, batch_size=8)
             got, util = Badge(**kw).query(

@@ -113,7 +113,7 @@ def test_badge_class_balance_on_a_pool(lookup_problem):
         "return_embeddings",
         class_balance="equal",
         random_state=0,
-        preset="paper",
+        origin_as_centre=False,
     ).query(X, y, clf, fit_clf=False, batch_size=8)
     counts = np.bincount(labels[idx], minlength=4)
     np.testing.assert_array_equal(counts, class_quotas(labels, 4, 8, None))

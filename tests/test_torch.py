@@ -15,7 +15,7 @@ from skactiveml.utils import MISSING_LABEL, call_func  # noqa: E402
 from skorch import NeuralNetClassifier  # noqa: E402
 from torch import nn  # noqa: E402
 
-from skactiveml_badge import Badge  # noqa: E402
+from skactiveml_badge import Badge, TypiClustThenBadge  # noqa: E402
 from skactiveml_badge.embeddings import (  # noqa: E402
     UntrainedModelWarning,
     logit_gradients,
@@ -249,15 +249,14 @@ def test_skorch_classifier_without_labels_warns():
         classes=np.arange(10),
     )
     with pytest.warns(UntrainedModelWarning, match="no training step"):
-        Badge(random_state=0, preset="paper").query(X, y, clf, batch_size=2)
-    # The default starts a pool without labels with TypiClust: no
-    # embedding, so nothing to warn about but the warm start.
+        Badge(random_state=0).query(X, y, clf, batch_size=2)
+    # The recipe starts a pool without labels with TypiClust: no
+    # embedding, so nothing to warn about.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        idx = Badge(random_state=0).query(X, y, clf, batch_size=2)
+        idx = TypiClustThenBadge(random_state=0).query(X, y, clf, batch_size=2)
     kinds = {type(w.message).__name__ for w in caught}
-    assert "WarmStartWarning" in kinds
-    assert "UntrainedModelWarning" not in kinds
+    assert not {"WarmStartWarning", "UntrainedModelWarning"} & kinds
     assert len(set(idx.tolist())) == 2
 
 
@@ -472,7 +471,7 @@ def test_mc_dropout_probabilities_are_the_mean_of_dropout_passes():
 
 
 def test_skorch_nets_get_the_nets_study_settings():
-    from skactiveml_badge._presets import model_family
+    from skactiveml_badge._typiclust_then_badge import model_family
 
     X, y, clf = make_skorch_problem()
     assert model_family(clf) == "nets"

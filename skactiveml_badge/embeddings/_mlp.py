@@ -5,10 +5,12 @@ The input of the output layer is recomputed from the fitted weights
 and without changing the model.
 """
 
+import warnings
+
 import numpy as np
 
-from ._outputs import finish, n_samples
-from ._private_api import inner_estimator
+from ._outputs import UntrainedModelWarning, finish, n_samples
+from ._private_api import could_not_fit, inner_estimator
 
 _ACTIVATIONS = {
     "identity": lambda a: a,
@@ -53,8 +55,23 @@ def hidden_activation(mlp, X):
 def embed(clf, X, *, include_bias=False, **_):
     """``clf.predict_proba(X)`` and the last hidden activation of its MLP,
     of shape ``(n_samples, n_hidden)`` (one more column of ones with
-    ``include_bias``); the options of the other adapters are ignored."""
+    ``include_bias``); the options of the other adapters are ignored.
+
+    A scikit-activeml wrapper whose MLP could not be fitted (no labels,
+    or a single class) predicts label frequencies and has no weights:
+    ``X`` is the embedding then, as in scikit-activeml, with an
+    :class:`UntrainedModelWarning`.
+    """
     n = n_samples(X)
     proba = clf.predict_proba(X)
+    if could_not_fit(clf):
+        warnings.warn(
+            f"The MLP in {type(clf).__name__} could not be fitted (it "
+            "predicts label frequencies); the selection falls back to the "
+            "raw features X.",
+            UntrainedModelWarning,
+            stacklevel=4,
+        )
+        return finish(proba, X, n, include_bias)
     h = hidden_activation(inner_estimator(clf), X)
     return finish(proba, h, n, include_bias)
