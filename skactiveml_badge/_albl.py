@@ -3,6 +3,7 @@
 import inspect
 
 import numpy as np
+from skactiveml.exceptions import MappingError
 from skactiveml.utils import MISSING_LABEL, is_labeled
 from sklearn.base import clone
 
@@ -19,8 +20,11 @@ def default_arms(missing_label=MISSING_LABEL):
 
     kw = dict(missing_label=missing_label)
     return [
-        ("badge", Badge(preset="paper", **kw)),
-        ("badge-balanced", Badge(class_balance="equal", preset="paper", **kw)),
+        ("badge", Badge(origin_as_centre=False, **kw)),
+        (
+            "badge-balanced",
+            Badge(class_balance="equal", origin_as_centre=False, **kw),
+        ),
         ("margin", UncertaintySampling(method="margin_sampling", **kw)),
         ("power-entropy", PowerSampling(method="entropy", **kw)),
         ("typiclust", TypiClust(**kw)),
@@ -51,7 +55,9 @@ class ActiveLearningByLearning(PoolStrategy):
     and ``history_``), so use one instance through the loop, as in
     scikit-activeml's loops, with the same pool ``X``. A call whose
     previous batch is still unlabeled replaces that round rather than
-    adding one.
+    adding one. Candidates must therefore be indices into ``X`` (or
+    None): candidates given as samples raise scikit-activeml's
+    ``MappingError``, as its strategies that need a mapping to ``X`` do.
 
     Parameters
     ----------
@@ -114,15 +120,24 @@ class ActiveLearningByLearning(PoolStrategy):
             )
         return arms, gamma
 
+    def _transform_candidates(self, candidates, X, y, **kwargs):
+        """scikit-activeml's candidates with ``enforce_mapping=True``, as
+        its strategies that need index candidates ask: candidates given as
+        samples raise its ``MappingError``, before any model is fitted."""
+        try:
+            return super()._transform_candidates(
+                candidates, X, y, **(kwargs | {"enforce_mapping": True})
+            )
+        except MappingError as err:
+            raise MappingError(
+                "ActiveLearningByLearning tracks the pool between calls: "
+                "give `candidates` as indices into X (or None), not samples."
+            ) from err
+
     def _query_batch(
         self, clf, X, y, X_cand, mapping, batch_size, return_util, params
     ):
         arms, gamma = params
-        if mapping is None:
-            raise ValueError(
-                "ActiveLearningByLearning tracks the pool between calls: "
-                "give `candidates` as indices into X (or None), not samples."
-            )
         mapping = np.asarray(mapping)
         n_arms = len(arms)
         self._reset_if_new_pool(X.shape[0], n_arms)

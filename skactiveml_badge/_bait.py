@@ -129,9 +129,10 @@ embedding_source
     The utilities: row ``k`` holds every candidate's trace reduction at
     the forward step that chose pick ``k`` (whose argmax it is); the picks
     come in forward order and the backward pass decides which of the
-    forward picks stay. NaN for labeled samples, non-candidates and
-    candidates chosen at earlier forward steps (including ones the
-    backward pass removed later).
+    forward picks stay. NaN for labeled samples, non-candidates and the
+    earlier picks of the batch; 0 for candidates chosen at an earlier
+    forward step that the backward pass removed later (they were in the
+    design at that step), so every other entry is finite.
 
     References
     ----------

@@ -1,10 +1,15 @@
 """VeSSAL: streaming active learning by approximate volume sampling on
 gradient embeddings (Saran et al., ICML 2023)."""
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
-from skactiveml.base import SingleAnnotatorStreamQueryStrategy
-from skactiveml.utils import MISSING_LABEL
+from skactiveml.base import (
+    SingleAnnotatorStreamQueryStrategy,
+    SkactivemlClassifier,
+)
+from skactiveml.utils import check_missing_label
 from sklearn.utils import check_array
 
 from ._base import EmbeddingParamsMixin
@@ -12,6 +17,7 @@ from ._validation import (
     Int,
     Real,
     check_bool,
+    check_sample_weight,
     check_samples,
     fit_or_check_classifier,
     validate_params,
@@ -56,7 +62,14 @@ class _VolumeState:
     - A ring of the last ``window`` arrivals (all if None): factors
       ``buf_delta``, ``buf_h``, ``buf_cross[:, :m]`` (their products
       ``G g_s``) and ``buf_lev``, each one's leverage
-      ``g_s^T A^{-1} g_s`` under the current ``A``.
+      ``g_s^T A^{-1} g_s`` under the current ``A``. ``n_ring`` counts the
+      arrivals put in it (the next slot is ``n_ring % window``).
+    - The budget's counts: ``n_seen`` arrivals, ``n_queried`` labels, of
+      which ``n_budget_only`` arrivals were counted without an embedding
+      (:meth:`count`): they are in neither ``A`` nor the ring.
+
+    ``n_classes = n_dims = 0`` is a state that has only counted so far;
+    the first embedding replaces it (``VeSSAL._state``).
 
     ``checkpoint`` starts a journal of what later calls overwrite, so that
     ``rollback`` can return to the checkpoint (``query`` simulates).
@@ -72,7 +85,8 @@ class _VolumeState:
         self.buf_h = np.zeros((cap, n_dims))
         self.buf_cross = np.zeros((cap, 16))
         self.buf_lev = np.zeros(cap)
-        self.n_buf = self.n_seen = self.n_queried = self.m = 0
+        self.n_buf = self.n_ring = self.m = 0
+        self.n_seen = self.n_queried = self.n_budget_only = 0
         self.journal = None
 
     def checkpoint(self):
@@ -100,7 +114,7 @@ class _VolumeState:
                 for name in ("buf_delta", "buf_h", "buf_cross", "buf_lev"):
                     setattr(self, name, _grown(getattr(self, name), slot + 1))
         else:
-            slot = self.n_seen % self.window
+            slot = self.n_ring % self.window
         if self.journal is not None and slot < self.journal[0]["n_buf"]:
             saved = self.journal[0]
             self.journal[2].append(
@@ -116,7 +130,15 @@ class _VolumeState:
         self.buf_cross[slot, : self.m] = c
         self.buf_lev[slot] = lev
         self.n_seen += 1
+        self.n_ring += 1
         self.n_buf = min(self.n_buf + 1, self.buf_lev.shape[0])
+
+    def count(self, n_arrived, n_labeled):
+        """Count arrivals (``n_labeled`` of them labelled) for the budget
+        only: ``A`` and the ring stay as they are."""
+        self.n_seen += n_arrived
+        self.n_queried += n_labeled
+        self.n_budget_only += n_arrived
 
     def label(self, delta_j, h_j, w, lev, lamb):
         """Add ``g_j`` (``w = k_inv G g_j``, ``lev`` its leverage) to the
@@ -211,6 +233,78 @@ def _sampling_pass(state, delta, h, budget, lamb, draws=None, taken=None):
     return proba, picked
 
 
+class _PositionsError(IndexError, ValueError):
+    """Bad ``queried_indices`` of :meth:`VeSSAL.update`.
+
+    Both an ``IndexError`` (what scikit-activeml's stream strategies raise
+    for them, and its template tests expect) and a ``ValueError`` (what
+    this package raises for a bad value), as numpy's ``AxisError`` is both
+    a ``ValueError`` and an ``IndexError``.
+    """
+
+
+def _check_positions_kind(queried_indices):
+    """``queried_indices`` as a 1-D integer array (not yet checked against
+    the number of candidates)."""
+    idx = np.asarray(queried_indices)
+    if idx.ndim != 1 or (
+        idx.size and not np.issubdtype(idx.dtype, np.integer)
+    ):
+        raise _PositionsError(
+            "`queried_indices` must be a 1-D array-like of integer "
+            f"positions in `candidates`, got {queried_indices!r}."
+        )
+    return idx
+
+
+def _check_labels(y):
+    """``y`` as a 1-D array (TypeError for a scalar or an object that is
+    no array, ValueError for another shape)."""
+    arr = np.asarray(y)
+    if arr.ndim == 0:
+        raise TypeError(
+            f"`y` must be array-like of shape (n_samples,), got {y!r}."
+        )
+    if arr.ndim != 1:
+        raise ValueError(
+            f"`y` must have shape (n_samples,), got shape {arr.shape}."
+        )
+    return arr
+
+
+def _check_training_data(X, y, sample_weight, candidates, missing_label):
+    """Check whichever of ``X``, ``y`` and ``sample_weight`` is given:
+    ``X`` as samples of the candidates' shape, ``y`` 1-D with labels of
+    the kind of ``missing_label``, all of one length. Returns them
+    checked (None where not given)."""
+    n_samples = None
+    if X is not None:
+        X = check_array(X, allow_nd=True, input_name="X")
+        if X.shape[1:] != candidates.shape[1:]:
+            raise ValueError(
+                "`X` must have the sample shape of `candidates`, "
+                f"{candidates.shape[1:]}, got {X.shape[1:]}."
+            )
+        n_samples = X.shape[0]
+    if y is not None:
+        y = _check_labels(y)
+        if n_samples is not None and y.shape[0] != n_samples:
+            raise ValueError(
+                f"`X` and `y` must have as many samples, got {n_samples} "
+                f"and {y.shape[0]}."
+            )
+        # A TypeError naming `y` when its dtype cannot hold the missing
+        # label (e.g. strings with np.nan).
+        check_missing_label(missing_label, target_type=y.dtype, name="y")
+        n_samples = y.shape[0]
+    if sample_weight is not None:
+        if n_samples is None:  # no X nor y: only its own form is checked
+            shape = np.shape(sample_weight)
+            n_samples = shape[0] if shape else 0
+        sample_weight = check_sample_weight(sample_weight, n_samples)
+    return X, y, sample_weight
+
+
 class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
     r"""Volume sampling for streaming active learning (VeSSAL).
 
@@ -267,6 +361,20 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
     embedding changes shape (a refitted tree ensemble with other leaves),
     ``A`` and ``W_t`` start afresh; the budget's counts go on.
 
+    What :meth:`update` learns: the budget's counts (``t`` and ``q``
+    above) take every sample passed to it and every label among them.
+    The volume (``A`` and ``W_t``) needs their embeddings: those of the
+    last :meth:`query` when ``update`` gets the same candidates, else
+    those of the ``clf`` given to ``update``. Without either (an
+    ``update`` before any ``query``, as scikit-activeml's stream loops do
+    with the first labelled samples, or other candidates and no ``clf``)
+    the samples count for the budget only: they join neither ``A`` nor
+    ``W_t``, a ``UserWarning`` says so, and ``budget_only_samples_``
+    counts them. Such a strategy has the rate of one that embedded them
+    but not its leverages. They are not embedded later by another
+    classifier: the volume holds each sample as the model of its arrival
+    saw it.
+
     Parameters
     ----------
     budget : float, default=None
@@ -296,9 +404,12 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
     lamb_ : float
         The checked ridge.
     observed_samples_ : int
-        Samples passed to ``update`` so far.
+        Samples passed to ``update`` so far (the budget's ``t``).
     queried_samples_ : int
-        Of those, the labelled ones.
+        Of those, the labelled ones (the budget's ``q``).
+    budget_only_samples_ : int
+        Of ``observed_samples_``, those counted without an embedding (see
+        above): they are not in the volume.
     labeled_delta_ : ndarray of shape (m, n_classes)
         ``delta`` of the ``m`` labelled samples in the current volume (all
         of them unless the embedding changed shape), as they arrived.
@@ -382,11 +493,13 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
             Classifier with ``predict_proba`` (and the embedding, see
             :class:`~skactiveml_badge.Badge`); never modified.
         X : array-like of shape (n_samples, ...), default=None
-            Training samples, used only if ``fit_clf``.
+            Training samples (of the candidates' sample shape), used only
+            if ``fit_clf``; checked whenever given.
         y : array-like of shape (n_samples,), default=None
-            Their labels (missing ones as ``clf.missing_label``).
+            Their labels (missing ones as ``clf.missing_label``, whose
+            kind ``y`` must be able to hold); checked whenever given.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights for fitting ``clf``.
+            Weights for fitting ``clf``; checked whenever given.
         fit_clf : bool, default=False
             Whether to fit a clone of ``clf`` on ``(X, y)`` first.
         return_utilities : bool, default=False
@@ -399,11 +512,22 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
         utilities : ndarray of shape (n_candidates,)
             Only if ``return_utilities``: each candidate's labelling
             probability ``p_t``.
+
+        Raises
+        ------
+        TypeError
+            If ``clf`` is no ``SkactivemlClassifier``, ``fit_clf`` or
+            ``return_utilities`` no bool, ``y`` no array or of a kind that
+            cannot hold ``clf.missing_label``.
+        ValueError
+            If ``candidates``, ``X``, ``y`` or ``sample_weight`` have a
+            wrong shape or disagree in their numbers of samples, or
+            ``fit_clf`` is True without ``X`` and ``y``.
         """
         candidates, return_utilities = self._check_inputs(
             candidates, return_utilities
         )
-        clf = self._fitted_clf(clf, X, y, sample_weight, fit_clf, candidates)
+        clf = self._fitted_clf(clf, candidates, X, y, sample_weight, fit_clf)
         delta, h = self._factors(clf, candidates)
         prior = self.random_state_.get_state()
         draws = self.random_state_.random_sample(len(candidates))
@@ -429,31 +553,54 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
         """Advance the state past ``candidates``, labelled at
         ``queried_indices``.
 
+        Every call counts ``candidates`` and the labels among them for the
+        budget. The volume learns them from the embeddings of the last
+        :meth:`query` if it had the same candidates, else from ``clf``;
+        without either they count for the budget only (see the class
+        description), with a ``UserWarning``.
+
         Parameters
         ----------
         candidates : array-like of shape (n_candidates, ...)
-            The samples given to the last :meth:`query`, in order.
+            The samples that arrived, in order (usually those given to the
+            last :meth:`query`).
         queried_indices : array-like of shape (n_queried,) of int
             Positions in ``candidates`` that were labelled.
-        budget_manager_param_dict : None
+        budget_manager_param_dict : dict or None, default=None
             Accepted for scikit-activeml's stream interface; unused.
         clf : SkactivemlClassifier, default=None
-            Embeds ``candidates`` when they are not those of the last
-            :meth:`query` (whose embeddings are reused otherwise).
+            Fitted classifier that embeds ``candidates`` when they are not
+            those of the last :meth:`query` (whose embeddings are reused
+            otherwise).
 
         Returns
         -------
         self : VeSSAL
+
+        Raises
+        ------
+        IndexError, ValueError
+            If ``queried_indices`` are not 1-D integer positions in
+            ``candidates`` (the error is both; scikit-activeml's stream
+            strategies raise an ``IndexError``).
+        TypeError
+            If ``budget_manager_param_dict`` is neither None nor a dict, or
+            ``clf`` is given and no ``SkactivemlClassifier``.
+        ValueError
+            If ``candidates`` are no array of samples.
         """
+        idx = _check_positions_kind(queried_indices)
+        if budget_manager_param_dict is not None and not isinstance(
+            budget_manager_param_dict, dict
+        ):
+            raise TypeError(
+                "`budget_manager_param_dict` must be None or a dict, got "
+                f"{budget_manager_param_dict!r}."
+            )
         candidates, _ = self._check_inputs(candidates, False)
         n = len(candidates)
-        idx = np.asarray(queried_indices)
-        if idx.size and (
-            not np.issubdtype(idx.dtype, np.integer)
-            or idx.min() < 0
-            or idx.max() >= n
-        ):
-            raise ValueError(
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise _PositionsError(
                 "`queried_indices` must be integer positions in "
                 f"`candidates` (0 to {n - 1}), got {queried_indices!r}."
             )
@@ -462,30 +609,32 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
         same = pending is not None and np.array_equal(pending[0], candidates)
         if same and np.array_equal(pending[3], idx):
             self._vessal_state.commit()  # query's pass is this update's
-        else:
-            if pending is not None:
-                self._vessal_state.rollback()
+        elif same or clf is not None:
             if same:
                 delta, h = pending[1], pending[2]
-            elif clf is not None:
-                clf = self._fitted_clf(
-                    clf, None, None, None, False, candidates
-                )
-                delta, h = self._factors(clf, candidates)
             else:
-                raise ValueError(
-                    "`update` got other `candidates` than the last `query`; "
-                    "pass `clf` to embed them."
-                )
+                clf = self._fitted_clf(clf, candidates)
+                delta, h = self._factors(clf, candidates)
             taken = np.zeros(n, dtype=bool)
             taken[idx] = True
             state = self._state(delta, h)
             _sampling_pass(
                 state, delta, h, self.budget_, self.lamb_, taken=taken
             )
+        else:
+            warnings.warn(
+                f"VeSSAL.update got {n} samples the last `query` did not "
+                "see and no `clf` to embed them: they count for the budget "
+                "only, the volume does not learn them (pass `clf` to "
+                "`update` for that).",
+                UserWarning,
+                stacklevel=2,
+            )
+            self._committed_state().count(n, idx.size)
         state = self._vessal_state
         self.observed_samples_ = state.n_seen
         self.queried_samples_ = state.n_queried
+        self.budget_only_samples_ = state.n_budget_only
         self.labeled_delta_ = state.sel_delta[: state.m]
         self.labeled_h_ = state.sel_h[: state.m]
         self.k_inv_ = state.k_inv
@@ -499,23 +648,43 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
         params = validate_params(self, self._parameter_constraints)
         self.lamb_ = params["lamb"]
         check_bool(return_utilities, "return_utilities")
-        candidates = check_samples(candidates, "candidates")
+        try:
+            candidates = check_samples(candidates, "candidates")
+        except ValueError as exc:  # scikit-learn's message names no input
+            raise ValueError(
+                "`candidates` must be array-like of shape "
+                f"(n_candidates, ...): {exc}"
+            ) from exc
         self._validate_random_state()
         self._validate_budget()
         return candidates, bool(return_utilities)
 
-    def _fitted_clf(self, clf, X, y, sample_weight, fit_clf, candidates):
+    def _fitted_clf(
+        self,
+        clf,
+        candidates,
+        X=None,
+        y=None,
+        sample_weight=None,
+        fit_clf=False,
+    ):
+        """``clf`` checked (or a clone fitted on ``(X, y)``), after the
+        checks of whatever training data is given."""
         fit_clf = check_bool(fit_clf, "fit_clf")
-        if fit_clf:
-            if X is None or y is None:
-                raise ValueError("`fit_clf=True` needs `X` and `y`.")
-            X = check_array(X, allow_nd=True, input_name="X")
-            y = np.asarray(y)
-        missing = getattr(clf, "missing_label", MISSING_LABEL)
+        if not isinstance(clf, SkactivemlClassifier):
+            # Its TypeError before any message about `y` and the labels.
+            fit_or_check_classifier(clf, candidates, None, None, False, None)
+        missing = clf.missing_label
+        X, y, sample_weight = _check_training_data(
+            X, y, sample_weight, candidates, missing
+        )
+        if fit_clf and (X is None or y is None):
+            raise ValueError("`fit_clf=True` needs `X` and `y`.")
+        if not fit_clf:
+            X, y, sample_weight = candidates, None, None
         return fit_or_check_classifier(
-            clf, candidates if X is None else X, y, sample_weight, fit_clf,
-            missing,
-        )  # fmt: skip
+            clf, X, y, sample_weight, fit_clf, missing
+        )
 
     def _factors(self, clf, candidates):
         _, delta, h = self._gradient_factors(
@@ -527,22 +696,25 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
             np.asarray(h, dtype=np.float64).reshape(len(candidates), -1),
         )
 
-    def _state(self, delta, h):
-        """The state with a pending ``query`` rolled back (a new one
-        before the first ``update`` or when the embedding's shape
-        changed)."""
+    def _committed_state(self):
+        """The state with a pending ``query`` rolled back; before the
+        first ``update``, one with counts only (no embedding yet)."""
         state = getattr(self, "_vessal_state", None)
         if state is None:
-            state = _VolumeState(delta.shape[1], h.shape[1], self.window)
-            self._vessal_state = state
-            return state
-        if state.journal is not None:
+            state = self._vessal_state = _VolumeState(0, 0, self.window)
+        elif state.journal is not None:
             state.rollback()
+        return state
+
+    def _state(self, delta, h):
+        """The committed state, new if the embedding's shape is not its
+        own (the first embedding, or a refitted tree ensemble with other
+        leaves): a new volume, the budget's counts go on."""
+        state = self._committed_state()
         dims = (state.sel_delta.shape[1], state.sel_h.shape[1])
         if dims != (delta.shape[1], h.shape[1]):
-            # A new embedding space (e.g. a refitted tree ensemble): a new
-            # volume; the budget's counts go on.
             new = _VolumeState(delta.shape[1], h.shape[1], self.window)
             new.n_seen, new.n_queried = state.n_seen, state.n_queried
+            new.n_budget_only = state.n_budget_only
             state = self._vessal_state = new
         return state

@@ -123,6 +123,9 @@ def bait_brute_force(
         drop = int(np.argmin(inc))
         A = A - w * fisher[candidates[order[kept[drop]]]]
         del kept[drop]
-    return np.array([order[k] for k in kept]), np.stack(
-        [rows[k] for k in kept]
-    )
+    picks = np.array([order[k] for k in kept])
+    util = np.stack([rows[k] for k in kept])
+    for j in range(len(kept)):  # dropped forward picks: 0, not NaN
+        earlier = np.asarray(order[: kept[j]], dtype=int)
+        util[j, np.setdiff1d(earlier, picks[:j])] = 0.0
+    return picks, util

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from skactiveml.classifier import ParzenWindowClassifier
+from skactiveml.exceptions import MappingError
 from skactiveml.pool import RandomSampling, UncertaintySampling
 
 from skactiveml_badge import ActiveLearningByLearning, Badge
@@ -10,8 +12,16 @@ from ._conformance import QueryStrategyContract, make_pool
 from .test_baselines import CommonParamTests
 
 
+class _FitRaises(ParzenWindowClassifier):
+    """A classifier that must not be fitted."""
+
+    def fit(self, X, y, sample_weight=None):
+        raise RuntimeError("fit was called")
+
+
 class TestActiveLearningByLearning(CommonParamTests, QueryStrategyContract):
     strategy_class = ActiveLearningByLearning
+    needs_index_candidates = True
 
     def test_param_strategies(self):
         X, y, _, clf = make_pool()
@@ -37,9 +47,15 @@ class TestActiveLearningByLearning(CommonParamTests, QueryStrategyContract):
         np.testing.assert_allclose(qs.arm_probabilities(), 1 / 6)
 
     def test_sample_candidates(self):
-        X, y, _, clf = make_pool()
-        with pytest.raises(ValueError, match="indices"):
+        """Candidates given as samples raise scikit-activeml's
+        MappingError (as its strategies needing index candidates do, and
+        as its template and plot_utilities expect), before any fit."""
+        X, y, _, _ = make_pool()
+        clf = _FitRaises(classes=[0, 1, 2])
+        with pytest.raises(MappingError, match="indices"):
             self.make().query(X, y, clf, candidates=X[20:30])
+        with pytest.raises(RuntimeError, match="fit"):  # index candidates
+            self.make().query(X, y, clf, candidates=np.arange(20, 30))
 
     def test_inclusion_probabilities_and_the_drawn_arm(self):
         X, y, _, clf = make_pool()

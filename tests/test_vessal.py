@@ -29,23 +29,30 @@ def lookup(n, n_classes, n_dims, seed=0):
     return X, delta, h, clf.fit(X, None)
 
 
-def brute_force(G, taken, budget, lamb, window):
+def brute_force(G, taken, budget, lamb, window, learned=None):
     """The labelling probabilities by the explicit (C D) x (C D) matrix
-    ``A = lamb I + sum of labelled g g^T`` and ``tr(Sigma_t A^{-1})``."""
+    ``A = lamb I + sum of labelled g g^T`` and ``tr(Sigma_t A^{-1})``.
+
+    ``learned`` (default: all) marks the arrivals the volume learns: the
+    others count for the budget only (no term in ``A``, not in the
+    window; their probabilities are NaN)."""
+    learned = np.ones(len(G), bool) if learned is None else learned
     A = lamb * np.eye(G.shape[1])
-    proba, q = np.empty(len(G)), 0
+    proba, q = np.full(len(G), np.nan), 0
     for t in range(len(G)):
-        A_inv = np.linalg.inv(A)
-        lo = 0 if window is None else max(0, t + 1 - window)
-        W = G[lo : t + 1]
-        mean = np.trace(W.T @ W @ A_inv) / len(W)
-        lev = G[t] @ A_inv @ G[t]
         horizon = min(t + 1, _HORIZON_LABELS / budget)
         rate = np.clip(budget + (budget * t - q) / horizon, 0, 1)
+        q += int(taken[t])
+        if not learned[t]:
+            continue
+        A_inv = np.linalg.inv(A)
+        seen = np.flatnonzero(learned[: t + 1])
+        W = G[seen if window is None else seen[-window:]]
+        mean = np.trace(W.T @ W @ A_inv) / len(W)
+        lev = G[t] @ A_inv @ G[t]
         proba[t] = min(1.0, rate * lev / mean) if mean > 0 else rate
         if taken[t]:
             A += np.outer(G[t], G[t])
-            q += 1
     return proba
 
 
@@ -274,12 +281,104 @@ class TestStreamLoops:
             qs.query(X[40:], clf, fit_clf=True)
 
     def test_update_embeds_other_candidates_with_clf(self):
-        X, _, _, clf = lookup(30, 3, 4)
+        """Samples the last query did not see join the volume when
+        ``update`` gets a ``clf``. Without one, ``update`` used to raise a
+        ValueError; it now counts them for the budget only, with a
+        warning (scikit-activeml's stream loops update before the first
+        query; see ``TestBudgetOnlyUpdates``)."""
+        X, delta, h, clf = lookup(30, 3, 4)
         qs = VeSSAL(budget=0.2, clf_embedding_flag_name=FLAG)
-        with pytest.raises(ValueError, match="pass `clf`"):
+        with pytest.warns(UserWarning, match="pass `clf`"):
             qs.update(X[:10], [0])
-        qs.update(X[:10], [0], clf=clf)
-        assert qs.queried_samples_ == 1
+        assert qs.queried_samples_ == 1 and qs.labeled_h_.shape[0] == 0
+        qs.update(X[10:20], [3], clf=clf)
+        assert qs.queried_samples_ == 2 and qs.budget_only_samples_ == 10
+        np.testing.assert_array_equal(qs.labeled_h_, h[[13]])
+
+
+class TestBudgetOnlyUpdates:
+    """``update`` without embeddings (no query of those candidates, no
+    ``clf``) counts the samples for the budget only."""
+
+    @pytest.mark.parametrize("window", [None, 4])
+    def test_equal_explicit_covariance_with_budget_only_chunks(self, window):
+        """Every third chunk is passed to ``update`` alone: the rate counts
+        it, ``A`` and the window (a ring, here shorter than the stream)
+        do not hold it."""
+        X, delta, h, clf = lookup(90, 3, 4, seed=4)
+        qs = VeSSAL(
+            budget=0.3,
+            window=window,
+            clf_embedding_flag_name=FLAG,
+            random_state=2,
+        )
+        sizes = chunk_sizes(90, 3)
+        proba = np.full(90, np.nan)
+        taken = np.zeros(90, dtype=bool)
+        learned = np.ones(90, dtype=bool)
+        start = 0
+        for k, size in enumerate(sizes):
+            batch = X[start : start + size]
+            if k % 3 == 1:
+                picks = np.arange(0, size, 2)  # labelled elsewhere
+                with pytest.warns(UserWarning, match="budget only"):
+                    qs.update(batch, picks)
+                learned[start : start + size] = False
+            else:
+                picks, util = qs.query(batch, clf, return_utilities=True)
+                qs.update(batch, picks)
+                proba[start : start + size] = util
+            taken[start + picks] = True
+            start += size
+        assert (~learned).sum() >= 10 and taken[learned].sum() >= 5
+        ref = brute_force(
+            explicit_embeddings(delta, h), taken, 0.3, 0.01, window, learned
+        )
+        np.testing.assert_allclose(proba, ref, rtol=1e-7, atol=1e-12)
+        assert qs.observed_samples_ == 90
+        assert qs.queried_samples_ == taken.sum()
+        assert qs.budget_only_samples_ == (~learned).sum()
+        np.testing.assert_array_equal(qs.labeled_h_, h[taken & learned])
+
+    @pytest.mark.parametrize("n, k", [(10, 0), (10, 1), (10, 4), (100, 3)])
+    def test_first_probability_is_the_rate_of_the_counts(self, n, k):
+        """After ``n`` budget-only arrivals with ``k`` labels, the first
+        arrival of an empty volume (its leverage is the mean) is labelled
+        with the adaptive rate of ``t = n``, ``q = k``."""
+        X, _, _, clf = lookup(n + 1, 3, 4)
+        qs = VeSSAL(budget=0.1, clf_embedding_flag_name=FLAG)
+        with pytest.warns(UserWarning):
+            qs.update(X[:n], np.arange(k))
+        _, util = qs.query(X[n:], clf, return_utilities=True)
+        horizon = min(n + 1, _HORIZON_LABELS / 0.1)
+        rate = np.clip(0.1 + (0.1 * n - k) / horizon, 0, 1)
+        np.testing.assert_allclose(util, [rate])
+
+    def test_random_state_advances_as_with_a_query(self):
+        """A budget-only update consumes the draws of its samples, as an
+        update after a query does: the labels that follow do not depend
+        on how the earlier samples were passed."""
+        X, _, _, clf = lookup(40, 3, 4)
+        a = VeSSAL(budget=0.3, clf_embedding_flag_name=FLAG, random_state=0)
+        b = VeSSAL(budget=0.3, clf_embedding_flag_name=FLAG, random_state=0)
+        with pytest.warns(UserWarning):
+            a.update(X[:20], [1, 5])
+        b.query(X[:20], clf)
+        b.update(X[:20], [1, 5])
+        np.testing.assert_array_equal(
+            a.random_state_.random_sample(3), b.random_state_.random_sample(3)
+        )
+
+    def test_a_pending_query_is_undone(self):
+        """A query followed by an update of other samples without ``clf``:
+        the query's simulated labels leave no trace."""
+        X, _, _, clf = lookup(40, 3, 4)
+        qs = VeSSAL(budget=0.9, clf_embedding_flag_name=FLAG, random_state=0)
+        assert len(qs.query(X[:20], clf)) > 0
+        with pytest.warns(UserWarning):
+            qs.update(X[20:], [])
+        assert qs.observed_samples_ == 20 and qs.queried_samples_ == 0
+        assert qs.labeled_h_.shape[0] == 0
 
 
 class TestParameters:

@@ -194,8 +194,14 @@ def tree_proba_and_leaves(clf, est, X):
     (:func:`lightgbm_proba`, one pass over the trees instead of two),
     placed in the columns of ``clf.classes_`` as scikit-activeml's wrapper
     places them (zero for classes the trees have not seen).
+
+    Trees fitted on one class predict it with certainty: one-hot in its
+    column of ``clf.classes_``, as scikit-activeml's wrapper predicts for
+    such forests (:func:`_one_class_proba`).
     """
     leaves = leaf_indices(est, X)
+    if len(est.classes_) == 1:
+        return _one_class_proba(clf, est, len(leaves)), leaves
     inner = lightgbm_proba(est, leaves)
     if inner is None or could_not_fit(clf):
         return clf.predict_proba(X), leaves
@@ -209,6 +215,25 @@ def tree_proba_and_leaves(clf, est, X):
         proba = np.zeros((len(inner), n_classes))
         proba[:, cols] = inner
     return proba, leaves
+
+
+def _one_class_proba(clf, est, n):
+    """Probabilities of trees ``est`` fitted on one class: one-hot in that
+    class's column of ``clf.classes_`` (one column for bare trees).
+
+    Forests fitted on one class predict one column of ones, which
+    scikit-activeml's wrapper places in that class's column. LightGBM and
+    XGBoost fit a binary model against a second class they never saw:
+    their ``predict_proba`` has two columns (the class seen first) for a
+    ``classes_`` of one, which the wrapper takes for its first two classes
+    (wrong when the class seen is not the first), and
+    :func:`lightgbm_proba` would have two columns to place in one. The
+    forests' rule, for every model.
+    """
+    cols = _class_columns(clf, est)
+    proba = np.zeros((n, len(getattr(clf, "classes_", est.classes_))))
+    proba[:, cols] = 1.0
+    return proba
 
 
 def _class_columns(clf, inner):
@@ -354,7 +379,8 @@ def tree_classes(est, n_trees):
     -------
     classes : ndarray of shape (n_trees,), int
         Position in ``est.classes_`` of the class each tree scores (1 for
-        all trees of a binary model).
+        all trees of a binary model, and of a model fitted on one class,
+        whose trees score a second class it never saw).
     n_rounds : int
         Boosting rounds (trees per class).
 
@@ -416,5 +442,9 @@ def leaf_gradient_values(leaves, est, delta_inner):
     """
     classes, n_rounds = tree_classes(est, leaves.shape[1])
     class_values = np.asarray(delta_inner, dtype=np.float32)
+    if class_values.shape[1] == 1:
+        # Fitted on one class, the trees score a class never seen (see
+        # _one_class_proba), of probability zero: zero gradient.
+        class_values = np.zeros((len(class_values), 2), dtype=np.float32)
     class_values = class_values * np.float32(1.0 / np.sqrt(n_rounds))
     return class_values, classes

@@ -494,7 +494,16 @@ def bait_select(
         del kept[drop]
         state.update(sel[drop], -1, rows=[order[k] for k in kept])
     picks = np.asarray([order[k] for k in kept], dtype=np.intp)
-    util = np.stack([rows[k] for k in kept]) if return_utilities else None
+    util = None
+    if return_utilities:
+        util = np.stack([rows[k] for k in kept])
+        for j in range(len(kept)):
+            # Chosen at an earlier forward step but dropped by the
+            # backward pass: no reduction left to offer at this step (0);
+            # NaN stays at the earlier picks of the batch only.
+            dropped = np.isnan(util[j])
+            dropped[picks[:j]] = False
+            util[j, dropped] = 0.0
     return picks, util
 
 
@@ -694,7 +703,9 @@ def bait(
     utilities : ndarray of shape (n_picks, n_candidates)
         Only if ``return_utilities``: row ``k`` holds every candidate's
         reduction of ``tr(A^-1 F)`` at the forward step that chose pick
-        ``k``, NaN for candidates chosen before it.
+        ``k``; NaN for the earlier picks of the batch, 0 for candidates
+        chosen at an earlier forward step that the backward pass
+        dropped.
 
     Raises
     ------
