@@ -40,6 +40,9 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "abort_on_example_error": True,
     "download_all_examples": False,
+    # By file name: plot_badge_drop_in.py (scikit-activeml's own example,
+    # the import swapped) comes first.
+    "within_subsection_order": "FileNameSortKey",
 }
 
 templates_path = []

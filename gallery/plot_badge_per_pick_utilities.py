@@ -3,10 +3,13 @@ Per-pick utilities of a BADGE batch on 2-D data
 ===============================================
 
 BADGE picks a batch one sample at a time. The first pick is the sample
-whose gradient embedding has the largest norm; every later pick is drawn
-with probability proportional to the squared distance of its gradient
-embedding to the nearest earlier pick. ``return_utilities=True`` returns,
-for every pick, the probabilities it was drawn from.
+whose gradient embedding has the largest norm; under the paper's rule
+(``origin_as_centre=False``) every later pick is drawn with probability
+proportional to the squared distance of its gradient embedding to the
+nearest earlier pick. ``return_utilities=True`` returns, for every pick,
+the probabilities it was drawn from. (``Badge()``'s default is
+scikit-activeml's rule, which also caps that distance at the pick's own
+norm ``|g|``: see the previous example.)
 
 This example runs an active-learning cycle on four 2-D blobs with
 scikit-activeml's Parzen window classifier (as in
@@ -43,9 +46,8 @@ start = np.random.RandomState(0).choice(len(X), 4, replace=False)
 y[start] = y_true[start]
 
 clf = ParzenWindowClassifier(classes=np.arange(4), random_state=0)
-# The paper's rule from the first cycle (the default preset would start
-# with TypiClust while labels are few; see Badge's ``preset``).
-qs = Badge(random_state=0, preset="paper")
+# The paper's rule: D^2 to the nearest earlier pick, without the origin.
+qs = Badge(random_state=0, origin_as_centre=False)
 bound = [X.min(0) - 0.5, X.max(0) + 0.5]
 
 # %%

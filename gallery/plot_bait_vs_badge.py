@@ -52,9 +52,7 @@ clf.fit(X, y)
 # Batches of 8 from both strategies, on the decision boundary of the fitted
 # model. BAIT's picks balance information (a large Fisher, i.e. an
 # uncertain prediction) against coverage of the pool's Fisher ``F``.
-badge_idx = Badge(random_state=0, preset="paper").query(
-    X, y, clf, False, batch_size=8
-)
+badge_idx = Badge(random_state=0).query(X, y, clf, False, batch_size=8)
 bait_idx, bait_util = Bait().query(
     X, y, clf, False, batch_size=8, return_utilities=True
 )

@@ -79,7 +79,7 @@ plt.show()
 # (``Badge.gradient_norms``): samples the ensemble is sure of have ``p``
 # close to one-hot and a norm near zero. The batch of 8 (stars) goes to
 # large norms, spread over the pool.
-qs = Badge(random_state=0, preset="paper")  # BADGE from the first query
+qs = Badge(random_state=0)  # BADGE from the first query
 picks = qs.query(X_pool, y, clf, fit_clf=False, batch_size=8)
 norms = qs.gradient_norms(clf, X_pool)
 X_2d = PCA(2, random_state=0).fit_transform(X_pool)

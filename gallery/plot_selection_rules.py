@@ -43,11 +43,13 @@ clf.fit(X, y)
 pseudo = clf.predict(X)
 
 rules = {
-    # The paper's rule and its variants, without the default warm start.
-    "k-means++": Badge(random_state=0, preset="paper"),
-    "farthest-first": Badge(selection="farthest_first", preset="paper"),
+    # The paper's rule (the origin not kept as a centre) and its variants.
+    "k-means++": Badge(random_state=0, origin_as_centre=False),
+    "farthest-first": Badge(
+        selection="farthest_first", origin_as_centre=False
+    ),
     "k-means++, equal class quotas": Badge(
-        class_balance="equal", random_state=0, preset="paper"
+        class_balance="equal", random_state=0, origin_as_centre=False
     ),
 }
 
