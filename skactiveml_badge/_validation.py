@@ -159,7 +159,8 @@ def fit_or_check_classifier(clf, X, y, sample_weight, fit_clf, missing_label):
         raise AttributeError(
             f"`clf` wraps a {type(inner).__name__}, which has no "
             "`predict_proba`; the strategies need class probabilities "
-            "(for an SVC: SVC(probability=True))."
+            "(for an SVC: CalibratedClassifierCV(SVC(), ensemble=False), "
+            "from sklearn.calibration)."
         )
     fit_clf = check_bool(fit_clf, "fit_clf")
     sample_weight = check_sample_weight(sample_weight, X.shape[0])

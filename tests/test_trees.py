@@ -17,7 +17,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
 )
 
-from skactiveml_badge import Badge, WarmStartWarning
+from skactiveml_badge import Badge, TypiClustThenBadge, WarmStartWarning
 from skactiveml_badge.embeddings import UntrainedModelWarning
 from skactiveml_badge.embeddings._leaves import (
     _mix64,
@@ -133,8 +133,20 @@ def test_exact_and_hashed_give_same_distances_without_collisions(rng):
         == pairs.shape[1]
     )
     exact = leaf_embedding(leaves, leaf_dim=None)
-    hashed = hashed_leaf_embedding(leaves, dim)
-    assert sp.issparse(exact) and isinstance(hashed, np.ndarray)
+    assert sp.issparse(exact)
+    # The hashed rows are 2**20 wide: made for all 300 rows at once they
+    # take 5 GB. Each row depends on its own leaves alone, so make them 10
+    # at a time and keep the columns of the pairs' buckets, which hold every
+    # non-zero entry (the distances are those of the full rows).
+    used = np.unique(buckets)
+    blocks = []
+    for rows in np.array_split(leaves, 30):
+        block = hashed_leaf_embedding(rows, dim)
+        assert isinstance(block, np.ndarray) and block.shape[1] == dim
+        kept = block[:, used]
+        assert np.count_nonzero(kept) == np.count_nonzero(block)
+        blocks.append(kept)
+    hashed = np.vstack(blocks)
     # Compare in float64: float32 round-off of zero self-distances is ~1e-5.
     exact, hashed = exact.astype(np.float64), hashed.astype(np.float64)
     delta = rng.randn(len(X), 10)
@@ -195,7 +207,7 @@ def test_model_fitted_on_one_class_gives_uniform_picks():
     clf = SklearnClassifier(
         RandomForestClassifier(10, random_state=0), classes=np.arange(10)
     )
-    idx, util = Badge(random_state=0, preset="paper").query(
+    idx, util = Badge(random_state=0, origin_as_centre=False).query(
         X, y, clf, batch_size=4, return_utilities=True
     )
     # Every probability is one-hot on class 3: all gradients are zero and
@@ -220,7 +232,7 @@ def test_unfittable_tree_model_warns_and_falls_back_to_x():
         warnings.simplefilter("ignore", UserWarning)  # the wrapper's own
         fitted = clf.fit(X, y)
     with pytest.warns(UntrainedModelWarning, match="raw features"):
-        idx = Badge(random_state=0, preset="paper").query(
+        idx = Badge(random_state=0, origin_as_centre=False).query(
             X, y, fitted, False, batch_size=3
         )
     assert np.isnan(y[idx]).all()
@@ -442,28 +454,30 @@ def test_compact_leaf_values_equal_the_full_array(rng):
 
 
 @pytest.mark.parametrize("name", list(_models()))
-def test_study_preset_for_trees(name):
-    """Tree ensembles get the trees' study settings: leaves next to X, the
-    origin kept, TypiClust until 5 labels per class."""
-    from skactiveml_badge._presets import STUDY, model_family
+def test_recipe_settings_for_trees(name):
+    """Tree ensembles get the trees' study settings in the recipe: leaves
+    next to X, the origin kept, TypiClust until 5 labels per class;
+    ``Badge()`` keeps the plain leaf embedding."""
+    from skactiveml_badge._typiclust_then_badge import model_family
 
     X, y_true = _data(binary=False)
     clf = SklearnClassifier(_models()[name], classes=np.arange(10))
     assert model_family(clf) == "trees"
     assert model_family(_models()[name]) == "trees"  # bare, select_batch
-    assert STUDY["trees"].tree_embedding == "proximity+X"
     y = np.full(len(X), np.nan)
     y[:60] = y_true[:60]  # 60 labels >= 5 x 10 classes: BADGE
     fitted = clf.fit(X, y)
-    settings = STUDY["trees"]._asdict()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", WarmStartWarning)
-        got = Badge(random_state=0).query(X, y, fitted, False, batch_size=4)
-    ref = Badge(random_state=0, preset="paper", **settings).query(
+    qs = TypiClustThenBadge(random_state=0)
+    got = qs.query(X, y, fitted, False, batch_size=4)
+    assert qs.picked_by_ == "badge"
+    ref = Badge(random_state=0, tree_embedding="proximity+X").query(
         X, y, fitted, False, batch_size=4
     )
     np.testing.assert_array_equal(got, ref)
     y[40:60] = np.nan  # 40 labels: TypiClust
     fitted = clf.fit(X, y)
-    with pytest.warns(WarmStartWarning, match="BADGE from 50"):
+    qs.query(X, y, fitted, False, batch_size=4)
+    assert qs.picked_by_ == "typiclust"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", WarmStartWarning)
         Badge(random_state=0).query(X, y, fitted, False, batch_size=4)
