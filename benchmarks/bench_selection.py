@@ -10,9 +10,8 @@ through their real ``query`` method on identical inputs::
     qs.query(X, y, clf, fit_clf=False, batch_size=batch)
 
 with every sample unlabeled (``y`` all NaN), ``random_state=0``,
-``clf_embedding_flag_name="return_embeddings"`` and, for ours,
-``warm_start_rule=None`` (the default would pick this label-less pool by
-its TypiClust warm start; the table times BADGE's step). ``clf`` is a
+``clf_embedding_flag_name="return_embeddings"`` (``Badge`` is BADGE from
+the first query: the table times BADGE's step). ``clf`` is a
 tiny fake, already "fitted" classifier: ``X`` is a column of sample indices and
 ``predict_proba(X, return_embeddings=True)`` looks up fixed probabilities
 ``P`` (rows drawn from a Dirichlet, float32) and embeddings ``H``
@@ -190,12 +189,8 @@ def bench_config(n, d, batch, pool, args, run_ref):
     res = {"n": n, "d": d, "batch": batch}
     floor = floor_passes(proba, emb, batch)
     for algorithm in ("lazy", "plain"):
-        # BADGE's own step: no warm start on this all-unlabeled pool.
         ours = Badge(
-            clf_embedding_flag_name=FLAG,
-            random_state=0,
-            algorithm=algorithm,
-            warm_start_rule=None,
+            clf_embedding_flag_name=FLAG, random_state=0, algorithm=algorithm
         )
         fn = _common.query_fn(ours, X, y, clf, batch)
         for _ in range(args.warmup):

@@ -7,11 +7,15 @@ Test accuracy along an active-learning loop on scikit-learn's
 experiment runner's small MLP (``MODELS["mlp"]``: 64 -> 64 -> ReLU -> 10
 in scikit-activeml's ``SkorchClassifier``, Adam, minibatches of 32,
 ``train_split=None``) trained for ``--epochs`` epochs with learning rate
-``--lr``, for three strategies:
+``--lr``, for four strategies:
 
-- ``Badge``: ``skactiveml_badge.Badge()`` (the runner's ``badge``;
-  gradient embeddings taken from the input of the net's last ``Linear``
-  with a forward hook);
+- ``TypiClustThenBadge``: ``skactiveml_badge.TypiClustThenBadge()`` (the
+  runner's ``typiclust-then-badge``), the study's recipe: TypiClust until
+  5 labels per class (the batches that take the pool from 20 to 60
+  labels), then ``Badge``;
+- ``Badge``: ``skactiveml_badge.Badge()`` (the runner's ``badge``; BADGE
+  from the first query, gradient embeddings taken from the input of the
+  net's last ``Linear`` with a forward hook);
 - ``Badge (farthest_first)``: ``Badge(selection="farthest_first")``;
 - ``Random``: ``skactiveml.pool.RandomSampling`` (the runner's
   ``random``).
@@ -66,6 +70,7 @@ from skactiveml_badge.experiments import MODELS, STRATEGIES, load_dataset
 
 #: Strategies compared, by their name in the report.
 COMPARED = {
+    "TypiClustThenBadge": STRATEGIES["typiclust-then-badge"],
     "Badge": STRATEGIES["badge"],
     "Badge (farthest_first)": STRATEGIES["badge"].with_params(
         selection="farthest_first"

@@ -46,11 +46,14 @@ STRATEGIES = {
     "Badge, features X, origin": lambda: Badge(
         random_state=0, embedding_source="X", origin_as_centre=True
     ),
-    "Badge, paper preset (proximity leaves)": lambda: Badge(
-        random_state=0, preset="paper"
+    "Badge, the paper's rule (proximity leaves)": lambda: Badge(
+        random_state=0, origin_as_centre=False
     ),
-    "Badge (defaults: leaves next to X, origin)": lambda: Badge(
+    "Badge (defaults: proximity leaves, origin)": lambda: Badge(
         random_state=0
+    ),
+    "Badge, leaves next to X, origin (the recipe's BADGE)": lambda: Badge(
+        random_state=0, tree_embedding="proximity+X"
     ),
 }
 

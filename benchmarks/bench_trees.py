@@ -8,17 +8,20 @@ below: ``SklearnClassifier(LGBMClassifier(...), classes=...)``), on
 data sets that ship with scikit-learn: ``load_breast_cancer`` (569
 samples, 30 features, 2 classes), ``load_digits`` (1,797 samples, 64
 features, 10 classes) and ``load_wine`` (178 samples, 13 features, 3
-classes). Five strategies, each with the same classifier:
+classes). Six strategies, each with the same classifier:
 
+- ``TypiClustThenBadge``: ``skactiveml_badge.TypiClustThenBadge()`` (the
+  runner's ``typiclust-then-badge``), the study's recipe for tree
+  ensembles: scikit-activeml's TypiClust while fewer than 5 labels per
+  class are known, then k-means++ seeding with the origin as a centre on
+  the leaf embedding next to the scaled features,
+  ``g = (p - onehot(argmax p)) (x) [z(x), x]`` ("proximity+X");
 - ``pseudo-BADGE``: ``skactiveml_badge.Badge()`` (the runner's
-  ``badge``), with its defaults (the study preset for tree ensembles):
-  scikit-activeml's TypiClust while fewer than 5 labels per class are
-  known, then k-means++ seeding with the origin as a centre on the leaf
-  embedding ``g = (p - onehot(argmax p)) (x) [z(x), x]``, ``z`` the
-  one-hot leaves of every tree scaled to norm one (exact, or hashed into
-  ``leaf_dim=256`` buckets when there are more trees and the candidates
-  reach more distinct leaves) next to the scaled features
-  ("proximity+X");
+  ``badge``), BADGE from the first query: k-means++ seeding with the
+  origin as a centre on the leaf embedding ``g = (p - onehot(argmax p))
+  (x) z(x)``, ``z`` the one-hot leaves of every tree scaled to norm one
+  (exact, or hashed into ``leaf_dim=256`` buckets when there are more
+  trees and the candidates reach more distinct leaves);
 - ``pseudo-BADGE (ff)``: the same with ``selection="farthest_first"``;
 - ``random``: ``skactiveml.pool.RandomSampling``;
 - ``margin``: ``skactiveml.pool.UncertaintySampling(method=
@@ -95,6 +98,7 @@ LOOPS = {
 }
 #: Strategies compared, by their name in the report.
 COMPARED = {
+    "TypiClustThenBadge": STRATEGIES["typiclust-then-badge"],
     "pseudo-BADGE": STRATEGIES["badge"],
     "pseudo-BADGE (ff)": STRATEGIES["badge"].with_params(
         selection="farthest_first"
@@ -104,7 +108,12 @@ COMPARED = {
     "margin": STRATEGIES["margin"],
     "skactiveml Badge (X)": STRATEGIES["skactiveml-badge"],
 }
-PSEUDO = ("pseudo-BADGE", "pseudo-BADGE (ff)", "pseudo-BADGE (exact)")
+PSEUDO = (
+    "TypiClustThenBadge",
+    "pseudo-BADGE",
+    "pseudo-BADGE (ff)",
+    "pseudo-BADGE (exact)",
+)
 BASELINES = ("random", "margin", "skactiveml Badge (X)")
 HASHED = ("pseudo-BADGE", "pseudo-BADGE (ff)")  # leaf_dim=256
 # Not run unless asked for with --strategies.

@@ -1,8 +1,9 @@
 """Command line of the experiment runner.
 
 ``python -m skactiveml_badge.experiments`` with no options runs the
-README's default experiment: digits, a small skorch MLP, Badge against
-random and margin sampling, 3 seeds, 20 start labels and 10 rounds of 20.
+README's default experiment: digits, a small skorch MLP, TypiClustThenBadge
+and Badge against random and margin sampling, 3 seeds, 20 start labels and
+10 rounds of 20.
 """
 
 import argparse

@@ -832,41 +832,29 @@ def _variant(**params):
         leaf_dim=256,
         include_bias=False,
         class_balance=None,
-        warm_start_rule=None,
-        warm_start_labels=0,
-        warm_start_per_class=0,
     )
     return _ours(**(base | params))
 
 
-def _defaults():
-    """Badge's study preset, in words."""
-    from .._presets import STUDY
-
-    parts = []
-    for family, st in STUDY.items():
-        warm = (
-            f"{st.warm_start_rule} until {st.warm_start_per_class} labels "
-            "per class, then "
-            if st.warm_start_rule
-            else ""
-        )
-        origin = ", origin kept" if st.origin_as_centre else ""
-        leaves = f" on {st.tree_embedding}" if family == "trees" else ""
-        parts.append(f"{family}: {warm}BADGE{leaves}{origin}")
-    return "; ".join(parts)
-
-
 def _typiclust_then_badge(per_class):
+    """The recipe with its study settings explicit and the switch at
+    ``per_class`` labels per class."""
     return StrategySpec(
-        make=_variant(
-            origin_as_centre=True,
-            tree_embedding="proximity+X",
+        make=_ours(
+            "TypiClustThenBadge",
             warm_start_rule="typiclust",
             warm_start_per_class=per_class,
+            warm_start_labels=0,
+            selection="kmeans++",
+            origin_as_centre=True,
+            tree_embedding="proximity+X",
+            embedding_source="auto",
+            leaf_dim=256,
+            include_bias=False,
+            class_balance=None,
         ),
-        description="Badge, origin kept as a centre (trees: leaves next to "
-        f"X), after TypiClust until {per_class} labels per class",
+        description="TypiClustThenBadge switching at "
+        f"{per_class} labels per class",
     )
 
 
@@ -878,16 +866,20 @@ STRATEGIES = {
     # -- this package: BADGE and its variants
     "badge": StrategySpec(
         make=_ours(),
-        description="this package's Badge with its defaults: " + _defaults(),
+        description="this package's Badge with its defaults: BADGE from "
+        "the first query, k-means++ keeping the origin as a centre "
+        "(scikit-activeml 1.0.1's rule), proximity leaves for trees",
+    ),
+    "typiclust-then-badge": StrategySpec(
+        make=_ours("TypiClustThenBadge"),
+        description="this package's TypiClustThenBadge with its defaults: "
+        "TypiClust until 5 labels per class (trees, nets) or 20 (other "
+        "models), then Badge keeping the origin (trees: leaves next to X)",
     ),
     "badge-paper": StrategySpec(
         make=_variant(),
         description="Badge, the paper's k-means++ rule (proximity leaves "
         "for trees)",
-    ),
-    "badge-origin": StrategySpec(
-        make=_variant(origin_as_centre=True),
-        description="Badge, k-means++ keeping the origin as a centre",
     ),
     "badge-ff": StrategySpec(
         make=_variant(selection="farthest_first"),
@@ -938,9 +930,9 @@ STRATEGIES = {
         description="Badge with the last layer's bias gradient",
         applies_to=("nets", "linear"),
     ),
-    "badge-typi5": _typiclust_then_badge(5),
-    "badge-typi10": _typiclust_then_badge(10),
-    "badge-typi20": _typiclust_then_badge(20),
+    "typiclust-then-badge-5": _typiclust_then_badge(5),
+    "typiclust-then-badge-10": _typiclust_then_badge(10),
+    "typiclust-then-badge-20": _typiclust_then_badge(20),
     "bait": StrategySpec(
         make=_ours("Bait"), description="this package's Bait"
     ),

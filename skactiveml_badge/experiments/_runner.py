@@ -22,7 +22,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from .._badge import Badge, WarmStartWarning
+from .._badge import Badge
 from .._optional import import_optional
 from .._validation import (
     Bool,
@@ -34,6 +34,7 @@ from .._validation import (
     check_positive_real,
     validate_params,
 )
+from .._warm_start import WarmStartWarning
 from ._registry import (
     MODELS,
     STRATEGIES,
@@ -171,7 +172,12 @@ class ExperimentConfig:
 
     datasets: Sequence[str] = ("digits",)
     models: Sequence[str] = ("mlp",)
-    strategies: Sequence[str] = ("badge", "random", "margin")
+    strategies: Sequence[str] = (
+        "typiclust-then-badge",
+        "badge",
+        "random",
+        "margin",
+    )
     batch_sizes: Sequence[int] = (20,)
     seeds: int | Sequence[int] = 3
     rounds: int = 10
@@ -630,9 +636,10 @@ def _all_rows(todo, data, config, bar):
     written when the run is done, so an interruption loses at most the
     runs in progress)."""
     if config.workers == 1:
-        for run, rows in todo:
-            bar.set_description(_name(run))
-            yield from _csv_rows(run, rows, data[run.dataset], config)
+        with _one_thread(config):  # as in a worker: one thread
+            for run, rows in todo:
+                bar.set_description(_name(run))
+                yield from _csv_rows(run, rows, data[run.dataset], config)
         return
     import concurrent.futures as cf
     import multiprocessing
@@ -665,6 +672,30 @@ def _all_rows(todo, data, config, bar):
 
 
 _WORKER_DATA = {}
+
+
+@contextlib.contextmanager
+def _one_thread(config):
+    """One thread for BLAS, OpenMP and torch while the runs of ``config``
+    run in this process (restored after): small models fit faster on one
+    thread, and far faster than on threads other processes compete
+    with."""
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")
+    if torch is None and any(
+        "torch" in MODELS[m].requires for m in config.models
+    ):
+        import torch
+    before = torch.get_num_threads() if torch is not None else None
+    with threadpool_limits(1):
+        if torch is not None:
+            torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            if torch is not None:
+                torch.set_num_threads(before)
 
 
 def _init_worker(data):
