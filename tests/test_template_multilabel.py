@@ -55,6 +55,8 @@ from sklearn.neural_network import MLPClassifier
 
 from skactiveml_badge import MultilabelBadge
 
+from . import test_template_suite as template
+
 # The template's checks that read the same on a 2-D ``y``: collected here
 # with this module's ``suite`` fixture.
 from .test_template_suite import (  # noqa: F401
@@ -62,7 +64,6 @@ from .test_template_suite import (  # noqa: F401
     test_init_param_random_state,
     test_query_param_batch_size,
     test_query_param_return_utilities,
-    test_query_param_sample_weight,
     test_query_param_X,
 )
 
@@ -446,3 +447,14 @@ def test_utilities_are_finite(suite):
         np.testing.assert_array_equal(
             np.isnan(util), _contract_nan(params, idx), err_msg=case
         )
+
+
+@pytest.mark.skipif(
+    "sample_weight" not in inspect.signature(MLPClassifier.fit).parameters,
+    reason="MLPClassifier.fit takes sample_weight from scikit-learn 1.7",
+)
+def test_query_param_sample_weight(suite):
+    """The template's check; the MLP of this suite takes weights from
+    scikit-learn 1.7 on (before, MultilabelBadge refuses them with a
+    TypeError, ``test_multilabel_badge.py``)."""
+    template.test_query_param_sample_weight(suite)
