@@ -29,7 +29,7 @@ from ._validation import (
     check_sample_weight,
     fit_or_check_classifier,
 )
-from ._warm_start import feature_factors
+from ._warm_start import feature_factors, random_pick
 from .embeddings import gradient_factors, proba_and_embedding
 from .embeddings._private_api import (
     make_tuple_aware_losses,
@@ -500,14 +500,7 @@ def _warm_start(qs, rule, pool, n_picks, return_util):
     ``"farthest_first"`` (the strategy refused the others before the
     model was fitted)."""
     if rule == "random":
-        rs = qs.random_state_
-        idx = rs.choice(pool.n, n_picks, replace=False).astype(np.intp)
-        util = None
-        if return_util:
-            util = np.ones((n_picks, pool.n))
-            for k in range(1, n_picks):
-                util[k, idx[:k]] = np.nan
-        return idx, util
+        return random_pick(pool.n, n_picks, qs.random_state_, return_util)
     with pool.factors(_FeaturesEmbedder()) as (_, ones, features):
         return farthest_first(
             ones, features, n_picks, dtype=np.float64,

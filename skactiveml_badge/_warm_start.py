@@ -46,17 +46,26 @@ def warm_start_pick(rule, clf, X_cand, n_picks, random_state, return_util):
             return_utilities=return_util,
         )  # fmt: skip
     if rule == "random":
-        scores = np.ones(n)
-        idx = random_state.choice(n, n_picks, replace=False)
-    else:
-        scores = _uncertainty(clf.predict_proba(X_cand), rule)
-        idx = np.argsort(-scores, kind="stable")[:n_picks]
-    util = None
-    if return_util:
-        util = np.tile(scores, (n_picks, 1))
-        for k in range(1, n_picks):
-            util[k, idx[:k]] = np.nan
-    return idx.astype(np.intp), util
+        return random_pick(n, n_picks, random_state, return_util)
+    scores = _uncertainty(clf.predict_proba(X_cand), rule)
+    idx = np.argsort(-scores, kind="stable")[:n_picks].astype(np.intp)
+    return idx, (score_rows(scores, idx) if return_util else None)
+
+
+def random_pick(n, n_picks, random_state, return_util):
+    """``n_picks`` of ``n`` candidates uniformly at random, and their rows
+    (ones, NaN at the earlier picks) if ``return_util``."""
+    idx = random_state.choice(n, n_picks, replace=False).astype(np.intp)
+    return idx, (score_rows(np.ones(n), idx) if return_util else None)
+
+
+def score_rows(scores, picks):
+    """The utility rows of picks made by fixed ``scores``: row ``k`` is
+    ``scores`` with NaN at ``picks[:k]``."""
+    util = np.tile(np.asarray(scores, dtype=np.float64), (len(picks), 1))
+    for k in range(1, len(picks)):
+        util[k, picks[:k]] = np.nan
+    return util
 
 
 def feature_factors(X):
@@ -153,7 +162,5 @@ def _uniform_rest(idx, rows, n_cand, n_picks, random_state):
     free = np.setdiff1d(np.arange(n_cand), idx)
     rest = random_state.choice(free, n_picks - len(idx), replace=False)
     picks = np.concatenate([idx, rest]).astype(np.intp)
-    extra = np.ones((n_picks - len(idx), n_cand))
-    for k in range(len(idx), n_picks):
-        extra[k - len(idx), picks[:k]] = np.nan
+    extra = score_rows(np.ones(n_cand), picks)[len(idx) :]
     return picks, np.concatenate([rows, extra])

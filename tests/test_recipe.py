@@ -23,6 +23,7 @@ from skactiveml_badge.selection import farthest_first
 
 from ._conformance import QueryStrategyContract, make_pool
 from .recipe_cases import MODELS, cases, run_cases
+from .test_badge import BadgeParamTests
 
 RECORDED = Path(__file__).parent / "data" / "recipe_picks.json"
 
@@ -383,12 +384,7 @@ class TestRecipeContract(QueryStrategyContract):
     strategy_class = TypiClustThenBadge
     default_params: dict = {}
 
-    def test_param_missing_label(self):
-        X, y, _, clf = make_pool(-1)
-        y = y.astype(float)
-        y[y == -1] = np.nan
-        with pytest.raises(ValueError, match="missing_label"):
-            self.make(missing_label=np.nan).query(X, y, clf)
+    test_param_missing_label = BadgeParamTests.test_param_missing_label
 
     def test_param_random_state(self):
         X, y, _, clf = make_pool()

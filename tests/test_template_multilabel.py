@@ -95,39 +95,18 @@ def _mlp():
     return MLPClassifier((4,), max_iter=50, random_state=0)
 
 
-class Suite:
+class Suite(template.Suite):
     """MultilabelBadge with one configuration and the template's default
-    query, with a 2-D ``y``."""
+    query, with a 2-D ``y`` (the template's ``check`` as it is)."""
 
     def __init__(self, params):
-        self.init_params = {
-            "random_state": 42,
-            "missing_label": MISSING_LABEL,
-        } | params
-
-    def make(self, **params):
-        return MultilabelBadge(**(self.init_params | params))
+        super().__init__(MultilabelBadge, params)
 
     @staticmethod
     def query_params(**change):
         X = np.array([[1, 2], [5, 8], [8, 4], [5, 4]])
         y = np.array([[0, 1], [1, 0], [np.nan, np.nan], [np.nan, np.nan]])
         return {"X": X, "y": y, "clf": _mlp()} | change
-
-    def check(self, cases, init=None, query=None, param=None, kind="query"):
-        """The template's ``_test_param``: each ``(value, error)`` of
-        ``cases`` replaces ``param`` in the init or query arguments."""
-        for value, err in cases:
-            init_params = dict(init or {})
-            query_params = self.query_params(**(query or {}))
-            target = init_params if kind == "init" else query_params
-            target[param] = value
-            qs = self.make(**init_params)
-            if err is None:
-                qs.query(**query_params)
-            else:
-                with pytest.raises(err):
-                    qs.query(**query_params)
 
 
 @pytest.fixture(params=list(CONFIGS), ids=list(CONFIGS))

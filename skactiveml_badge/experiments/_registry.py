@@ -821,9 +821,10 @@ def applies(strategy, model):
 _BOOSTED = ("lightgbm", "xgboost")  # leaf gradients: not forests
 
 
-def _variant(**params):
-    """A Badge whose study-relevant settings are all explicit, so that a
-    later change of Badge's defaults does not change what a name means."""
+def _variant(cls_name="Badge", **params):
+    """A Badge (or ``cls_name``, a subclass) whose study-relevant settings
+    are all explicit, so that a later change of the defaults does not
+    change what a name means."""
     base = dict(
         selection="kmeans++",
         origin_as_centre=False,
@@ -833,25 +834,20 @@ def _variant(**params):
         include_bias=False,
         class_balance=None,
     )
-    return _ours(**(base | params))
+    return _ours(cls_name, **(base | params))
 
 
 def _typiclust_then_badge(per_class):
     """The recipe with its study settings explicit and the switch at
     ``per_class`` labels per class."""
     return StrategySpec(
-        make=_ours(
+        make=_variant(
             "TypiClustThenBadge",
             warm_start_rule="typiclust",
             warm_start_per_class=per_class,
             warm_start_labels=0,
-            selection="kmeans++",
             origin_as_centre=True,
             tree_embedding="proximity+X",
-            embedding_source="auto",
-            leaf_dim=256,
-            include_bias=False,
-            class_balance=None,
         ),
         description="TypiClustThenBadge switching at "
         f"{per_class} labels per class",
