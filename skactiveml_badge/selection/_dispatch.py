@@ -78,6 +78,18 @@ def select(rule, delta, h, n_picks, **options):
     utilities : ndarray of shape (n_picks, n_samples) or None
     """
     o, n_picks = _checked(rule, n_picks, Options(**options))
+    # The factors are checked finite, and small enough that no distance
+    # overflows (`checked_sq_norms`), before any pass: no operation below
+    # can make a NaN. OpenBLAS's kernels nevertheless set the "invalid"
+    # floating-point flag now and then on finite input (numpy#24067,
+    # OpenBLAS#1924), which numpy reports as a RuntimeWarning of the
+    # caller's; overflow stays reported.
+    with np.errstate(invalid="ignore"):
+        return _select(rule, delta, h, n_picks, o)
+
+
+def _select(rule, delta, h, n_picks, o):
+    """:func:`select` after the options' checks."""
     if is_chunked(delta) or is_chunked(h):
         return _select_chunked(rule, delta, h, n_picks, o)
     delta, h, ops = as_factors(
