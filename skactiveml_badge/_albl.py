@@ -3,7 +3,6 @@
 import inspect
 
 import numpy as np
-from skactiveml.exceptions import MappingError
 from skactiveml.utils import MISSING_LABEL, is_labeled
 from sklearn.base import clone
 
@@ -55,9 +54,7 @@ class ActiveLearningByLearning(PoolStrategy):
     and ``history_``), so use one instance through the loop, as in
     scikit-activeml's loops, with the same pool ``X``. A call whose
     previous batch is still unlabeled replaces that round rather than
-    adding one. Candidates must therefore be indices into ``X`` (or
-    None): candidates given as samples raise scikit-activeml's
-    ``MappingError``, as its strategies that need a mapping to ``X`` do.
+    adding one.
 
     Parameters
     ----------
@@ -82,12 +79,22 @@ class ActiveLearningByLearning(PoolStrategy):
     picks), the probability that the round would label each of them; the
     picks are the drawn arm's batch, not the rows' argmax.
 
+    The bandit tracks the pool between calls and its reward needs the
+    model's predictions on every row, so ``candidates`` must be indices
+    into ``X`` (or None; samples raise scikit-activeml's
+    ``MappingError``, as its strategies that need a mapping to ``X`` do)
+    and the pool must be in memory (a pool on disk or on Dask raises a
+    ``TypeError``), both before any model is fitted.
+
     References
     ----------
     .. [1] W.-N. Hsu, H.-T. Lin. Active Learning by Learning. AAAI 2015.
     .. [2] P. Auer, N. Cesa-Bianchi, Y. Freund, R. E. Schapire. The
        Nonstochastic Multiarmed Bandit Problem. SIAM J. Comput., 2002.
     """
+
+    _needs_memory = "its reward needs the predictions on every row"
+    _index_candidates_only = "tracks the pool between calls"
 
     def __init__(
         self,
@@ -120,25 +127,9 @@ class ActiveLearningByLearning(PoolStrategy):
             )
         return arms, gamma
 
-    def _transform_candidates(self, candidates, X, y, **kwargs):
-        """scikit-activeml's candidates with ``enforce_mapping=True``, as
-        its strategies that need index candidates ask: candidates given as
-        samples raise its ``MappingError``, before any model is fitted."""
-        try:
-            return super()._transform_candidates(
-                candidates, X, y, **(kwargs | {"enforce_mapping": True})
-            )
-        except MappingError as err:
-            raise MappingError(
-                "ActiveLearningByLearning tracks the pool between calls: "
-                "give `candidates` as indices into X (or None), not samples."
-            ) from err
-
-    def _query_batch(
-        self, clf, X, y, X_cand, mapping, batch_size, return_util, params
-    ):
+    def _pick(self, clf, pool, batch_size, return_util, params):
         arms, gamma = params
-        mapping = np.asarray(mapping)
+        X, y, mapping = pool.X, pool.y, pool.cand_rows
         n_arms = len(arms)
         self._reset_if_new_pool(X.shape[0], n_arms)
         labeled = is_labeled(y, missing_label=self.missing_label_)

@@ -1,17 +1,13 @@
 """BADGE: batch active learning by diverse gradient embeddings."""
 
-from typing import NamedTuple
+import functools
 
 import numpy as np
 import scipy.sparse as sp
-from skactiveml.utils import MISSING_LABEL, check_random_state
-from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from skactiveml.utils import MISSING_LABEL
 from sklearn.utils import check_array
-from sklearn.utils.validation import check_is_fitted
 
-from ._base import EmbeddingPoolStrategy, check_pool_and_batch
-from ._chunked_pool import query_chunked, select_batch_chunked
+from ._base import EmbeddingPoolStrategy
 from ._validation import (
     Bool,
     Choice,
@@ -19,10 +15,12 @@ from ._validation import (
     Dtype,
     Int,
     check_class_balance,
-    check_positive_int,
     validate_params,
 )
-from .embeddings import TREE_EMBEDDINGS
+from .embeddings import TREE_EMBEDDINGS, gradient_factors
+from .embeddings._base import check_model_options
+from .embeddings._classifier import predict_flags
+from .embeddings._trees import has_leaves
 from .selection import (
     ALGORITHMS,
     DEFAULT_CHUNK_SIZE,
@@ -33,14 +31,6 @@ from .selection import (
     pairwise_sq_distances,
     sq_norms,
 )
-from .selection._chunked import is_chunked
-
-
-class Settings(NamedTuple):
-    """The settings of one selection that the pool routes need."""
-
-    origin_as_centre: bool
-    tree_embedding: str
 
 
 class Badge(EmbeddingPoolStrategy):
@@ -298,104 +288,45 @@ default="proximity"
     ):
         self._store_params(locals())
 
-    def _query_chunked(self, X, y, clf, *args):
-        return query_chunked(self, X, y, clf, *args)
-
-    def _query_batch(
-        self, clf, X, y, X_cand, mapping, batch_size, return_util, params
-    ):
-        return self._pick(
-            clf, X, y, X_cand, batch_size, return_util, params,
-            self.missing_label_,
-        )  # fmt: skip
-
-    def _pick(
-        self, clf, X, y, X_cand, n_picks, return_util, params, missing_label
-    ):
-        """Picks (positions in ``X_cand``) and utilities (``X``, ``y``: the
-        labeled samples, and for ``query`` the whole pool; used by
-        subclasses with a warm start)."""
-        dtype, chunk_size = params
-        return self._select(
-            clf, X_cand, n_picks, dtype, chunk_size, return_util,
-            self._settings(),
-        )  # fmt: skip
-
-    def _warm_start_rule(self, y, clf, missing_label):
-        """The rule that picks this batch instead of BADGE, or None. Badge
-        has no warm start: always None (a pool on disk or on Dask asks
-        this of every strategy it serves)."""
-        return None
-
-    def select_batch(
-        self, model, unlabeled_x, labeled_x=None, labeled_y=None, batch_size=32
-    ):
-        """Pick a batch for a model used outside scikit-activeml loops.
-
-        Parameters
-        ----------
-        model : classifier with ``predict_proba``
-            A fitted classifier: a skorch net (bare or in a scikit-activeml
-            wrapper), a scikit-learn ``MLPClassifier`` or any
-            scikit-learn-style model; the embedding is found as in
-            ``query``. If it is not fitted, a clone is fitted on
-            ``(labeled_x, labeled_y)``.
-        unlabeled_x : array-like of shape (n_unlabeled, ...)
-            The pool to pick from.
-        labeled_x : array-like of shape (n_labeled, ...), default=None
-            Labeled samples. They fit an unfitted ``model`` (and, in
-            :class:`~skactiveml_badge.TypiClustThenBadge`, decide the warm
-            start as the labels of ``y`` do in ``query``).
-        labeled_y : array-like of shape (n_labeled,), default=None
-            Labels of ``labeled_x``; give both or neither.
-        batch_size : int, default=32
-            Number of samples to pick; reduced with a warning if it exceeds
-            the pool.
-
-        Returns
-        -------
-        indices : ndarray of shape (batch_size,), dtype=np.intp
-            Picks in order, as indices into ``unlabeled_x``.
-        """
-        if is_chunked(unlabeled_x):
-            batch_size = check_positive_int(batch_size, "batch_size")
-            self._check_params()
-            self._check_before_fit(
-                model,
-                np.empty(0) if labeled_y is None else np.asarray(labeled_y),
-                chunked=True,
-            )
-            model = _fitted_model(model, labeled_x, labeled_y)
-            return select_batch_chunked(
-                self, model, unlabeled_x, labeled_x, labeled_y, batch_size
-            )
-        dtype, chunk_size = self._check_params()
-        X, batch_size = check_pool_and_batch(unlabeled_x, batch_size)
-        if (labeled_x is None) != (labeled_y is None):
-            raise ValueError(
-                "Give both `labeled_x` and `labeled_y`, or neither."
-            )
-        model = _fitted_model(model, labeled_x, labeled_y)
-        self.random_state_ = check_random_state(
-            self.random_state, X.shape[0] + 1
+    def _pick(self, clf, pool, n_picks, return_util, params):
+        """BADGE's picks among the candidates and their utility rows."""
+        dtype, _ = params
+        options = dict(
+            self._embed_options(not pool.chunked and self.backend != "numpy"),
+            tree_embedding=self.tree_embedding,
         )
-        if labeled_y is None:  # no labels known: a cold start
-            X_lab, y_lab = X[:0], np.empty(0)
+        storage = None
+        if pool.chunked:
+            # Columns that do not depend on the block, and the scale of
+            # the features of the whole pool (one pass over X).
+            options["hashed_leaves"] = True
+            if self._uses_features_scale(clf):
+                options["features_scale"] = pool.scale()
+            if self.storage_dtype is not None:
+                storage = np.dtype(self.storage_dtype)
         else:
-            X_lab = check_array(
-                labeled_x, allow_nd=True, input_name="labeled_x"
+            options.update(self._mc_options())
+        factors = functools.partial(
+            badge_factors, clf, self.clf_embedding_flag_name, options
+        )
+        classes = classes_of(clf)
+        with pool.embedded(pool.block_fn(factors, dtype, storage)) as (
+            labels, delta, h,
+        ):  # fmt: skip
+            n_classes = delta.shape[1] if classes is None else len(classes)
+            return self._run_kernel(
+                delta, h, labels, n_classes, n_picks, params, return_util
             )
-            y_lab = np.asarray(labeled_y)
-            if len(y_lab) != len(X_lab):
-                raise ValueError(
-                    "`labeled_x` and `labeled_y` must have the same length, "
-                    f"got {len(X_lab)} and {len(y_lab)}."
-                )
-        idx, _ = self._pick(
-            model, X_lab, y_lab, X, batch_size, False,
-            (dtype, chunk_size), self.missing_label,
-        )  # fmt: skip
-        return np.asarray(idx, dtype=np.intp)
+
+    def _uses_features_scale(self, clf):
+        """Whether the embedding puts ``X`` next to the leaves (trees with
+        ``"proximity+X"``): only then is the pool's scale needed."""
+        return (
+            self.tree_embedding == "proximity+X"
+            and self.embedding_source == "auto"
+            and self.clf_embedding_flag_name is None
+            and has_leaves(clf)
+        )
 
     def gradient_norms(self, clf, X):
         """Norms ``|g| = |delta| |h|`` of the gradient embeddings of ``X``.
@@ -459,7 +390,7 @@ default="proximity"
         """Host float64 factors (delta, h) of X, for the diagnostics."""
         X = check_array(X, allow_nd=True, input_name="X")
         self._check_params()
-        tree_embedding = self._settings().tree_embedding
+        tree_embedding = self.tree_embedding
         _, delta, h = self._gradient_factors(
             clf, X, False, tree_embedding, **self._mc_options(0)
         )
@@ -486,34 +417,21 @@ default="proximity"
         params = validate_params(self, self._parameter_constraints)
         return params["dtype"], params["chunk_size"] or DEFAULT_CHUNK_SIZE
 
-    def _check_before_fit(self, clf, y, chunked):
+    def _check_before_fit(self, clf, pool, n_picks, params):
         classes = classes_of(clf)
         if self.class_balance is not None and classes is not None:
             check_class_balance(self.class_balance, len(classes))
-
-    def _settings(self):
-        """The settings that the pool routes need."""
-        return Settings(self.origin_as_centre, self.tree_embedding)
-
-    def _select(
-        self, clf, X_cand, n_picks, dtype, chunk_size, return_util, settings
-    ):
-        proba, delta, h = self._gradient_factors(
-            clf,
-            X_cand,
-            self.backend != "numpy",
-            settings.tree_embedding,
-            **self._mc_options(),
-        )
-        return self._run_kernel(
-            delta, h, proba.argmax(1), proba.shape[1], n_picks,
-            (dtype, chunk_size), return_util, settings,
+        check_model_options(
+            clf, mc_dropout=self.mc_dropout,
+            tree_embedding=self.tree_embedding,
+            auto=self.embedding_source == "auto"
+            and not predict_flags(self.clf_embedding_flag_name),
+            chunked=pool.chunked,
         )  # fmt: skip
 
     def _run_kernel(
-        self, delta, h, labels, n_classes, n_picks, params, return_util,
-        settings,
-    ):  # fmt: skip
+        self, delta, h, labels, n_classes, n_picks, params, return_util
+    ):
         """The selection rule on the factors with this strategy's options
         (``labels``: the pseudo-labels among ``n_classes``, for
         ``class_balance``), in memory or on a pool on disk or on Dask."""
@@ -528,7 +446,7 @@ default="proximity"
             dtype=dtype, chunk_size=chunk_size, return_utilities=return_util,
             backend=self.backend, algorithm=self.algorithm,
             storage_dtype=self.storage_dtype,
-            origin_as_centre=settings.origin_as_centre,
+            origin_as_centre=self.origin_as_centre,
             # The embedding sources checked them for NaN and infinity.
             check_input=False, **balance,
         )  # fmt: skip
@@ -559,20 +477,8 @@ def classes_of(clf):
     return classes
 
 
-def _fitted_model(model, labeled_x, labeled_y):
-    """Return ``model`` if fitted, else a clone fitted on the labeled data."""
-    if not hasattr(model, "predict_proba"):
-        raise TypeError(
-            "`model` must have a `predict_proba` method, got "
-            f"{type(model).__name__}."
-        )
-    try:
-        check_is_fitted(model)
-        return model
-    except NotFittedError:
-        if labeled_x is None or labeled_y is None:
-            raise ValueError(
-                "`model` is not fitted; pass a fitted model or both "
-                "`labeled_x` and `labeled_y` to fit a clone of it."
-            ) from None
-    return clone(model).fit(labeled_x, labeled_y)
+def badge_factors(clf, flag_name, options, X):
+    """``(pseudo-labels, delta, h)`` of ``X`` (a block function: see
+    :meth:`~._pool.Pool.embedded`)."""
+    proba, delta, h = gradient_factors(clf, X, flag_name, **options)
+    return proba.argmax(1), delta, h

@@ -1,13 +1,14 @@
 """BAIT: batch active learning by the Fisher information of the last layer."""
 
-import numpy as np
-from skactiveml.utils import MISSING_LABEL, check_random_state, is_labeled
-from sklearn.utils import check_array
+import functools
 
-from ._badge import _fitted_model
-from ._base import EmbeddingPoolStrategy, check_pool_and_batch
-from ._chunked_pool import bait_query_chunked
+import numpy as np
+from skactiveml.utils import MISSING_LABEL
+
+from ._badge import classes_of
+from ._base import EmbeddingPoolStrategy
 from ._validation import Dtype, Int, Real, validate_params
+from .embeddings import proba_and_embedding
 from .selection import BAIT_MAX_CLASSES, bait, check_bait_classes
 
 
@@ -177,76 +178,44 @@ embedding_source
     ):
         self._store_params(locals())
 
-    def _query_batch(
-        self, clf, X, y, X_cand, mapping, batch_size, return_util, params
-    ):
-        labeled = np.flatnonzero(
-            is_labeled(y, missing_label=self.missing_label_)
+    def _pick(self, clf, pool, n_picks, return_util, params):
+        """BAIT's picks: ``F`` is the mean Fisher over the rows of ``X``
+        (also when the candidates are samples apart: they are only
+        picked), ``A`` starts from the labeled rows."""
+        self._check_classes(getattr(clf, "classes_", None), n_picks, pool)
+        options = self._embed_options(
+            not pool.chunked and self.backend != "numpy"
         )
-        if mapping is None:
-            # Candidates given as samples are only picked: F stays the
-            # mean over X, as for index candidates.
-            rows = np.concatenate([X, X_cand])
-            cand_rows = X.shape[0] + np.arange(X_cand.shape[0])
-            pool = np.arange(X.shape[0])
+        if pool.chunked:
+            options["hashed_leaves"] = True  # columns fixed across blocks
+        outputs = functools.partial(
+            bait_outputs, clf, self.clf_embedding_flag_name, options
+        )
+        _, proba, h = pool.gather(
+            pool.block_fn(outputs, np.float64), rows=pool.all_rows()
+        )
+        n = pool.n_samples
+        if pool.cand_rows is None:
+            cand_rows, F_rows = n + np.arange(pool.n_cand), np.arange(n)
         else:
-            rows, cand_rows, pool = X, np.asarray(mapping), None
-        return self._select(
-            clf, rows, cand_rows, labeled, batch_size, return_util, pool
+            cand_rows, F_rows = pool.cand_rows, None
+        return bait(
+            proba,
+            h,
+            n_picks,
+            cand_rows,
+            pool.labeled,
+            pool=F_rows,
+            lamb=self.lamb,
+            oversample=self.oversample,
+            max_dim=self.max_dim,
+            max_classes=self.max_classes,
+            top_k=self.top_k,
+            dtype=self.dtype,
+            backend=self.backend,
+            random_state=self.random_state_,
+            return_utilities=return_util,
         )
-
-    def select_batch(
-        self, model, unlabeled_x, labeled_x=None, labeled_y=None, batch_size=32
-    ):
-        """Pick a batch for a model used outside scikit-activeml loops.
-
-        Parameters
-        ----------
-        model : classifier with ``predict_proba``
-            A fitted classifier (the embedding is found as in ``query``);
-            if it is not fitted, a clone is fitted on
-            ``(labeled_x, labeled_y)``.
-        unlabeled_x : array-like of shape (n_unlabeled, ...)
-            The pool to pick from.
-        labeled_x : array-like of shape (n_labeled, ...), default=None
-            Labeled samples: their Fisher information enters ``A`` and
-            ``F``.
-        labeled_y : array-like of shape (n_labeled,), default=None
-            Labels of ``labeled_x``, used only to fit an unfitted model.
-        batch_size : int, default=32
-            Number of samples to pick; reduced with a warning if it exceeds
-            the pool.
-
-        Returns
-        -------
-        indices : ndarray of shape (batch_size,), dtype=np.intp
-            Picks, as indices into ``unlabeled_x``.
-        """
-        X, batch_size = check_pool_and_batch(unlabeled_x, batch_size)
-        model = _fitted_model(model, labeled_x, labeled_y)
-        self._check_params()
-        self.random_state_ = check_random_state(
-            self.random_state, X.shape[0] + 1
-        )
-        if labeled_x is None:
-            rows, n_lab = X, 0
-        else:
-            L = check_array(labeled_x, allow_nd=True, input_name="labeled_x")
-            if L.shape[1:] != X.shape[1:]:
-                raise ValueError(
-                    "`labeled_x` and `unlabeled_x` must have the same "
-                    f"sample shape, got {L.shape[1:]} and {X.shape[1:]}."
-                )
-            rows, n_lab = np.concatenate([L, X]), L.shape[0]
-        idx, _ = self._select(
-            model,
-            rows,
-            n_lab + np.arange(X.shape[0]),
-            np.arange(n_lab),
-            batch_size,
-            False,
-        )
-        return idx
 
     _parameter_constraints = {
         "lamb": Real(),
@@ -261,12 +230,11 @@ embedding_source
         self._check_embedding_params()
         validate_params(self, self._parameter_constraints)
 
-    def _query_chunked(self, X, y, clf, *args):
-        return bait_query_chunked(self, X, y, clf, *args)
+    def _check_before_fit(self, clf, pool, n_picks, params):
+        self._check_classes(classes_of(clf), n_picks, pool)
 
-    def _check_classes_before_embedding(self, clf, n_picks, n_candidates):
+    def _check_classes(self, classes, n_picks, pool):
         """Refuse too many classes before any embedding work."""
-        classes = getattr(clf, "classes_", None)
         if classes is not None:
             n_classes = len(classes)
             if self.top_k is not None:
@@ -275,38 +243,13 @@ embedding_source
                 n_classes,
                 self.max_classes,
                 n_picks,
-                n_candidates,
+                pool.n_cand,
                 self.oversample,
             )
 
-    def _select(
-        self, clf, rows, cand_rows, labeled, n_picks, return_util, pool=None
-    ):
-        self._check_classes_before_embedding(clf, n_picks, len(cand_rows))
-        proba, h = self._embed(clf, rows, self.backend != "numpy")
-        return self._bait_select(
-            proba, h, cand_rows, labeled, n_picks, return_util, pool
-        )
 
-    def _bait_select(
-        self, proba, h, cand_rows, labeled, n_picks, return_util, pool=None
-    ):
-        """:func:`~skactiveml_badge.selection.bait` with this strategy's
-        settings."""
-        return bait(
-            proba,
-            h,
-            n_picks,
-            cand_rows,
-            labeled,
-            pool=pool,
-            lamb=self.lamb,
-            oversample=self.oversample,
-            max_dim=self.max_dim,
-            max_classes=self.max_classes,
-            top_k=self.top_k,
-            dtype=self.dtype,
-            backend=self.backend,
-            random_state=self.random_state_,
-            return_utilities=return_util,
-        )
+def bait_outputs(clf, flag_name, options, X):
+    """``(dummy labels, proba, h)`` of ``X`` (a block function: see
+    :meth:`~._pool.Pool.gather`)."""
+    proba, h = proba_and_embedding(clf, X, flag_name, **options)
+    return np.zeros(len(proba), dtype=np.intp), proba, h

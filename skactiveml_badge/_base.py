@@ -1,25 +1,27 @@
 """The base classes of the strategies: the ``query`` skeleton of the
 scikit-activeml pool strategies and the embedding parameters."""
 
-import warnings
-
 import numpy as np
 from skactiveml.base import SingleAnnotatorPoolQueryStrategy
-from sklearn.utils import check_array
+from skactiveml.exceptions import MappingError
+from skactiveml.utils import is_labeled
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
+from ._pool import batch_pool, query_pool
 from ._validation import (
     Bool,
     Choice,
     Int,
-    check_positive_int,
-    check_query_inputs,
+    check_bool,
+    check_classifier,
     fit_or_check_classifier,
     validate_params,
 )
 from .embeddings import gradient_factors, proba_and_embedding
 from .embeddings._classifier import predict_flags
 from .selection import BACKENDS
-from .selection._chunked import is_chunked
 
 EMBEDDING_SOURCES = ("auto", "classifier", "X")
 
@@ -94,20 +96,51 @@ class EmbeddingParamsMixin:
 
 
 class PoolStrategy(SingleAnnotatorPoolQueryStrategy):
-    """``query`` for the strategies of this package.
+    """The one ``query`` and ``select_batch`` of this package's pool
+    strategies.
 
-    A subclass implements ``_check_params()`` (returning what
-    ``_query_batch`` needs) and ``_query_batch(clf, X, y, X_cand, mapping,
-    batch_size, return_utilities, params)``, which returns picks as
-    positions in ``X_cand`` and utilities of shape
-    ``(batch_size, n_candidates)`` (or None).
+    Both check every parameter (``_check_params``) and input
+    (:func:`~._pool.query_pool`, :func:`~._pool.batch_pool`: the same
+    checks for a pool in memory, on disk and on Dask), refuse what the
+    strategy cannot serve (``_needs_memory``, ``_index_candidates_only``,
+    ``_check_before_fit``), then fit the model if asked, call the
+    strategy's ``_pick(clf, pool, n_picks, return_util, params)`` (picks
+    as positions among the candidates, and their utility rows) and map
+    its outputs back (:meth:`~._pool.Pool.output`). A subclass writes its
+    pick and the checks it needs, nothing else.
     """
 
-    def _check_before_fit(self, clf, y, chunked):
-        """Checks of parameters against the classifier ``clf`` (not
-        fitted yet, or fitted by the user with ``fit_clf=False``) and the
-        labels ``y``, before it is fitted (``chunked``: the pool is on
-        disk or on Dask); none by default."""
+    #: Why the strategy needs the pool in memory, or None if it takes
+    #: pools on disk and on Dask.
+    _needs_memory = None
+    #: Why the strategy needs index candidates, or None if it also takes
+    #: candidates given as samples.
+    _index_candidates_only = None
+
+    def _check_params(self):
+        """Check the parameters; return what ``_pick`` needs."""
+
+    def _check_before_fit(self, clf, pool, n_picks, params):
+        """Checks of the parameters against the model ``clf`` (not fitted
+        yet, or fitted by the user) and the pool; none by default."""
+
+    def _pick(self, clf, pool, n_picks, return_util, params):
+        """Picks (positions among ``pool``'s candidates) and their
+        utility rows of shape ``(n_picks, n_candidates)`` (or None)."""
+        raise NotImplementedError
+
+    def _labeled_mask(self, y):
+        """Which rows of ``y`` are labeled."""
+        return is_labeled(y, missing_label=self.missing_label)
+
+    def _check_labels(self, y, name="y"):
+        """``y`` checked as this strategy's labels (1-D)."""
+        if np.ndim(y) != 1:
+            raise ValueError(
+                f"`{name}` must be 1-D (one label per sample), got shape "
+                f"{np.shape(y)}."
+            )
+        return y
 
     def _store_params(self, params):
         """Store the arguments of ``__init__`` verbatim, as scikit-learn
@@ -137,7 +170,9 @@ class PoolStrategy(SingleAnnotatorPoolQueryStrategy):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
-            All samples, labeled and unlabeled.
+            All samples, labeled and unlabeled: in memory, or a pool on
+            disk (``numpy.memmap``) or on Dask (``dask.array``) for the
+            strategies that take one (see :doc:`/guide_scale`).
         y : array-like of shape (n_samples,)
             Labels, ``missing_label`` for unlabeled samples.
         clf : skactiveml.base.SkactivemlClassifier
@@ -150,7 +185,8 @@ class PoolStrategy(SingleAnnotatorPoolQueryStrategy):
         candidates : None, array-like of shape (n_candidates,) of int, or \
 array-like of shape (n_candidates, ...), default=None
             - ``None``: the unlabeled samples of ``X``.
-            - 1-D integers: indices of unlabeled samples of ``X``.
+            - 1-D integers: indices of unlabeled samples of ``X``, in any
+              order.
             - samples: candidates given directly (need not be in ``X``).
         batch_size : int, default=1
             Number of samples to pick. If it exceeds the number of
@@ -169,87 +205,116 @@ array-like of shape (n_candidates, ...), default=None
             chosen by (see the class's Notes). NaN for labeled samples,
             non-candidates and earlier picks.
         """
-        if is_chunked(X) or is_chunked(candidates):
-            return self._query_chunked(
-                X, y, clf, fit_clf, sample_weight, candidates, batch_size,
-                return_utilities,
-            )  # fmt: skip
-        check_query_inputs(
-            X, y, candidates, self.missing_label, batch_size, return_utilities
-        )
-        X, y, candidates, batch_size, return_utilities = self._validate_data(
-            X, y, candidates, batch_size, return_utilities, reset=True
-        )
-        X_cand, mapping = self._transform_candidates(
-            candidates, X, y, allow_only_unlabeled=True
-        )
         params = self._check_params()
-        self._check_before_fit(clf, y, False)
-        clf = fit_or_check_classifier(
-            clf, X, y, sample_weight, fit_clf, self.missing_label_
-        )
-        if batch_size == 0:
-            idx = np.empty(0, dtype=np.intp)
-            util = np.empty((0, X_cand.shape[0]))
-        else:
-            idx, util = self._query_batch(
-                clf,
-                X,
-                y,
-                X_cand,
-                mapping,
-                batch_size,
-                return_utilities,
-                params,
-            )
-        return query_output(idx, util, mapping, X.shape[0], return_utilities)
+        pool, batch_size, return_util = query_pool(
+            self, X, y, candidates, batch_size, return_utilities,
+            sample_weight,
+        )  # fmt: skip
+        fit_clf = check_bool(fit_clf, "fit_clf")
+        self._check_model(clf)
+        self._refuse(clf, pool, batch_size, params)
+        clf = self._fit(clf, pool, fit_clf)
+        return self._outputs(clf, pool, batch_size, return_util, params)
 
-    def _query_chunked(self, X, *args):
-        """``query`` on a pool on disk or on Dask (Badge serves it)."""
-        raise TypeError(
-            f"{type(self).__name__} needs `X` in memory, got a "
-            f"{type(X).__module__}.{type(X).__name__}; Badge and Bait "
-            "select from pools on disk (numpy.memmap) and on Dask "
-            "(dask.array)."
+    def select_batch(
+        self, model, unlabeled_x, labeled_x=None, labeled_y=None, batch_size=32
+    ):
+        """Pick a batch for a model used outside scikit-activeml loops.
+
+        Parameters
+        ----------
+        model : classifier with ``predict_proba``
+            A fitted classifier: a skorch net (bare or in a scikit-activeml
+            wrapper), a scikit-learn ``MLPClassifier`` or any
+            scikit-learn-style model; the embedding is found as in
+            ``query``. If it is not fitted, a clone is fitted on
+            ``(labeled_x, labeled_y)``.
+        unlabeled_x : array-like of shape (n_unlabeled, ...)
+            The pool to pick from: in memory, on disk (``numpy.memmap``)
+            or on Dask (``dask.array``), as ``X`` in ``query``.
+        labeled_x : array-like of shape (n_labeled, ...), default=None
+            Labeled samples. They fit an unfitted ``model`` and take the
+            place of the labeled rows of ``X`` in ``query``.
+        labeled_y : array-like of shape (n_labeled,), default=None
+            Labels of ``labeled_x``; give both or neither.
+        batch_size : int, default=32
+            Number of samples to pick; reduced with a warning if it exceeds
+            the pool.
+
+        Returns
+        -------
+        indices : ndarray of shape (batch_size,), dtype=np.intp
+            Picks in order, as indices into ``unlabeled_x``.
+
+        Notes
+        -----
+        The batch is the one ``query`` picks (same seed) for ``X`` the
+        labeled samples followed by ``unlabeled_x``, ``y`` their labels
+        and missing labels, and the fitted model.
+        """
+        params = self._check_params()
+        pool, batch_size = batch_pool(
+            self, unlabeled_x, labeled_x, labeled_y, batch_size
         )
+        if not hasattr(model, "predict_proba"):
+            raise TypeError(
+                "`model` must have a `predict_proba` method, got "
+                f"{type(model).__name__}."
+            )
+        self._refuse(model, pool, batch_size, params)
+        model = self._fitted_model(model, pool)
+        return self._outputs(model, pool, batch_size, False, params)
+
+    def _refuse(self, clf, pool, n_picks, params):
+        """Refuse, before any work, what this strategy cannot serve."""
+        name = type(self).__name__
+        if pool.chunked and self._needs_memory:
+            raise TypeError(
+                f"{name} needs the pool in memory ({self._needs_memory}); "
+                f"got a pool {'on Dask' if pool.kind == 'dask' else 'on disk'}"
+                ". Load it into memory, or use Badge, Bait, MultilabelBadge, "
+                "ExpectedGradientLength or PowerSampling, which take pools "
+                "on disk and on Dask."
+            )
+        if pool.cand_rows is None and self._index_candidates_only:
+            raise MappingError(
+                f"{name} {self._index_candidates_only}: give `candidates` as "
+                "indices into X (or None), not samples."
+            )
+        self._check_before_fit(clf, pool, n_picks, params)
+
+    def _check_model(self, clf):
+        """Check ``query``'s ``clf`` (a scikit-activeml classifier)."""
+        check_classifier(clf, self.missing_label)
+
+    def _fit(self, clf, pool, fit_clf):
+        """``clf`` checked (``fit_clf=False``) or a fitted clone of it, for
+        ``query``; the user's ``clf`` is never modified."""
+        return fit_or_check_classifier(
+            clf, *pool.fit_data(), fit_clf, self.missing_label_
+        )
+
+    def _fitted_model(self, model, pool):
+        """``model`` if fitted, else a clone fitted on the labeled
+        samples of ``select_batch``."""
+        try:
+            check_is_fitted(model)
+            return model
+        except NotFittedError:
+            if pool.labeled.size == 0:
+                raise ValueError(
+                    "`model` is not fitted; pass a fitted model or both "
+                    "`labeled_x` and `labeled_y` to fit a clone of it."
+                ) from None
+        return clone(model).fit(pool.X_lab, pool.y_lab)
+
+    def _outputs(self, clf, pool, n_picks, return_util, params):
+        if n_picks == 0:
+            idx, util = np.empty(0, dtype=np.intp), np.empty((0, pool.n_cand))
+        else:
+            idx, util = self._pick(clf, pool, n_picks, return_util, params)
+        return pool.output(idx, util, return_util)
 
 
 class EmbeddingPoolStrategy(EmbeddingParamsMixin, PoolStrategy):
     """A :class:`PoolStrategy` that embeds with the classifier."""
-
-
-def query_output(idx, util, mapping, n_samples, return_utilities):
-    """``query``'s return value from picks ``idx`` (positions among the
-    candidates) and their utility rows ``util``: indices into ``X`` and
-    rows over ``X`` (NaN off the candidates) when the candidates map to
-    ``X`` (``mapping``), else both as they are."""
-    query_indices = idx if mapping is None else np.asarray(mapping)[idx]
-    if not return_utilities:
-        return query_indices
-    if mapping is None:
-        return query_indices, util
-    utilities = np.full((util.shape[0], n_samples), np.nan)
-    utilities[:, mapping] = util
-    return query_indices, utilities
-
-
-def check_pool_and_batch(unlabeled_x, batch_size):
-    """``select_batch`` inputs: the pool as an array and the batch size,
-    reduced with a warning (as in ``query``) if it exceeds the pool."""
-    X = check_array(unlabeled_x, allow_nd=True, input_name="unlabeled_x")
-    return X, batch_for_pool(batch_size, X.shape[0], stacklevel=4)
-
-
-def batch_for_pool(batch_size, n_pool, stacklevel=3):
-    """``batch_size`` checked, reduced with a warning (as in ``query``)
-    to ``n_pool`` if it exceeds the pool."""
-    batch_size = check_positive_int(batch_size, "batch_size")
-    if batch_size > n_pool:
-        warnings.warn(
-            f"'batch_size={batch_size}' is larger than the pool; "
-            f"'batch_size={n_pool}' is used instead.",
-            UserWarning,
-            stacklevel=stacklevel,
-        )
-        batch_size = n_pool
-    return batch_size

@@ -5,12 +5,15 @@ this package's strategies (:class:`~._base.EmbeddingPoolStrategy`)
 and its embedding sources.
 """
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 from skactiveml.utils import MISSING_LABEL
 
 from ._base import EmbeddingPoolStrategy, PoolStrategy
 from ._validation import check_choice, check_positive_int, check_positive_real
+from .embeddings import proba_and_embedding
 
 _SCORES = ("margin", "entropy")
 
@@ -86,10 +89,10 @@ class PowerSampling(PoolStrategy):
         beta = check_positive_real(self.beta, "beta")
         return beta
 
-    def _query_batch(
-        self, clf, X, y, X_cand, mapping, batch_size, return_util, beta
-    ):
-        scores = uncertainty_scores(clf.predict_proba(X_cand), self.method)
+    def _pick(self, clf, pool, batch_size, return_util, beta):
+        scores = pool.gather(
+            functools.partial(_scores_block, clf, self.method)
+        )[0]
         with np.errstate(divide="ignore"):
             keys = beta * np.log(scores)
         keys = keys + self.random_state_.gumbel(size=keys.shape)
@@ -140,6 +143,9 @@ class ClusterMargin(PoolStrategy):
     the clusters do not either). Utilities: every row holds the margin
     uncertainty ``1 - (p_(1) - p_(2))`` of the candidates (NaN for earlier
     picks); the round-robin, not the row's argmax, chose each pick.
+    Agglomerative clustering holds all candidates in memory (its cost is
+    quadratic in their number), so pools on disk and on Dask are refused
+    before any work.
 
     References
     ----------
@@ -147,6 +153,8 @@ class ClusterMargin(PoolStrategy):
        A. Rostamizadeh, S. Kumar. Batch Active Learning at Scale. NeurIPS
        2021.
     """
+
+    _needs_memory = "agglomerative clustering of all candidates"
 
     def __init__(
         self,
@@ -168,12 +176,11 @@ class ClusterMargin(PoolStrategy):
             )
         return n_clusters, factor
 
-    def _query_batch(
-        self, clf, X, y, X_cand, mapping, batch_size, return_util, params
-    ):
+    def _pick(self, clf, pool, batch_size, return_util, params):
         from sklearn.cluster import AgglomerativeClustering
 
         n_clusters, factor = params
+        X_cand = pool.X_cand
         n = X_cand.shape[0]
         scores = uncertainty_scores(clf.predict_proba(X_cand), "margin")
         n_clusters = min(n, n_clusters or max(2, n // 10))
@@ -251,19 +258,15 @@ leaf_dim, embedding_source
         self._check_embedding_params()
         return None
 
-    def _query_batch(
-        self, clf, X, y, X_cand, mapping, batch_size, return_util, params
-    ):
-        proba, h = self._embed(clf, X_cand, as_tensor=False)
-        proba = np.asarray(proba, dtype=np.float64)
-        # |p - e_c|^2 = |p|^2 - 2 p_c + 1
-        sq = (proba * proba).sum(1, keepdims=True) - 2.0 * proba + 1.0
-        expected = (proba * np.sqrt(np.maximum(sq, 0.0))).sum(1)
-        if sp.issparse(h):
-            h_norm = np.sqrt(np.asarray(h.multiply(h).sum(1)).ravel())
-        else:
-            h_norm = np.linalg.norm(np.asarray(h, dtype=np.float64), axis=1)
-        egl = expected * h_norm
+    def _pick(self, clf, pool, batch_size, return_util, params):
+        options = self._embed_options(False)
+        if pool.chunked:
+            options["hashed_leaves"] = True  # columns fixed across blocks
+        egl = pool.gather(
+            functools.partial(
+                _egl_block, clf, self.clf_embedding_flag_name, options
+            )
+        )[0]
         tie = self.random_state_.random_sample(egl.size)
         idx = np.lexsort((tie, -egl))[:batch_size].astype(np.intp)
         return idx, _fixed_rows(egl, idx) if return_util else None
@@ -276,3 +279,23 @@ def _fixed_rows(scores, idx):
     for k in range(1, len(idx)):
         util[k:, idx[k - 1]] = np.nan
     return util
+
+
+def _scores_block(clf, method, X):
+    """``(uncertainty scores,)`` of the rows ``X`` (a block function: see
+    :meth:`~._pool.Pool.gather`)."""
+    return (uncertainty_scores(clf.predict_proba(X), method),)
+
+
+def _egl_block(clf, flag_name, options, X):
+    """``(EGL,)`` of the rows ``X`` (a block function)."""
+    proba, h = proba_and_embedding(clf, X, flag_name, **options)
+    proba = np.asarray(proba, dtype=np.float64)
+    # |p - e_c|^2 = |p|^2 - 2 p_c + 1
+    sq = (proba * proba).sum(1, keepdims=True) - 2.0 * proba + 1.0
+    expected = (proba * np.sqrt(np.maximum(sq, 0.0))).sum(1)
+    if sp.issparse(h):
+        h_norm = np.sqrt(np.asarray(h.multiply(h).sum(1)).ravel())
+    else:
+        h_norm = np.linalg.norm(np.asarray(h, dtype=np.float64), axis=1)
+    return (expected * h_norm,)

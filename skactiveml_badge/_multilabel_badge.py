@@ -1,37 +1,26 @@
 """``MultilabelBadge``: BADGE for ``L`` independent sigmoid outputs, with the
 conventions of scikit-activeml's pool strategies on a 2-D ``y``."""
 
+import functools
 import inspect
 import warnings
 
 import numpy as np
-from skactiveml.base import (
-    PoolQueryStrategy,
-    SingleAnnotatorPoolQueryStrategy,
-    SkactivemlClassifier,
-)
-from skactiveml.utils import MISSING_LABEL, check_random_state, is_labeled
+from skactiveml.base import PoolQueryStrategy, SkactivemlClassifier
+from skactiveml.utils import MISSING_LABEL, is_labeled
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import EMBEDDING_CONSTRAINTS, batch_for_pool, query_output
+from ._base import EMBEDDING_CONSTRAINTS, EmbeddingPoolStrategy
 from ._multilabel import (
     multilabel_gradient_factors,
     multilabel_proba_and_embedding,
 )
-from ._validation import (
-    Bool,
-    Choice,
-    Dtype,
-    check_bool,
-    check_positive_int,
-    check_query_inputs,
-    check_sample_weight,
-    validate_params,
-)
-from ._warm_start import WarmStartWarning, warm_start_pick
+from ._validation import Bool, Choice, Dtype, check_bool, validate_params
+from ._warm_start import WarmStartWarning, random_pick
+from .embeddings._base import model_kind
+from .embeddings._classifier import predict_flags
 from .embeddings._private_api import is_skorch_estimator
 from .selection import ALGORITHMS, farthest_first, kmeans_plusplus
 
@@ -44,7 +33,7 @@ class PartlyLabeledWarning(UserWarning):
     :class:`MultilabelBadge`)."""
 
 
-class MultilabelBadge(SingleAnnotatorPoolQueryStrategy):
+class MultilabelBadge(EmbeddingPoolStrategy):
     r"""BADGE for multi-label classification with ``L`` sigmoid outputs.
 
     For logits ``z = W h + b`` and per-label probabilities
@@ -187,18 +176,7 @@ class MultilabelBadge(SingleAnnotatorPoolQueryStrategy):
         include_bias=False,
         dl_batch_size=1024,
     ):
-        super().__init__(
-            missing_label=missing_label, random_state=random_state
-        )
-        self.clf_embedding_flag_name = clf_embedding_flag_name
-        self.selection = selection
-        self.origin_as_centre = origin_as_centre
-        self.dtype = dtype
-        self.algorithm = algorithm
-        self.backend = backend
-        self.embedding_layer = embedding_layer
-        self.include_bias = include_bias
-        self.dl_batch_size = dl_batch_size
+        self._store_params(locals())
 
     def query(
         self,
@@ -254,58 +232,10 @@ array-like of shape (n_candidates, ...), default=None
             norms ``|g|^2``), for ``"farthest_first"`` the distances. NaN
             for labeled samples, non-candidates and earlier picks.
         """
-        check_positive_int(batch_size, "batch_size")
-        check_bool(return_utilities, "return_utilities")
-        X, y, candidates, batch_size, return_utilities = self._validate_data(
-            X, y, candidates, batch_size, return_utilities, reset=True
-        )
-        known = is_labeled(y, missing_label=self.missing_label_)
-        labeled = known.all(axis=1)
-        # The checks of Badge's candidates, on whole rows.
-        check_query_inputs(
-            X, np.where(labeled, 0.0, np.nan), candidates, np.nan
-        )
-        params = validate_params(self, self._parameter_constraints)
-        fit_clf = check_bool(fit_clf, "fit_clf")
-        sample_weight = check_sample_weight(sample_weight, X.shape[0])
-        n_partial = int((known.any(axis=1) & ~labeled).sum())
-        if n_partial and not getattr(self, "partly_labeled_warned_", False):
-            warnings.warn(
-                f"{n_partial} row(s) of `y` are partly labeled: they are "
-                "candidates and are left out of the fit (a row is labeled "
-                "when all its labels are known). This warning is shown "
-                "once.",
-                PartlyLabeledWarning,
-                stacklevel=2,
-            )
-            self.partly_labeled_warned_ = True
-        if candidates is None:
-            mapping = np.flatnonzero(~labeled)
-            X_cand = X[mapping]
-        elif candidates.ndim == 1:
-            mapping, X_cand = candidates, X[candidates]
-        else:
-            mapping, X_cand = None, candidates
-        batch_size = _batch_for_candidates(batch_size, X_cand.shape[0])
-        self.random_state_ = check_random_state(
-            self.random_state, int((~labeled).sum()) + 1
-        )
-        model = self._model(
-            clf,
-            X[labeled],
-            y[labeled],
-            None if sample_weight is None else sample_weight[labeled],
-            fit_clf,
-        )
-        if batch_size == 0:
-            idx = np.empty(0, dtype=np.intp)
-            util = np.empty((0, X_cand.shape[0]))
-        else:
-            idx, util = self._pick(
-                model, X_cand, y.shape[1], batch_size, return_utilities,
-                params, stacklevel=3,
-            )  # fmt: skip
-        return query_output(idx, util, mapping, X.shape[0], return_utilities)
+        return super().query(
+            X, y, clf, fit_clf, sample_weight, candidates, batch_size,
+            return_utilities,
+        )  # fmt: skip
 
     def select_batch(
         self, model, unlabeled_x, labeled_x=None, labeled_y=None, batch_size=32
@@ -334,45 +264,73 @@ array-like of shape (n_candidates, ...), default=None
         indices : ndarray of shape (batch_size,), dtype=np.intp
             Picks in order, as indices into ``unlabeled_x``.
         """
-        params = validate_params(self, self._parameter_constraints)
-        X = check_array(unlabeled_x, allow_nd=True, input_name="unlabeled_x")
-        batch_size = batch_for_pool(batch_size, X.shape[0])
-        if (labeled_x is None) != (labeled_y is None):
-            raise ValueError(
-                "Give both `labeled_x` and `labeled_y`, or neither."
-            )
-        n_labels = None
-        if labeled_y is None:
-            X_lab = y_lab = None
-        else:
-            X_lab = check_array(
-                labeled_x, allow_nd=True, input_name="labeled_x"
-            )
-            y_lab = _check_indicator(
-                labeled_y, self.missing_label, "labeled_y"
-            )
-            if len(y_lab) != len(X_lab):
-                raise ValueError(
-                    "`labeled_x` and `labeled_y` must have the same length, "
-                    f"got {len(X_lab)} and {len(y_lab)}."
-                )
-            if not is_labeled(y_lab, missing_label=self.missing_label).all():
-                raise ValueError(
-                    "`labeled_y` must have every label known; put partly "
-                    "labeled rows into `unlabeled_x`."
-                )
-            n_labels = y_lab.shape[1]
-        self.random_state_ = check_random_state(
-            self.random_state, X.shape[0] + 1
+        return super().select_batch(
+            model, unlabeled_x, labeled_x, labeled_y, batch_size
         )
+
+    def _check_params(self):
+        return validate_params(self, self._parameter_constraints)
+
+    def _labeled_mask(self, y):
+        """Rows with every label known (a 1-D ``y``: ``select_batch``
+        without labels)."""
+        known = is_labeled(y, missing_label=self.missing_label)
+        return known.all(axis=1) if known.ndim == 2 else known
+
+    def _check_labels(self, y, name="y"):
+        return _check_indicator(y, self.missing_label, name)
+
+    def _check_before_fit(self, clf, pool, n_picks, params):
+        self._check_model(clf)
+        self._check_partly_labeled(pool)
+
+    def _check_model(self, clf):
+        if isinstance(clf, SkactivemlClassifier):
+            raise TypeError(
+                f"`clf` is a scikit-activeml {type(clf).__name__}, which "
+                "takes a 1-D `y`; pass the multi-label model itself (e.g. "
+                "an MLPClassifier or a skorch net)."
+            )
+        if not hasattr(clf, "predict_proba"):
+            raise TypeError(
+                "`clf` must have a `predict_proba` method, got "
+                f"{type(clf).__name__}."
+            )
+        if not predict_flags(self.clf_embedding_flag_name) and (
+            model_kind(clf) not in ("mlp", "torch")
+        ):
+            raise TypeError(
+                "Multi-label embeddings need a scikit-learn MLPClassifier, "
+                "a skorch net or `clf_embedding_flag_name` naming the flag "
+                "with which `clf.predict_proba` returns (proba, embedding); "
+                f"got {type(clf).__name__}."
+            )
+
+    def _check_partly_labeled(self, pool):
+        known = is_labeled(pool.y, missing_label=self.missing_label)
+        if pool.offset is not None or known.ndim != 2:
+            return  # select_batch: partly labeled rows are unlabeled_x
+        n_partial = int((known.any(axis=1) & ~known.all(axis=1)).sum())
+        if n_partial and not getattr(self, "partly_labeled_warned_", False):
+            warnings.warn(
+                f"{n_partial} row(s) of `y` are partly labeled: they are "
+                "candidates and are left out of the fit (a row is labeled "
+                "when all its labels are known). This warning is shown "
+                "once.",
+                PartlyLabeledWarning,
+                stacklevel=5,
+            )
+            self.partly_labeled_warned_ = True
+
+    def _fit(self, clf, pool, fit_clf):
+        sw = pool.sample_weight
+        sw = None if sw is None else sw[pool.labeled]
+        return self._model(clf, pool.X_lab, pool.y_lab, sw, fit_clf)
+
+    def _fitted_model(self, model, pool):
         if _is_fitted(model):
-            fitted = model
-        else:
-            fitted = self._model(model, X_lab, y_lab, None, fit_clf=True)
-        idx, _ = self._pick(
-            fitted, X, n_labels, batch_size, False, params, stacklevel=3
-        )
-        return np.asarray(idx, dtype=np.intp)
+            return model
+        return self._model(model, pool.X_lab, pool.y_lab, None, True)
 
     def _validate_data(
         self,
@@ -404,17 +362,7 @@ array-like of shape (n_candidates, ...), default=None
     def _model(self, clf, X_lab, y_lab, sample_weight, fit_clf):
         """``clf`` itself (``fit_clf=False``, checked to be fitted), a
         fitted clone, or None when there is nothing to fit on."""
-        if isinstance(clf, SkactivemlClassifier):
-            raise TypeError(
-                f"`clf` is a scikit-activeml {type(clf).__name__}, which "
-                "takes a 1-D `y`; pass the multi-label model itself (e.g. "
-                "an MLPClassifier or a skorch net)."
-            )
-        if not hasattr(clf, "predict_proba"):
-            raise TypeError(
-                "`clf` must have a `predict_proba` method, got "
-                f"{type(clf).__name__}."
-            )
+        fit_clf = check_bool(fit_clf, "fit_clf")
         if not fit_clf:
             if not _is_fitted(clf):
                 raise ValueError(
@@ -445,12 +393,9 @@ array-like of shape (n_candidates, ...), default=None
             )
         return model.fit(X_lab, targets, sample_weight=sample_weight)
 
-    def _pick(
-        self, model, X_cand, n_labels, n_picks, return_util, params,
-        stacklevel,
-    ):  # fmt: skip
-        """Positions in ``X_cand`` and utility rows: random for a cold
-        start (``model`` None), else multi-label BADGE."""
+    def _pick(self, model, pool, n_picks, return_util, params):
+        """Random picks for a cold start (``model`` None), else
+        multi-label BADGE."""
         if model is None:
             if not getattr(self, "warm_start_warned_", False):
                 warnings.warn(
@@ -458,28 +403,21 @@ array-like of shape (n_candidates, ...), default=None
                     "labeled, so the model cannot be fitted. This warning "
                     "is shown once.",
                     WarmStartWarning,
-                    stacklevel=stacklevel + 1,
+                    stacklevel=4,
                 )
                 self.warm_start_warned_ = True
-            return warm_start_pick(
-                "random", None, X_cand, n_picks, self.random_state_,
-                return_util,
-            )  # fmt: skip
-        proba, h = multilabel_proba_and_embedding(
-            model,
-            X_cand,
+            return random_pick(
+                pool.n_cand, n_picks, self.random_state_, return_util
+            )
+        options = dict(
             clf_embedding_flag_name=params["clf_embedding_flag_name"],
             include_bias=params["include_bias"],
-            n_labels=n_labels,
+            n_labels=pool.y.shape[1] if pool.y.ndim == 2 else None,
             embedding_layer=params["embedding_layer"],
             dl_batch_size=params["dl_batch_size"],
         )
-        if n_labels is not None and proba.shape[1] != n_labels:
-            raise ValueError(
-                f"The model gives probabilities for {proba.shape[1]} labels, "
-                f"but `y` has {n_labels} label columns."
-            )
-        options = dict(
+        factors = functools.partial(multilabel_block, model, options)
+        kernel = dict(
             dtype=params["dtype"],
             algorithm=params["algorithm"],
             backend=params["backend"],
@@ -487,23 +425,24 @@ array-like of shape (n_candidates, ...), default=None
             return_utilities=return_util,
         )
         if params["selection"] == "kmeans++":
-            options["random_state"] = self.random_state_
-        return _KERNELS[params["selection"]](
-            multilabel_gradient_factors(proba), h, n_picks, **options
-        )
+            kernel["random_state"] = self.random_state_
+        block_fn = pool.block_fn(factors, params["dtype"])
+        with pool.embedded(block_fn) as (_, delta, h):
+            return _KERNELS[params["selection"]](delta, h, n_picks, **kernel)
 
 
-def _batch_for_candidates(batch_size, n_candidates):
-    """``batch_size`` reduced, with scikit-activeml's warning, to the
-    number of candidates."""
-    if n_candidates < batch_size:
-        warnings.warn(
-            f"'batch_size={batch_size}' is larger than number of "
-            f"candidates. Instead, 'batch_size={n_candidates}' was set.",
-            stacklevel=3,
+def multilabel_block(model, options, X):
+    """``(dummy labels, delta, h)`` of the rows ``X`` (a block function:
+    see :meth:`~._pool.Pool.embedded`)."""
+    proba, h = multilabel_proba_and_embedding(model, X, **options)
+    n_labels = options["n_labels"]
+    if n_labels is not None and proba.shape[1] != n_labels:
+        raise ValueError(
+            f"The model gives probabilities for {proba.shape[1]} labels, "
+            f"but `y` has {n_labels} label columns."
         )
-        return n_candidates
-    return batch_size
+    delta = multilabel_gradient_factors(proba)
+    return np.zeros(len(delta), dtype=np.intp), delta, h
 
 
 def _check_indicator(y, missing_label, name):

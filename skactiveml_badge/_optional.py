@@ -13,6 +13,7 @@ _EXTRA_OF = {
     "mlxtend": "experiments",
     "pandas": "experiments",
     "mnist1d": "experiments",
+    "tqdm": "experiments",
 }
 
 # Modules that no extra can provide, and how to install them.

@@ -1,21 +1,29 @@
 """The study's recipe: typical samples first, BADGE once the model has
 enough labels per class."""
 
+import functools
 import warnings
 
 import numpy as np
-from skactiveml.utils import MISSING_LABEL, is_labeled
+from skactiveml.utils import MISSING_LABEL
 
 from ._badge import Badge, classes_of
+from ._pool import read_rows
 from ._validation import Choice, Int
-from ._warm_start import WARM_START_RULES, typiclust_pick, warm_start_pick
+from ._warm_start import (
+    WARM_START_RULES,
+    feature_block,
+    random_pick,
+    score_pick,
+    typiclust_pick,
+    uncertainty_block,
+)
+from .embeddings._base import model_kind
+from .selection import farthest_first
 
 #: The study's switch, in labels per class, per model family
 #: (``docs/study.rst``: ``typiclust-then-badge-5``, ``-10`` and ``-20``).
 PER_CLASS = {"trees": 5, "nets": 5, "other": 20}
-
-#: Warm-start rules that a pool on disk or on Dask can serve.
-CHUNKED_RULES = ("random", "farthest_first")
 
 
 class TypiClustThenBadge(Badge):
@@ -51,9 +59,9 @@ class TypiClustThenBadge(Badge):
         choice. The others are the alternatives it compared:
         farthest-first traversal on ``X`` (k-center greedy), uniformly at
         random, smallest margin, largest entropy. Pools on disk or on Dask
-        take ``"farthest_first"`` or ``"random"`` only (the others need
-        the pool in memory: ``query`` raises a ``ValueError`` before
-        fitting the model when one of them would pick).
+        take every rule but ``"typiclust"``, which clusters the pool in
+        memory (``query`` raises a ``ValueError`` before fitting the model
+        when it would pick).
     warm_start_per_class : int or "auto", default="auto"
         Labels per class (of ``clf.classes_``, or of the labels seen when
         the classifier declares none) from which BADGE takes over.
@@ -155,68 +163,71 @@ default="proximity+X"
         "warm_start_labels": Int(low=0),
     }
 
-    def _check_before_fit(self, clf, y, chunked):
-        super()._check_before_fit(clf, y, chunked)
-        if not chunked or self.warm_start_rule in CHUNKED_RULES:
-            return
-        if self._warm_start_rule(y, clf, self.missing_label) is None:
-            return
-        raise ValueError(
-            f"warm_start_rule={self.warm_start_rule!r} needs the pool in "
-            "memory, and it picks this batch (too few labels for BADGE); "
-            "for a pool on disk or on Dask use warm_start_rule="
-            "'farthest_first' or 'random', or Badge."
-        )
+    def _check_before_fit(self, clf, pool, n_picks, params):
+        super()._check_before_fit(clf, pool, n_picks, params)
+        if pool.chunked and self.warm_start_rule == "typiclust":
+            if self._warm_start_rule(pool.y_lab, clf) is not None:
+                raise ValueError(
+                    "warm_start_rule='typiclust' needs the pool in memory "
+                    "(it clusters the candidates), and it picks this batch "
+                    "(too few labels for BADGE); for a pool on disk or on "
+                    "Dask use another warm_start_rule, or Badge."
+                )
 
-    def _pick(
-        self, clf, X, y, X_cand, n_picks, return_util, params, missing_label
-    ):
-        rule = self._warm_start_rule(y, clf, missing_label)
+    def _pick(self, clf, pool, n_picks, return_util, params):
+        rule = self._warm_start_rule(pool.y_lab, clf)
         self.picked_by_ = rule or "badge"
         if rule is None:
-            return super()._pick(
-                clf, X, y, X_cand, n_picks, return_util, params,
-                missing_label,
-            )  # fmt: skip
-        self._probe_embedding(clf, X_cand)
+            return super()._pick(clf, pool, n_picks, return_util, params)
+        self._probe_embedding(clf, pool)
+        rs = self.random_state_
         if rule == "typiclust":
             return typiclust_pick(
-                X, y, X_cand, n_picks, self.random_state_, missing_label,
-                return_util,
+                pool.X_lab, pool.y_lab, pool.X_cand, n_picks, rs,
+                self.missing_label_, return_util,
             )  # fmt: skip
-        return warm_start_pick(
-            rule, clf, X_cand, n_picks, self.random_state_, return_util
-        )
+        if rule == "random":
+            return random_pick(pool.n_cand, n_picks, rs, return_util)
+        if rule == "farthest_first":
+            block_fn = pool.block_fn(feature_block, np.float64)
+            with pool.embedded(block_fn) as (_, ones, features):
+                return farthest_first(
+                    ones, features, n_picks, dtype=np.float64,
+                    return_utilities=return_util,
+                )  # fmt: skip
+        scores = functools.partial(uncertainty_block, clf, rule)
+        return score_pick(pool.gather(scores)[0], n_picks, return_util)
 
-    def _probe_embedding(self, clf, X_cand):
+    def _probe_embedding(self, clf, pool):
         """Embed one candidate as BADGE will, so that a setting the model
         cannot serve (an ``embedding_layer`` it lacks, a flag its
         ``predict_proba`` refuses, probabilities that are not) raises now,
         not once the warm start is over. No random number is drawn, and
         no warning is passed on (a model that is not trained yet is
         expected here)."""
+        first = read_rows(pool.candidates(), slice(0, 1))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self._gradient_factors(
-                clf, X_cand[:1], False, self.tree_embedding,
+                clf, first, False, self.tree_embedding,
                 **self._mc_options(seed=0),
             )  # fmt: skip
 
-    def _warm_start_rule(self, y, clf, missing_label):
-        """``warm_start_rule`` while too few labels are known, else None.
+    def _warm_start_rule(self, y_lab, clf):
+        """``warm_start_rule`` while too few labels are known (``y_lab``:
+        the labels of the labeled samples), else None.
 
         ``clf``: the classifier (fitted: its ``classes_``; unfitted: its
         ``classes``).
         """
-        labeled = np.asarray(y)[is_labeled(y, missing_label=missing_label)]
-        n_seen = np.unique(labeled).size
+        n_seen = np.unique(y_lab).size
         classes = classes_of(clf)
         n_classes = n_seen if classes is None else len(classes)
         per_class = self.warm_start_per_class
         if isinstance(per_class, str):  # "auto"
             per_class = PER_CLASS[model_family(clf)]
         threshold = max(self.warm_start_labels, per_class * n_classes)
-        if labeled.size >= threshold and n_seen >= 2:
+        if y_lab.size >= threshold and n_seen >= 2:
             return None
         return self.warm_start_rule
 
@@ -225,35 +236,7 @@ def model_family(clf):
     """``"trees"``, ``"nets"`` (torch nets, scikit-learn MLPs) or
     ``"other"``: the model family whose study switch applies to
     ``clf``."""
-    from skactiveml.base import SkactivemlClassifier
-
-    from .embeddings._mlp import is_mlp
-    from .embeddings._nets import torch_parts
-    from .embeddings._private_api import inner_estimator
-    from .embeddings._trees import is_tree_ensemble
-
-    if torch_parts(clf) is not None:
+    kind = model_kind(clf)
+    if kind in ("torch", "mlp"):
         return "nets"
-    inner = inner_estimator(clf)
-    if inner is clf and isinstance(clf, SkactivemlClassifier):
-        # An unfitted wrapper: its template estimator
-        if _is_skorch(clf):
-            return "nets"
-        template = getattr(clf, "estimator", None)
-        inner = clf if template is None else template
-        if _is_skorch(inner):
-            return "nets"
-    if is_mlp(inner):
-        return "nets"
-    if is_tree_ensemble(inner):
-        return "trees"
-    return "other"
-
-
-def _is_skorch(est):
-    """A skorch net, or scikit-activeml's skorch wrapper (unfitted)."""
-    kind = type(est)
-    return (
-        kind.__module__.split(".")[0] == "skorch"
-        or kind.__name__ == "SkorchClassifier"
-    )
+    return "trees" if kind in ("boosted", "forest") else "other"

@@ -11,10 +11,10 @@ import numbers
 
 import numpy as np
 from skactiveml.base import SkactivemlClassifier
-from skactiveml.utils import check_equal_missing_label, is_labeled
+from skactiveml.utils import check_equal_missing_label
 from sklearn.base import clone
 from sklearn.utils import check_array
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
     "AUTO",
@@ -30,8 +30,8 @@ __all__ = [
     "check_dtype",
     "check_non_negative_int",
     "check_positive_int",
+    "check_classifier",
     "check_positive_real",
-    "check_query_inputs",
     "check_sample_weight",
     "fit_or_check_classifier",
     "validate_params",
@@ -39,74 +39,6 @@ __all__ = [
 
 AUTO = "auto"
 _DTYPES = {np.dtype(np.float32), np.dtype(np.float64)}
-
-
-def check_query_inputs(
-    X, y, candidates, missing_label, batch_size=1, return_utilities=False
-):
-    """Checks of ``query``'s inputs made before scikit-activeml's own.
-
-    scikit-activeml reports NaN in ``X`` or in sample candidates without
-    naming the parameter, and silently sorts and de-duplicates index
-    candidates (also dropping labeled ones in some strategies); a strategy
-    of this package names the parameter and rejects index candidates that
-    are out of range, repeated or labeled.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, ...)
-    y : array-like of shape (n_samples,)
-    candidates : None or array-like
-    missing_label : scalar, str or np.nan
-    batch_size : int, default=1
-    return_utilities : bool, default=False
-    """
-    check_positive_int(batch_size, "batch_size")
-    check_bool(return_utilities, "return_utilities")
-    X = check_array(X, allow_nd=True, input_name="X")
-    if candidates is None:
-        return
-    cand = np.asarray(candidates)
-    if cand.size == 0:
-        raise ValueError(
-            "`candidates` is empty: there is nothing to pick from (give "
-            "None to pick from every unlabeled sample)."
-        )
-    if cand.ndim != 1:
-        cand = check_array(cand, allow_nd=True, input_name="candidates")
-        if cand.shape[1:] != X.shape[1:]:
-            raise ValueError(
-                "`candidates` given as samples must have the sample shape "
-                f"of X, {X.shape[1:]}, got {cand.shape[1:]}."
-            )
-        return
-    check_index_candidates(cand, y, missing_label)
-
-
-def check_index_candidates(cand, y, missing_label):
-    """Raise unless ``cand`` (1-D) holds distinct in-range int indices of
-    unlabeled samples of ``y``."""
-    if not np.issubdtype(cand.dtype, np.integer):
-        raise TypeError(
-            "`candidates` given as a 1-D array must hold integer indices "
-            f"into X, got dtype {cand.dtype}."
-        )
-    n_samples = _num_samples(y)
-    bad = (cand < 0) | (cand >= n_samples)
-    if bad.any():
-        raise ValueError(
-            f"`candidates` holds indices outside [0, {n_samples}): "
-            f"{cand[bad][:5].tolist()}."
-        )
-    if np.unique(cand).size != cand.size:
-        raise ValueError("`candidates` holds repeated indices.")
-    labeled = is_labeled(np.asarray(y)[cand], missing_label=missing_label)
-    if labeled.any():
-        raise ValueError(
-            "`candidates` holds indices of labeled samples: "
-            f"{cand[labeled][:5].tolist()}; only unlabeled samples can be "
-            "queried."
-        )
 
 
 def check_sample_weight(sample_weight, n_samples):
@@ -128,6 +60,26 @@ def check_sample_weight(sample_weight, n_samples):
     return sw
 
 
+def check_classifier(clf, missing_label):
+    """Raise unless ``clf`` is a scikit-activeml classifier with
+    ``missing_label`` whose model has ``predict_proba``."""
+    if not isinstance(clf, SkactivemlClassifier):
+        raise TypeError(
+            "`clf` must be a skactiveml.base.SkactivemlClassifier (wrap a "
+            "scikit-learn classifier in skactiveml.classifier."
+            f"SklearnClassifier), got {type(clf).__name__}."
+        )
+    check_equal_missing_label(clf.missing_label, missing_label)
+    inner = getattr(clf, "estimator", None)  # SklearnClassifier's model
+    if inner is not None and not hasattr(inner, "predict_proba"):
+        raise AttributeError(
+            f"`clf` wraps a {type(inner).__name__}, which has no "
+            "`predict_proba`; the strategies need class probabilities "
+            "(for an SVC: CalibratedClassifierCV(SVC(), ensemble=False), "
+            "from sklearn.calibration)."
+        )
+
+
 def fit_or_check_classifier(clf, X, y, sample_weight, fit_clf, missing_label):
     """Return a classifier ready for ``predict_proba``.
 
@@ -147,21 +99,7 @@ def fit_or_check_classifier(clf, X, y, sample_weight, fit_clf, missing_label):
     -------
     clf : SkactivemlClassifier
     """
-    if not isinstance(clf, SkactivemlClassifier):
-        raise TypeError(
-            "`clf` must be a skactiveml.base.SkactivemlClassifier (wrap a "
-            "scikit-learn classifier in skactiveml.classifier."
-            f"SklearnClassifier), got {type(clf).__name__}."
-        )
-    check_equal_missing_label(clf.missing_label, missing_label)
-    inner = getattr(clf, "estimator", None)  # SklearnClassifier's model
-    if inner is not None and not hasattr(inner, "predict_proba"):
-        raise AttributeError(
-            f"`clf` wraps a {type(inner).__name__}, which has no "
-            "`predict_proba`; the strategies need class probabilities "
-            "(for an SVC: CalibratedClassifierCV(SVC(), ensemble=False), "
-            "from sklearn.calibration)."
-        )
+    check_classifier(clf, missing_label)
     fit_clf = check_bool(fit_clf, "fit_clf")
     sample_weight = check_sample_weight(sample_weight, X.shape[0])
     if not fit_clf:

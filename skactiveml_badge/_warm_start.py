@@ -9,8 +9,6 @@ by (higher is better), NaN at the earlier picks.
 
 import numpy as np
 
-from .selection import farthest_first
-
 
 class WarmStartWarning(UserWarning):
     """A strategy picked by a warm-start rule instead of its own rule
@@ -26,28 +24,17 @@ WARM_START_RULES = (
 )
 
 
-def warm_start_pick(rule, clf, X_cand, n_picks, random_state, return_util):
-    """Pick ``n_picks`` candidates by a simple rule.
+def uncertainty_block(clf, rule, X):
+    """``(scores,)`` of the rows ``X`` by ``rule``, ``"margin"`` (minus
+    the gap between the two largest probabilities) or ``"entropy"``
+    (the predictive entropy): larger is more uncertain (a block function:
+    see :meth:`~._pool.Pool.gather`)."""
+    return (_uncertainty(clf.predict_proba(X), rule),)
 
-    - ``"margin"``: smallest gap between the two largest probabilities;
-    - ``"entropy"``: largest predictive entropy;
-    - ``"random"``: uniformly at random (``random_state``);
-    - ``"farthest_first"``: farthest-first traversal on the features
-      ``X`` (k-center greedy).
 
-    Uncertainty ties go to the lowest index. Returns ``(indices,
-    utilities)`` like the seeding kernels: every row of the utilities of an
-    uncertainty rule is the same scores (NaN for earlier picks).
-    """
-    n = X_cand.shape[0]
-    if rule == "farthest_first":
-        return farthest_first(
-            *feature_factors(X_cand), n_picks, dtype=np.float64,
-            return_utilities=return_util,
-        )  # fmt: skip
-    if rule == "random":
-        return random_pick(n, n_picks, random_state, return_util)
-    scores = _uncertainty(clf.predict_proba(X_cand), rule)
+def score_pick(scores, n_picks, return_util):
+    """The ``n_picks`` largest ``scores`` (ties to the lowest index) and
+    their rows (:func:`score_rows`) if ``return_util``."""
     idx = np.argsort(-scores, kind="stable")[:n_picks].astype(np.intp)
     return idx, (score_rows(scores, idx) if return_util else None)
 
@@ -68,14 +55,15 @@ def score_rows(scores, picks):
     return util
 
 
-def feature_factors(X):
-    """Factors whose embedding distances are those between the features:
-    ``|1 (x) x_i - 1 (x) x_j| = |x_i - x_j|`` (``delta`` a column of ones,
-    ``h`` the flattened features in float64)."""
+def feature_block(X):
+    """Factors whose embedding distances are those between the features,
+    with dummy labels: ``|1 (x) x_i - 1 (x) x_j| = |x_i - x_j|``
+    (``delta`` a column of ones, ``h`` the flattened features in float64;
+    a block function: see :meth:`~._pool.Pool.embedded`)."""
     X = np.asarray(X)
     n = X.shape[0]
     flat = np.ascontiguousarray(X.reshape(n, -1), dtype=np.float64)
-    return np.ones((n, 1)), flat
+    return np.zeros(n, dtype=np.intp), np.ones((n, 1)), flat
 
 
 def _uncertainty(proba, rule):

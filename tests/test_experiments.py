@@ -32,6 +32,7 @@ def _without_timing(rows):
 
 def test_cli_end_to_end(tmp_path, capsys):
     pytest.importorskip("matplotlib")
+    pytest.importorskip("tqdm")  # the progress bar (experiments extra)
     out = tmp_path / "run"
     argv = [
         "--datasets", "wine",
@@ -456,7 +457,7 @@ def test_catalogue_lists_every_name():
 def test_every_registered_dataset_has_a_kind_and_the_study_has_enough():
     import json
 
-    from skactiveml_badge.experiments._registry import DATASETS
+    from skactiveml_badge.experiments._datasets import DATASETS
 
     assert {d.kind for d in DATASETS.values()} == {"tabular", "image"}
     path = os.path.join(
@@ -475,7 +476,7 @@ def test_every_registered_dataset_has_a_kind_and_the_study_has_enough():
 
 
 def test_strategies_apply_to_their_model_families():
-    from skactiveml_badge.experiments._registry import applies
+    from skactiveml_badge.experiments._strategies import applies
 
     assert applies("badge-leafgrad", "lightgbm")
     assert applies("badge-leafgrad", "xgboost")
@@ -496,7 +497,7 @@ def test_strategies_apply_to_their_model_families():
 
 
 def test_cap_samples_is_stratified_and_the_same_for_every_seed():
-    from skactiveml_badge.experiments._registry import cap_samples
+    from skactiveml_badge.experiments._datasets import cap_samples
 
     X, y, _ = load_dataset("digits")
     Xa, ya = cap_samples(X, y, 500)
@@ -758,7 +759,8 @@ def test_the_default_bar():
 def test_bagged_committee_strategies():
     """QBC and BatchBALD get a committee of bootstrap clones of the model:
     distinct members, unlabeled picks, the caller's classifier untouched."""
-    from skactiveml_badge.experiments._registry import MODELS, STRATEGIES
+    from skactiveml_badge.experiments._models import MODELS
+    from skactiveml_badge.experiments._strategies import STRATEGIES
 
     X, y_all, _ = load_dataset("iris")
     y = np.full(len(y_all), np.nan)
@@ -778,13 +780,12 @@ def test_bagged_committee_strategies():
 def test_mc_dropout_committee_for_nets_with_dropout():
     pytest.importorskip("torch")
     pytest.importorskip("skorch")
-    from skactiveml_badge.experiments._registry import (
+    from skactiveml_badge.experiments._models import (
         MODELS,
-        STRATEGIES,
         Committee,
         MCDropoutMember,
-        applies,
     )
+    from skactiveml_badge.experiments._strategies import STRATEGIES, applies
 
     X, y_all, _ = load_dataset("iris")
     X = X.astype(np.float32)
@@ -844,7 +845,7 @@ def test_runner_xgboost_fits_with_a_class_missing():
     import warnings
 
     from skactiveml_badge import Badge
-    from skactiveml_badge.experiments._registry import MODELS
+    from skactiveml_badge.experiments._models import MODELS
 
     X, y_all, _ = load_dataset("digits")
     y = np.full(len(y_all), np.nan)

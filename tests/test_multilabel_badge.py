@@ -451,8 +451,9 @@ def test_bad_arguments_are_rejected():
         MultilabelBadge(clf_embedding_flag_name=3).query(X, y, _mlp())
     # A model without fit.
     flag, Xf = _flag_pool(0, n=60)
+    flagged = MultilabelBadge("return_embeddings", random_state=0)
     with pytest.raises(TypeError, match="has no `fit`"):
-        qs.query(Xf, y, flag)
+        flagged.query(Xf, y, flag)
     # A model giving another number of labels than y has columns.
     wide = _mlp().fit(X, np.hstack([Y, Y[:, :1]]))
     with pytest.raises(ValueError, match="5 labels"):

@@ -332,12 +332,14 @@ def test_pool_on_disk_refuses_typiclust_before_fitting(tmp_path):
     with pytest.raises(ValueError, match="warm_start_rule='typiclust'"):
         _recipe().query(pool, y, no_fit, batch_size=3)
     with pytest.raises(ValueError, match="needs the pool in memory"):
-        _recipe(warm_start_rule="margin").select_batch(
-            no_fit, pool, batch_size=3
-        )
+        _recipe().select_batch(no_fit, pool, batch_size=3)
     # Past the switch, or with a rule a chunked pool serves: the same
     # picks as in memory.
-    for kw in ({"warm_start_per_class": 3}, {"warm_start_rule": "random"}):
+    for kw in (
+        {"warm_start_per_class": 3},
+        {"warm_start_rule": "random"},
+        {"warm_start_rule": "margin"},
+    ):
         on_disk = _recipe(**kw).query(pool, y, clf, batch_size=3)
         in_memory = _recipe(**kw).query(X, y, clf, batch_size=3)
         np.testing.assert_array_equal(on_disk, in_memory)

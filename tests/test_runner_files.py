@@ -48,6 +48,19 @@ def _child(script, **kw):
     )
 
 
+def test_only_the_progress_bar_needs_tqdm(tmp_path, monkeypatch):
+    """tqdm (of the experiments extra) is imported for the progress bar
+    only; without it such a run fails before it writes to its folder."""
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # not installed
+    path = run_experiment(ExperimentConfig(**TINY), tmp_path / "a", False)
+    assert len(_csv(path)) == 3
+    with pytest.raises(
+        ImportError, match=r"'tqdm' is required.*\[experiments\]"
+    ):
+        run_experiment(ExperimentConfig(**TINY), tmp_path / "b", True)
+    assert os.listdir(tmp_path / "b") == []
+
+
 # ------------------------------------------------------- one run a folder
 
 
@@ -398,6 +411,7 @@ def test_another_configuration_is_not_added_silently(
     run is refused (naming the settings that differ), the same one
     resumes and says so, ``--extend`` adds to the folder."""
     pytest.importorskip("matplotlib")
+    pytest.importorskip("tqdm")  # the progress bar (experiments extra)
     monkeypatch.chdir(tmp_path)
     folder = tmp_path / "experiment_results"
     assert cli.main(TINY_ARGV) == 0

@@ -27,8 +27,8 @@ from skactiveml_badge.experiments import (
     split_pool,
 )
 from skactiveml_badge.experiments import __main__ as cli
-from skactiveml_badge.experiments._registry import cap_samples
-from skactiveml_badge.experiments._runner import _seed
+from skactiveml_badge.experiments._datasets import cap_samples
+from skactiveml_badge.experiments._loop import _seed
 
 #: A smaller, faster net than the registered one, registered by ``fast``.
 FAST = "mlp-multilabel-fast"
@@ -210,6 +210,7 @@ def test_a_folder_holds_one_kind_of_runs(tmp_path):
 
 
 def test_cli_reports_micro_and_macro_f1(tmp_path, capsys):
+    pytest.importorskip("tqdm")  # the progress bar (experiments extra)
     out = tmp_path / "run"
     argv = [
         "--datasets", "digits-multilabel",

@@ -147,9 +147,10 @@ def test_query_param_clf(suite):
         ("state", TypeError),
         (Dummy(), TypeError),
         # Adapted (see the module's docstring): scikit-activeml's
-        # wrappers take a 1-D y; GaussianNB's fit refuses a 2-D y.
+        # wrappers take a 1-D y; GaussianNB has no multi-label embedding
+        # (refused before it is fitted).
         (SklearnClassifier(LogisticRegression()), TypeError),
-        (GaussianNB(), ValueError),
+        (GaussianNB(), TypeError),
         (_mlp(), None),
     ]
     suite.check(cases, param="clf")

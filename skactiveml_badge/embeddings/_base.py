@@ -171,3 +171,71 @@ def gradient_factors(clf, X, clf_embedding_flag_name=None, **options):
         options["tree_embedding"] = "proximity"
     proba, h = proba_and_embedding(clf, X, clf_embedding_flag_name, **options)
     return proba, logit_gradients(proba), h
+
+
+def model_kind(clf):
+    """``"torch"`` (a torch net: skorch, bare or wrapped), ``"mlp"``
+    (scikit-learn's ``MLPClassifier``), ``"boosted"`` (LightGBM, XGBoost,
+    scikit-learn's gradient boosting), ``"forest"`` (a tree ensemble that
+    averages probabilities) or ``"other"``, for a fitted or an unfitted
+    model (a scikit-activeml wrapper: its template estimator)."""
+    from skactiveml.base import SkactivemlClassifier
+
+    from . import _private_api
+
+    if _nets.torch_parts(clf) is not None:
+        return "torch"
+    inner = _private_api.inner_estimator(clf)
+    if inner is clf and isinstance(clf, SkactivemlClassifier):
+        # An unfitted wrapper: its template estimator
+        template = getattr(clf, "estimator", None)
+        inner = clf if template is None else template
+    if _is_skorch(inner):
+        return "torch"
+    if _mlp.is_mlp(inner):
+        return "mlp"
+    if _trees.is_tree_ensemble(inner):
+        return "boosted" if _trees.is_boosted(inner) else "forest"
+    return "other"
+
+
+def _is_skorch(est):
+    """A skorch net, or scikit-activeml's skorch wrapper (unfitted)."""
+    kind = type(est)
+    return (
+        kind.__module__.split(".")[0] == "skorch"
+        or kind.__name__ == "SkorchClassifier"
+    )
+
+
+def check_model_options(clf, *, mc_dropout, tree_embedding, auto, chunked):
+    """Refuse, before the model is fitted, an option it cannot serve:
+    ``mc_dropout`` without a torch net (or on a chunked pool, whose
+    dropout masks would depend on the blocks) and
+    ``tree_embedding="leaf_gradient"`` with a forest (``auto``: the
+    embedding is found from the model, no flag or source given)."""
+    kind = model_kind(clf)
+    if mc_dropout:
+        if chunked:
+            raise ValueError(
+                "`mc_dropout` is not available for a pool on disk or on "
+                "Dask (its dropout masks depend on the blocks); use "
+                "mc_dropout=0."
+            )
+        if not auto:
+            raise ValueError(
+                "`mc_dropout` works through the torch adapter "
+                "(embedding_source='auto', no clf_embedding_flag_name)."
+            )
+        if kind != "torch":
+            raise ValueError(
+                "`mc_dropout` needs a torch net (skorch, or scikit-activeml's "
+                f"SkorchClassifier); got {type(clf).__name__}."
+            )
+    if tree_embedding == "leaf_gradient" and auto and kind == "forest":
+        raise ValueError(
+            "tree_embedding='leaf_gradient' needs a boosted ensemble "
+            "(LightGBM, XGBoost, GradientBoostingClassifier): a forest "
+            "averages class probabilities and has no leaf logits. Use "
+            "tree_embedding='proximity'."
+        )

@@ -342,6 +342,14 @@ def _kind(est):
     return ""
 
 
+def is_boosted(est):
+    """Whether the tree ensemble ``est`` is boosted (its leaf values are
+    logits): LightGBM, XGBoost or scikit-learn's gradient boosting."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    return bool(_kind(est)) or isinstance(est, GradientBoostingClassifier)
+
+
 def is_tree_ensemble(est):
     """Whether ``est`` is one of the supported tree classifiers."""
     if _kind(est):

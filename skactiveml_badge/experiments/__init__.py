@@ -11,18 +11,19 @@ multi-label models and strategies and scored by the test micro- and
 macro-F1 instead of the accuracy.
 """
 
-from ._registry import (
-    DATASETS,
-    MODELS,
-    STRATEGIES,
-    DatasetSpec,
-    ModelSpec,
-    MultilabelRandomSampling,
-    StrategySpec,
-    check_task,
-    load_dataset,
+from ._config import (
+    TIMING_COLUMNS,
+    ExperimentConfig,
+    OutputFolderError,
+    RoundResult,
+    Run,
+    RunnerWarning,
 )
+from ._datasets import DATASETS, DatasetSpec, load_dataset
+from ._loop import run_rounds, split_pool
+from ._models import MODELS, ModelSpec
 from ._report import (
+    COLUMNS,
     MULTILABEL_COLUMNS,
     learning_curve_table,
     penalty_matrix,
@@ -32,17 +33,12 @@ from ._report import (
     read_results,
     scores_of,
 )
-from ._runner import (
-    COLUMNS,
-    TIMING_COLUMNS,
-    ExperimentConfig,
-    OutputFolderError,
-    RoundResult,
-    Run,
-    RunnerWarning,
-    run_experiment,
-    run_rounds,
-    split_pool,
+from ._runner import run_experiment
+from ._strategies import (
+    STRATEGIES,
+    MultilabelRandomSampling,
+    StrategySpec,
+    check_task,
 )
 
 __all__ = [

@@ -13,7 +13,16 @@ import os
 import sys
 import warnings
 
-from ._registry import DATASETS, MODELS, STRATEGIES
+from ._config import (
+    REPORT_FILES,
+    RESULTS_FILE,
+    ExperimentConfig,
+    OutputFolderError,
+    RunnerWarning,
+    _run_of,
+)
+from ._datasets import DATASETS
+from ._models import MODELS
 from ._report import (
     SCORE_NAMES,
     learning_curve_table,
@@ -25,15 +34,9 @@ from ._report import (
     read_text,
     scores_of,
 )
-from ._runner import (
-    REPORT_FILES,
-    RESULTS_FILE,
-    ExperimentConfig,
-    OutputFolderError,
-    RunnerWarning,
-    check_out_dir,
-    run_experiment,
-)
+from ._runner import run_experiment
+from ._store import check_out_dir
+from ._strategies import STRATEGIES
 from ._study import plot_family_curves, study_page
 
 
@@ -226,13 +229,9 @@ def _results(parser, args, config):
     except (ValueError, TypeError, ImportError) as exc:
         parser.error(str(exc))
     # Report only this configuration's runs (the folder may hold more).
-    wanted = {tuple(map(str, r)) for r in config.runs()}
-    key = ("dataset", "model", "strategy", "batch_size", "seed")
+    wanted = set(config.runs())
     return path, [
-        r
-        for r in rows
-        if tuple(str(r[k]) for k in key) in wanted
-        and r["round"] <= config.rounds
+        r for r in rows if _run_of(r) in wanted and r["round"] <= config.rounds
     ]
 
 

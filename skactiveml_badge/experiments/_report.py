@@ -388,29 +388,35 @@ def penalty_matrix(rows, alpha=0.05, score=None):
 
 def _wins(acc_a, acc_b, alpha):
     """(rounds a significantly beat b, rounds compared)."""
-    from scipy import stats
-
     seeds = sorted(set(acc_a) & set(acc_b))
     labels = sorted(set().union(*(acc_a[s] for s in seeds)) if seeds else [])
     wins = compared = 0
     for n in labels[1:]:  # the start set is shared: skip it
-        z = np.array(
-            [
-                acc_a[s][n] - acc_b[s][n]
-                for s in seeds
-                if n in acc_a[s] and n in acc_b[s]
-            ]
+        a, b = (
+            {s: acc[s][n] for s in seeds if n in acc[s]}
+            for acc in (acc_a, acc_b)
         )
-        if z.size < 2:
+        if len(a.keys() & b.keys()) < 2:
             continue
         compared += 1
-        sd = z.std(ddof=1)
-        if sd == 0:
-            wins += bool(z.mean() > 0)
-            continue
-        t = np.sqrt(z.size) * z.mean() / sd
-        wins += bool(t > stats.t.ppf(1 - alpha / 2, z.size - 1))
+        wins += paired_beats(a, b, alpha)
     return wins, compared
+
+
+def paired_beats(a, b, alpha=0.05):
+    """Whether ``a`` beat ``b``: paired two-sided t-test over the seeds
+    both have, ``p < alpha`` and a positive mean difference (equal
+    differences with a positive mean count as a win)."""
+    from scipy import stats
+
+    seeds = sorted(set(a) & set(b))
+    z = np.array([a[s] - b[s] for s in seeds])
+    if z.size < 2:
+        return False
+    if z.std(ddof=1) == 0:
+        return bool(z.mean() > 0)
+    t = np.sqrt(z.size) * z.mean() / z.std(ddof=1)
+    return bool(t > stats.t.ppf(1 - alpha / 2, z.size - 1))
 
 
 def penalty_table(names, P):
@@ -428,6 +434,15 @@ def penalty_table(names, P):
         + " |"
     )
     return "\n".join(lines)
+
+
+def save_figure(plt, fig, path, dpi=110):
+    """``fig``, laid out; saved to ``path`` and closed unless it is None."""
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=dpi)
+        plt.close(fig)
+    return fig
 
 
 def plot_learning_curves(rows, path=None, score=None):
@@ -471,11 +486,7 @@ def plot_learning_curves(rows, path=None, score=None):
         ax.legend(fontsize=8)
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-    return fig
+    return save_figure(plt, fig, path)
 
 
 def plot_penalty_matrix(names, P, n_settings, path=None):
@@ -516,8 +527,4 @@ def plot_penalty_matrix(names, P, n_settings, path=None):
         "row beat column, summed over settings"
     )
     fig.colorbar(im, ax=ax, shrink=0.8)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-    return fig
+    return save_figure(plt, fig, path)

@@ -11,8 +11,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from ._registry import MODELS, STRATEGIES
-from ._report import penalty_matrix
+from .._optional import import_optional
+from ._models import MODELS
+from ._report import curves, paired_beats, penalty_matrix, save_figure
+from ._strategies import STRATEGIES
 
 
 def loop_means(rows):
@@ -47,22 +49,6 @@ def interval95(values):
         return float(v.mean()), float("nan")
     half = stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
     return float(v.mean()), float(half)
-
-
-def paired_beats(a, b, alpha=0.05):
-    """Whether ``a`` beat ``b``: paired two-sided t-test over the seeds
-    both have, ``p < alpha`` and a positive mean difference (equal
-    differences with a positive mean count as a win)."""
-    from scipy import stats
-
-    seeds = sorted(set(a) & set(b))
-    z = np.array([a[s] - b[s] for s in seeds])
-    if z.size < 2:
-        return False
-    if z.std(ddof=1) == 0:
-        return bool(z.mean() > 0)
-    t = np.sqrt(z.size) * z.mean() / z.std(ddof=1)
-    return bool(t > stats.t.ppf(1 - alpha / 2, z.size - 1))
 
 
 def family_of(model):
@@ -165,6 +151,13 @@ def _meets_bar(row, best_base, baselines):
         return "–"  # nothing to rank, or no setting a test can decide
     ok = row["lost"] <= row["n_settings"] / 4 and acc >= best_base
     return "yes" if ok else "no"
+
+
+def _best_base(table, baselines):
+    """The best mean accuracy of the baselines in ``table`` (None: none
+    has one)."""
+    accs = [r["mean_accuracy"] for r in table if r["strategy"] in baselines]
+    return max((a for a in accs if a is not None), default=None)
 
 
 def compute_seconds(rows):
@@ -318,15 +311,7 @@ def study_page(
             )
         )
         out.append("")
-        best_base = max(
-            (
-                r["mean_accuracy"]
-                for r in table
-                if r["strategy"] in baselines
-                and r["mean_accuracy"] is not None
-            ),
-            default=None,
-        )
+        best_base = _best_base(table, baselines)
         body = []
         for r in table:
             rank = "–" if r["mean_rank"] is None else f"{r['mean_rank']:.2f}"
@@ -422,10 +407,7 @@ def _more_seeds_section(means, config, families):
             for r in more_seeds_table(means, fam, names, config.more_seeds)
         }
         baselines = baseline_names(names)
-        best = max(
-            (r["mean_accuracy"] for r in table if r["strategy"] in baselines),
-            default=None,
-        )
+        best = _best_base(table, baselines)
         body = [
             [
                 r["strategy"],
@@ -541,8 +523,6 @@ def family_curves(rows, strategies=CURVE_STRATEGIES):
     dict
         ``{family: {strategy: (n_labels, mean_accuracy)}}``.
     """
-    from ._report import curves
-
     by_setting = curves(rows)
     out = {}
     for fam in sorted({family_of(k[1]) for k in by_setting}):
@@ -583,8 +563,6 @@ def plot_family_curves(rows, path=None, strategies=CURVE_STRATEGIES):
     -------
     fig : matplotlib Figure
     """
-    from .._optional import import_optional
-
     plt = import_optional("matplotlib.pyplot")
     data = family_curves(rows, strategies)
     fig, axes = plt.subplots(
@@ -602,11 +580,7 @@ def plot_family_curves(rows, path=None, strategies=CURVE_STRATEGIES):
         ax.set_ylabel("test accuracy (%), mean over settings")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-    return fig
+    return save_figure(plt, fig, path, dpi=100)
 
 
 def labels_to_match(labels, curve, target):
