@@ -68,7 +68,7 @@ def _paths(folder, n, d):
 
 def write_factors(folder, n, d, seed=0):
     """Generate the factors block by block into two .npy files."""
-    from skactiveml_badge._pool import _NpyWriter
+    from skactiveml_badge.pool._pool import _NpyWriter
 
     paths = _paths(folder, n, d)
     if all(os.path.exists(p) for p in paths):

@@ -11,7 +11,7 @@ from skactiveml_badge import (
     ExpectedGradientLength,
     PowerSampling,
 )
-from skactiveml_badge._baselines import uncertainty_scores
+from skactiveml_badge.pool._baselines import uncertainty_scores
 
 from ._conformance import QueryStrategyContract, make_pool
 from ._reference import explicit_embeddings, random_factors

@@ -15,7 +15,7 @@ from skactiveml.utils import MISSING_LABEL
 from sklearn.linear_model import LogisticRegression
 
 from skactiveml_badge import Badge, Bait, TypiClustThenBadge
-from skactiveml_badge import _pool as chunked_pool
+from skactiveml_badge.pool import _pool as chunked_pool
 from skactiveml_badge.selection import (
     _chunked,
     farthest_first,

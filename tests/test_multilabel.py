@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from skactiveml_badge import MultilabelBadge, multilabel_gradient_factors
-from skactiveml_badge._multilabel import multilabel_proba_and_embedding
+from skactiveml_badge.embeddings import multilabel_proba_and_embedding
 from skactiveml_badge.embeddings._mlp import hidden_activation
 
 from ._reference import explicit_embeddings, nearest_sq_dist, paper_rows

@@ -21,7 +21,7 @@ from skactiveml_badge import (
     WarmStartWarning,
     multilabel_gradient_factors,
 )
-from skactiveml_badge._multilabel import multilabel_proba_and_embedding
+from skactiveml_badge.embeddings import multilabel_proba_and_embedding
 
 from ._reference import explicit_embeddings, nearest_sq_dist, paper_rows
 from .conftest import FlagModel

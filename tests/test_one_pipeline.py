@@ -105,7 +105,7 @@ def test_every_strategy_gives_the_same_batch_on_every_pool(
     """``query`` (index candidates in any order, and candidates given as
     samples) and ``select_batch``, the pool read in blocks smaller than
     itself."""
-    from skactiveml_badge import _pool as pool_module
+    from skactiveml_badge.pool import _pool as pool_module
 
     monkeypatch.setattr(pool_module, "EMBED_ROWS", 50)
     X, y = _pool()

@@ -18,7 +18,7 @@ from skactiveml.utils import MISSING_LABEL
 from sklearn.linear_model import LogisticRegression
 
 from skactiveml_badge import Badge, TypiClustThenBadge, WarmStartWarning
-from skactiveml_badge._typiclust_then_badge import model_family
+from skactiveml_badge.pool._typiclust_then_badge import model_family
 from skactiveml_badge.selection import farthest_first
 
 from ._conformance import QueryStrategyContract, make_pool

@@ -63,7 +63,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.svm import SVC
 
 from skactiveml_badge import VeSSAL
-from skactiveml_badge._vessal import _HORIZON_LABELS
+from skactiveml_badge.selection._volume import HORIZON_LABELS
 
 LAMB = 0.01  # VeSSAL's default ridge
 BUDGET = 0.1  # VeSSAL's default budget
@@ -164,7 +164,7 @@ def explicit_probabilities(delta, h, draws, t0, q0, budget=BUDGET):
         window = G[: i + 1]
         mean = np.trace(window.T @ window @ A_inv) / len(window)
         lev = G[i] @ A_inv @ G[i]
-        horizon = min(t + 1, _HORIZON_LABELS / budget)
+        horizon = min(t + 1, HORIZON_LABELS / budget)
         rate = np.clip(budget + (budget * t - q) / horizon, 0, 1)
         proba[i] = min(1.0, rate * lev / mean) if mean > 0 else rate
         if draws[i] < proba[i]:

@@ -10,7 +10,7 @@ from skactiveml.utils import MISSING_LABEL
 from sklearn.linear_model import LogisticRegression
 
 from skactiveml_badge import VeSSAL
-from skactiveml_badge._vessal import _HORIZON_LABELS
+from skactiveml_badge.selection._volume import HORIZON_LABELS
 
 from ._reference import explicit_embeddings, random_factors
 from .conftest import LookupClassifier, make_skorch_problem
@@ -40,7 +40,7 @@ def brute_force(G, taken, budget, lamb, window, learned=None):
     A = lamb * np.eye(G.shape[1])
     proba, q = np.full(len(G), np.nan), 0
     for t in range(len(G)):
-        horizon = min(t + 1, _HORIZON_LABELS / budget)
+        horizon = min(t + 1, HORIZON_LABELS / budget)
         rate = np.clip(budget + (budget * t - q) / horizon, 0, 1)
         q += int(taken[t])
         if not learned[t]:
@@ -350,7 +350,7 @@ class TestBudgetOnlyUpdates:
         with pytest.warns(UserWarning):
             qs.update(X[:n], np.arange(k))
         _, util = qs.query(X[n:], clf, return_utilities=True)
-        horizon = min(n + 1, _HORIZON_LABELS / 0.1)
+        horizon = min(n + 1, HORIZON_LABELS / 0.1)
         rate = np.clip(0.1 + (0.1 * n - k) / horizon, 0, 1)
         np.testing.assert_allclose(util, [rate])
 

@@ -9,7 +9,8 @@ import warnings
 
 import numpy as np
 
-from ._outputs import UntrainedModelWarning, finish, n_samples
+from ..exceptions import UntrainedModelWarning
+from ._outputs import finish, n_samples
 from ._private_api import could_not_fit, inner_estimator
 
 _ACTIVATIONS = {

@@ -18,8 +18,9 @@ import warnings
 import numpy as np
 
 from .._optional import import_optional
+from ..exceptions import UntrainedModelWarning
 from . import _private_api as api
-from ._outputs import UntrainedModelWarning, check_outputs, n_samples
+from ._outputs import check_outputs, n_samples
 
 
 def _torch():

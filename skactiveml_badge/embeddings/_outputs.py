@@ -6,10 +6,6 @@ import numpy as np
 import scipy.sparse as sp
 
 
-class UntrainedModelWarning(UserWarning):
-    """The model behind the embeddings was not (properly) trained."""
-
-
 def logit_gradients(proba):
     """Loss gradient with respect to the logits at the pseudo-label.
 

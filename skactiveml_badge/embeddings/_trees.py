@@ -28,9 +28,9 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
+from ..exceptions import UntrainedModelWarning
 from ._leaves import leaf_embedding
 from ._outputs import (
-    UntrainedModelWarning,
     append_ones,
     check_numeric,
     check_proba,

@@ -17,14 +17,14 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from .._badge import Badge
 from .._validation import (
     check_bool,
     check_choice,
     check_non_negative_int,
     check_positive_int,
 )
-from .._warm_start import WarmStartWarning
+from ..exceptions import WarmStartWarning
+from ..pool import Badge
 from ._config import RoundResult, _check_share
 from ._models import MODELS, ModelSpec
 from ._strategies import STRATEGIES, StrategySpec, _kind

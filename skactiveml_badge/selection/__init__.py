@@ -9,9 +9,11 @@ public kernels validate their options and go through one private dispatch
 from ._arrays import BACKENDS, HALF_DTYPES
 from ._bait import MAX_CLASSES as BAIT_MAX_CLASSES
 from ._bait import bait, check_bait_classes
+from ._chunked import dask_call, is_chunked, is_dask_array
 from ._dispatch import ALGORITHMS, RULES
 from ._distances import DEFAULT_CHUNK_SIZE, pairwise_sq_distances, sq_norms
 from ._kernels import farthest_first, kmeans_plusplus
+from ._volume import VolumeState, sampling_pass
 
 __all__ = [
     "ALGORITHMS",
@@ -20,10 +22,15 @@ __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "HALF_DTYPES",
     "RULES",
+    "VolumeState",
     "bait",
     "check_bait_classes",
+    "dask_call",
     "farthest_first",
+    "is_chunked",
+    "is_dask_array",
     "kmeans_plusplus",
     "pairwise_sq_distances",
+    "sampling_pass",
     "sq_norms",
 ]

@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validation import check_dtype
+from ..exceptions import DaskWorkerError
 from ._arrays import NumpyOps
 from ._distances import checked_sq_norms
 from ._lazy import (
@@ -49,10 +50,6 @@ def is_dask_array(x) -> bool:
     """Whether ``x`` is a ``dask.array.Array`` (without importing dask)."""
     kind = type(x)
     return kind.__module__.startswith("dask.") and kind.__name__ == "Array"
-
-
-class DaskWorkerError(RuntimeError):
-    """A Dask worker was lost (or kept failing) during a query."""
 
 
 def dask_call(fn):

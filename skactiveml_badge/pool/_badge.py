@@ -7,8 +7,7 @@ import scipy.sparse as sp
 from skactiveml.utils import MISSING_LABEL
 from sklearn.utils import check_array
 
-from ._base import EmbeddingPoolStrategy
-from ._validation import (
+from .._validation import (
     Bool,
     Choice,
     ClassBalance,
@@ -17,11 +16,14 @@ from ._validation import (
     check_class_balance,
     validate_params,
 )
-from .embeddings import TREE_EMBEDDINGS, gradient_factors
-from .embeddings._base import check_model_options
-from .embeddings._classifier import predict_flags
-from .embeddings._trees import has_leaves
-from .selection import (
+from ..embeddings import (
+    TREE_EMBEDDINGS,
+    check_model_options,
+    gradient_factors,
+    has_leaves,
+    predict_flags,
+)
+from ..selection import (
     ALGORITHMS,
     DEFAULT_CHUNK_SIZE,
     HALF_DTYPES,
@@ -31,6 +33,7 @@ from .selection import (
     pairwise_sq_distances,
     sq_norms,
 )
+from ._base import EmbeddingPoolStrategy
 
 
 class Badge(EmbeddingPoolStrategy):

@@ -6,8 +6,8 @@ import numpy as np
 from skactiveml.utils import MISSING_LABEL, is_labeled
 from sklearn.base import clone
 
+from .._validation import check_positive_real
 from ._base import PoolStrategy
-from ._validation import check_positive_real
 
 
 def default_arms(missing_label=MISSING_LABEL):

@@ -5,11 +5,11 @@ import functools
 import numpy as np
 from skactiveml.utils import MISSING_LABEL
 
+from .._validation import Dtype, Int, Real, validate_params
+from ..embeddings import proba_and_embedding
+from ..selection import BAIT_MAX_CLASSES, bait, check_bait_classes
 from ._badge import classes_of
 from ._base import EmbeddingPoolStrategy
-from ._validation import Dtype, Int, Real, validate_params
-from .embeddings import proba_and_embedding
-from .selection import BAIT_MAX_CLASSES, bait, check_bait_classes
 
 
 class Bait(EmbeddingPoolStrategy):

@@ -10,12 +10,12 @@ place of the number of classes.
 
 import numpy as np
 
-from ._optional import import_optional
-from .embeddings._classifier import predict_flags
-from .embeddings._mlp import hidden_activation, is_mlp
-from .embeddings._nets import _is_linear, hooked_forward
-from .embeddings._outputs import check_outputs, n_samples
-from .embeddings._private_api import inner_estimator, is_skorch_net, net_module
+from .._optional import import_optional
+from ._classifier import predict_flags
+from ._mlp import hidden_activation, is_mlp
+from ._nets import _is_linear, hooked_forward
+from ._outputs import check_outputs, n_samples
+from ._private_api import inner_estimator, is_skorch_net, net_module
 
 
 def multilabel_gradient_factors(proba) -> np.ndarray:

@@ -12,25 +12,21 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import EMBEDDING_CONSTRAINTS, EmbeddingPoolStrategy
-from ._multilabel import (
+from .._params import EMBEDDING_CONSTRAINTS
+from .._validation import Bool, Choice, Dtype, check_bool, validate_params
+from ..embeddings import (
+    is_skorch_estimator,
+    model_kind,
     multilabel_gradient_factors,
     multilabel_proba_and_embedding,
+    predict_flags,
 )
-from ._validation import Bool, Choice, Dtype, check_bool, validate_params
-from ._warm_start import WarmStartWarning, random_pick
-from .embeddings._base import model_kind
-from .embeddings._classifier import predict_flags
-from .embeddings._private_api import is_skorch_estimator
-from .selection import ALGORITHMS, farthest_first, kmeans_plusplus
+from ..exceptions import PartlyLabeledWarning, WarmStartWarning
+from ..selection import ALGORITHMS, farthest_first, kmeans_plusplus
+from ._base import EmbeddingPoolStrategy
+from ._warm_start import random_pick
 
 _KERNELS = {"kmeans++": kmeans_plusplus, "farthest_first": farthest_first}
-
-
-class PartlyLabeledWarning(UserWarning):
-    """``y`` has rows with some labels known and some missing: they are
-    candidates and are left out of the fit (see
-    :class:`MultilabelBadge`)."""
 
 
 class MultilabelBadge(EmbeddingPoolStrategy):

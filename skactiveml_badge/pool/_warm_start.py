@@ -9,12 +9,6 @@ by (higher is better), NaN at the earlier picks.
 
 import numpy as np
 
-
-class WarmStartWarning(UserWarning):
-    """A strategy picked by a warm-start rule instead of its own rule
-    (``MultilabelBadge`` with no labeled row)."""
-
-
 WARM_START_RULES = (
     "margin",
     "entropy",

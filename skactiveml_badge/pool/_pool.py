@@ -27,13 +27,14 @@ import numpy as np
 from skactiveml.utils import check_missing_label
 from sklearn.utils import check_array
 
-from ._validation import check_bool, check_positive_int, check_sample_weight
-from .embeddings._private_api import (
+from .._validation import check_bool, check_positive_int, check_sample_weight
+from ..embeddings import (
+    features_scale,
     make_tuple_aware_losses,
+    row_sq_sum,
     tuple_aware_losses,
 )
-from .embeddings._trees import features_scale, row_sq_sum
-from .selection._chunked import dask_call, is_dask_array
+from ..selection import dask_call, is_dask_array
 
 #: Rows of a pool on disk embedded at once.
 EMBED_ROWS = 16384

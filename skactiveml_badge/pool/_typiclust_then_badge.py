@@ -7,9 +7,11 @@ import warnings
 import numpy as np
 from skactiveml.utils import MISSING_LABEL
 
+from .._validation import Choice, Int
+from ..embeddings import model_kind
+from ..selection import farthest_first
 from ._badge import Badge, classes_of
 from ._pool import read_rows
-from ._validation import Choice, Int
 from ._warm_start import (
     WARM_START_RULES,
     feature_block,
@@ -18,8 +20,6 @@ from ._warm_start import (
     typiclust_pick,
     uncertainty_block,
 )
-from .embeddings._base import model_kind
-from .selection import farthest_first
 
 #: The study's switch, in labels per class, per model family
 #: (``docs/study.rst``: ``typiclust-then-badge-5``, ``-10`` and ``-20``).

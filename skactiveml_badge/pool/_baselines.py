@@ -11,9 +11,9 @@ import numpy as np
 import scipy.sparse as sp
 from skactiveml.utils import MISSING_LABEL
 
+from .._validation import check_choice, check_positive_int, check_positive_real
+from ..embeddings import proba_and_embedding
 from ._base import EmbeddingPoolStrategy, PoolStrategy
-from ._validation import check_choice, check_positive_int, check_positive_real
-from .embeddings import proba_and_embedding
 
 _SCORES = ("margin", "entropy")
 
