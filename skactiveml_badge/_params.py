@@ -1,11 +1,76 @@
-"""The embedding parameters, declared once for every strategy that
-embeds with the classifier (pool and stream)."""
+"""The parameters shared by the strategies, declared once: the
+embedding parameters of every strategy that embeds with the classifier
+(pool and stream), scikit-activeml's positional parameters, and the
+``__init__`` that stores them."""
+
+from inspect import Parameter, Signature
+
+from skactiveml.utils import MISSING_LABEL
 
 from ._validation import Bool, Choice, Int, validate_params
-from .embeddings import gradient_factors, predict_flags, proba_and_embedding
+from .embeddings import gradient_factors, predict_flags
 from .selection import BACKENDS
 
 EMBEDDING_SOURCES = ("auto", "classifier", "X")
+
+#: scikit-activeml's parameters of ``Badge``, positional in its order.
+SKACTIVEML_PARAMS = {
+    "clf_embedding_flag_name": None,
+    "missing_label": MISSING_LABEL,
+    "random_state": None,
+}
+
+#: The positional parameters of the strategies that do not embed.
+POOL_PARAMS = {"missing_label": MISSING_LABEL, "random_state": None}
+
+#: The embedding parameters (keyword-only) with their defaults; see
+#: :class:`~skactiveml_badge.Badge` for what they mean.
+EMBEDDING_PARAMS = {
+    "embedding_layer": None,
+    "include_bias": False,
+    "dl_batch_size": 1024,
+    "backend": "auto",
+    "leaf_dim": 256,
+    "embedding_source": "auto",
+}
+
+
+def stored_init(positional, **keyword):
+    """An ``__init__`` that stores its arguments verbatim, as
+    scikit-learn asks: ``positional`` (name to default, in order), then
+    the ``keyword`` parameters, keyword-only. Its signature is what
+    ``inspect.signature`` and scikit-learn's ``get_params`` read."""
+    kinds = (Parameter.POSITIONAL_OR_KEYWORD, Parameter.KEYWORD_ONLY)
+    signature = Signature(
+        [Parameter("self", kinds[0])]
+        + [Parameter(n, kinds[0], default=d) for n, d in positional.items()]
+        + [Parameter(n, kinds[1], default=d) for n, d in keyword.items()]
+    )
+
+    def __init__(self, *args, **kwargs):
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError as err:
+            raise TypeError(f"{type(self).__name__}(): {err}") from None
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    __init__.__signature__ = signature
+    return __init__
+
+
+def keyword_params(cls):
+    """The keyword-only parameters of ``cls`` and their defaults."""
+    params = Signature.from_callable(cls.__init__).parameters.values()
+    return {
+        p.name: p.default for p in params if p.kind == Parameter.KEYWORD_ONLY
+    }
+
+
+def without(params, *names):
+    """``params`` (name to default) but ``names``."""
+    return {k: v for k, v in params.items() if k not in names}
 
 
 def _layer_name(value, name):
@@ -44,15 +109,6 @@ class EmbeddingParamsMixin:
             if hasattr(self, name)
         }
         validate_params(self, checks)
-
-    def _embed(self, clf, X, as_tensor):
-        """``(proba, h)`` of ``X`` with this strategy's embedding settings."""
-        return proba_and_embedding(
-            clf,
-            X,
-            self.clf_embedding_flag_name,
-            **self._embed_options(as_tensor),
-        )
 
     def _gradient_factors(self, clf, X, as_tensor, tree_embedding, **extra):
         """``(proba, delta, h)`` of ``X`` (see ``gradient_factors``);

@@ -80,7 +80,9 @@ def test_exp3_reward_is_the_accuracy_gain_on_the_next_batch():
         ("margin", UncertaintySampling(method="margin_sampling")),
         ("random", RandomSampling()),
     ]
-    qs = ActiveLearningByLearning(arms, exploration=0.2, random_state=0)
+    qs = ActiveLearningByLearning(
+        strategies=arms, exploration=0.2, random_state=0
+    )
     for _ in range(2):
         idx = qs.query(X, y, clf, batch_size=5)
         y[idx] = y_true[idx]

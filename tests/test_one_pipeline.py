@@ -289,3 +289,40 @@ def test_one_batch_size_warning_on_every_route(tmp_path):
         assert w.filename == __file__  # points at the caller's line
         texts.add(re.sub(r"\d+", "N", str(w.message)))
     assert len(texts) == 1
+
+
+def test_parameters_positional_as_in_scikit_activeml_the_rest_keyword():
+    """scikit-activeml's parameters positional in its order, the rest
+    keyword-only; the embedding parameters have one default everywhere."""
+    import inspect
+
+    from skactiveml_badge import VeSSAL
+    from skactiveml_badge._params import EMBEDDING_PARAMS
+
+    sk = ["clf_embedding_flag_name", "missing_label", "random_state"]
+    expected = {
+        Badge: sk,
+        TypiClustThenBadge: sk,
+        Bait: sk,
+        MultilabelBadge: sk,
+        ExpectedGradientLength: sk,
+        PowerSampling: sk[1:],
+        ClusterMargin: sk[1:],
+        ActiveLearningByLearning: sk[1:],
+        VeSSAL: ["budget", "clf_embedding_flag_name", "random_state"],
+    }
+    for cls, names in expected.items():
+        params = inspect.signature(cls).parameters
+        positional = [
+            n for n, p in params.items() if p.kind == p.POSITIONAL_OR_KEYWORD
+        ]
+        assert positional == names, cls.__name__
+        for name, default in EMBEDDING_PARAMS.items():
+            if name in params:
+                assert params[name].default == default, (cls, name)
+        qs = cls(*[object()] * len(names))
+        assert all(getattr(qs, n) is not None for n in names)
+    with pytest.raises(TypeError, match=r"Badge\(\).*positional"):
+        Badge(None, np.nan, 0, "kmeans++")
+    with pytest.raises(TypeError, match=r"Bait\(\).*unexpected.*'lam'"):
+        Bait(lam=1.0)

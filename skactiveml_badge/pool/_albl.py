@@ -6,6 +6,7 @@ import numpy as np
 from skactiveml.utils import MISSING_LABEL, is_labeled
 from sklearn.base import clone
 
+from .._params import POOL_PARAMS, stored_init
 from .._validation import check_positive_real
 from ._base import PoolStrategy
 
@@ -96,14 +97,7 @@ class ActiveLearningByLearning(PoolStrategy):
     _needs_memory = "its reward needs the predictions on every row"
     _index_candidates_only = "tracks the pool between calls"
 
-    def __init__(
-        self,
-        strategies=None,
-        exploration=0.1,
-        missing_label=MISSING_LABEL,
-        random_state=None,
-    ):
-        self._store_params(locals())
+    __init__ = stored_init(POOL_PARAMS, strategies=None, exploration=0.1)
 
     def _check_params(self):
         gamma = check_positive_real(self.exploration, "exploration")

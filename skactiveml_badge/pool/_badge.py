@@ -4,9 +4,9 @@ import functools
 
 import numpy as np
 import scipy.sparse as sp
-from skactiveml.utils import MISSING_LABEL
 from sklearn.utils import check_array
 
+from .._params import EMBEDDING_PARAMS, SKACTIVEML_PARAMS, stored_init
 from .._validation import (
     Bool,
     Choice,
@@ -267,29 +267,19 @@ default="proximity"
     True
     """
 
-    def __init__(
-        self,
-        clf_embedding_flag_name=None,
-        missing_label=MISSING_LABEL,
-        random_state=None,
-        *,
+    __init__ = stored_init(
+        SKACTIVEML_PARAMS,
         selection="kmeans++",
         origin_as_centre=True,
         dtype=np.float32,
         chunk_size=None,
-        embedding_layer=None,
-        include_bias=False,
-        dl_batch_size=1024,
-        backend="auto",
-        leaf_dim=256,
-        embedding_source="auto",
+        **EMBEDDING_PARAMS,
         class_balance=None,
         algorithm="auto",
         storage_dtype=None,
         tree_embedding="proximity",
         mc_dropout=0,
-    ):
-        self._store_params(locals())
+    )
 
     def _pick(self, clf, pool, n_picks, return_util, params):
         """BADGE's picks among the candidates and their utility rows."""

@@ -3,8 +3,8 @@
 import functools
 
 import numpy as np
-from skactiveml.utils import MISSING_LABEL
 
+from .._params import EMBEDDING_PARAMS, SKACTIVEML_PARAMS, stored_init
 from .._validation import Dtype, Int, Real, validate_params
 from ..embeddings import proba_and_embedding
 from ..selection import BAIT_MAX_CLASSES, bait, check_bait_classes
@@ -158,25 +158,16 @@ embedding_source
     ((3,), (3, 150))
     """
 
-    def __init__(
-        self,
-        clf_embedding_flag_name=None,
-        missing_label=MISSING_LABEL,
-        random_state=None,
+    __init__ = stored_init(
+        SKACTIVEML_PARAMS,
         lamb=1.0,
         oversample=2.0,
         max_dim=2048,
         max_classes=BAIT_MAX_CLASSES,
         dtype=np.float64,
-        embedding_layer=None,
-        include_bias=False,
-        dl_batch_size=1024,
-        backend="auto",
-        leaf_dim=256,
-        embedding_source="auto",
+        **EMBEDDING_PARAMS,
         top_k=None,
-    ):
-        self._store_params(locals())
+    )
 
     def _pick(self, clf, pool, n_picks, return_util, params):
         """BAIT's picks: ``F`` is the mean Fisher over the rows of ``X``

@@ -65,18 +65,6 @@ class PoolStrategy(SingleAnnotatorPoolQueryStrategy):
             )
         return y
 
-    def _store_params(self, params):
-        """Store the arguments of ``__init__`` verbatim, as scikit-learn
-        asks (``params``: the caller's ``locals()``)."""
-        params = {k: v for k, v in params.items() if k != "self"}
-        SingleAnnotatorPoolQueryStrategy.__init__(
-            self,
-            missing_label=params.pop("missing_label"),
-            random_state=params.pop("random_state"),
-        )
-        for name, value in params.items():
-            setattr(self, name, value)
-
     def query(
         self,
         X,

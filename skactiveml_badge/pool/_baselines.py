@@ -9,8 +9,14 @@ import functools
 
 import numpy as np
 import scipy.sparse as sp
-from skactiveml.utils import MISSING_LABEL
 
+from .._params import (
+    EMBEDDING_PARAMS,
+    POOL_PARAMS,
+    SKACTIVEML_PARAMS,
+    stored_init,
+    without,
+)
 from .._validation import check_choice, check_positive_int, check_positive_real
 from ..embeddings import proba_and_embedding
 from ._base import EmbeddingPoolStrategy, PoolStrategy
@@ -75,14 +81,7 @@ class PowerSampling(PoolStrategy):
        Baseline for Deep Active Learning. TMLR 2023.
     """
 
-    def __init__(
-        self,
-        method="margin",
-        beta=1.0,
-        missing_label=MISSING_LABEL,
-        random_state=None,
-    ):
-        self._store_params(locals())
+    __init__ = stored_init(POOL_PARAMS, method="margin", beta=1.0)
 
     def _check_params(self):
         check_choice(self.method, "method", _SCORES)
@@ -156,14 +155,7 @@ class ClusterMargin(PoolStrategy):
 
     _needs_memory = "agglomerative clustering of all candidates"
 
-    def __init__(
-        self,
-        n_clusters=None,
-        margin_factor=10.0,
-        missing_label=MISSING_LABEL,
-        random_state=None,
-    ):
-        self._store_params(locals())
+    __init__ = stored_init(POOL_PARAMS, n_clusters=None, margin_factor=10.0)
 
     def _check_params(self):
         n_clusters = check_positive_int(
@@ -241,18 +233,9 @@ leaf_dim, embedding_source
        Learning. NIPS 2008.
     """
 
-    def __init__(
-        self,
-        clf_embedding_flag_name=None,
-        embedding_layer=None,
-        include_bias=False,
-        dl_batch_size=1024,
-        leaf_dim=256,
-        embedding_source="auto",
-        missing_label=MISSING_LABEL,
-        random_state=None,
-    ):
-        self._store_params(locals())
+    __init__ = stored_init(
+        SKACTIVEML_PARAMS, **without(EMBEDDING_PARAMS, "backend")
+    )
 
     def _check_params(self):
         self._check_embedding_params()

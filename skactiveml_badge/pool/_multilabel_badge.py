@@ -7,12 +7,18 @@ import warnings
 
 import numpy as np
 from skactiveml.base import PoolQueryStrategy, SkactivemlClassifier
-from skactiveml.utils import MISSING_LABEL, is_labeled
+from skactiveml.utils import is_labeled
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from .._params import EMBEDDING_CONSTRAINTS
+from .._params import (
+    EMBEDDING_CONSTRAINTS,
+    EMBEDDING_PARAMS,
+    SKACTIVEML_PARAMS,
+    stored_init,
+    without,
+)
 from .._validation import Bool, Choice, Dtype, check_bool, validate_params
 from ..embeddings import (
     is_skorch_estimator,
@@ -48,6 +54,13 @@ class MultilabelBadge(EmbeddingPoolStrategy):
     ``missing_label`` by scikit-activeml's ``PoolQueryStrategy``, the
     candidates (none, indices, or samples), the shape of the utilities and
     the reduction of ``batch_size`` with a warning.
+
+    ``query`` and ``select_batch`` are those of every pool strategy (see
+    :class:`~skactiveml_badge.Badge`), with ``y`` and ``labeled_y`` label
+    indicator matrices of shape ``(n_samples, n_labels)`` (0 or 1,
+    ``missing_label`` where unknown, ``n_labels >= 2``) and ``clf`` (or
+    ``model``) a multi-label model (see Notes), fitted on the labeled rows
+    only. Utility rows are those of :class:`~skactiveml_badge.Badge`.
 
     **Labeled, unlabeled and partly labeled rows.** A row of ``y`` is
     *labeled* when all its ``L`` entries are known (0 or 1) and
@@ -112,7 +125,8 @@ class MultilabelBadge(EmbeddingPoolStrategy):
     scikit-activeml's classifier wrappers (``SklearnClassifier``,
     ``SkorchClassifier``) take a 1-D ``y`` and are refused.
 
-    With ``fit_clf=True`` and no labeled row, the model cannot be fitted:
+    With ``fit_clf=True`` and no labeled row (or an unfitted ``model`` and
+    no labeled samples in ``select_batch``), the model cannot be fitted:
     the batch is drawn uniformly at random from the candidates, with a
     :class:`~skactiveml_badge.WarmStartWarning`.
 
@@ -158,111 +172,14 @@ class MultilabelBadge(EmbeddingPoolStrategy):
         "dl_batch_size": EMBEDDING_CONSTRAINTS["dl_batch_size"],
     }
 
-    def __init__(
-        self,
-        clf_embedding_flag_name=None,
-        missing_label=MISSING_LABEL,
-        random_state=None,
+    __init__ = stored_init(
+        SKACTIVEML_PARAMS,
         selection="kmeans++",
         origin_as_centre=False,
         dtype=np.float32,
         algorithm="auto",
-        backend="auto",
-        embedding_layer=None,
-        include_bias=False,
-        dl_batch_size=1024,
-    ):
-        self._store_params(locals())
-
-    def query(
-        self,
-        X,
-        y,
-        clf,
-        fit_clf=True,
-        sample_weight=None,
-        candidates=None,
-        batch_size=1,
-        return_utilities=False,
-    ):
-        """Determine which candidate samples to label next.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            All samples, labeled and unlabeled.
-        y : array-like of shape (n_samples, n_labels)
-            The label indicator matrix (0 or 1), ``missing_label`` where
-            unknown; ``n_labels >= 2``. See the class's description for
-            partly labeled rows.
-        clf : multi-label model
-            See the Notes of the class; never modified.
-        fit_clf : bool, default=True
-            Whether to fit a clone of ``clf`` on the labeled rows first; if
-            False, ``clf`` must already be fitted.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples when fitting ``clf`` (passed to its
-            ``fit``, which must accept ``sample_weight``).
-        candidates : None, array-like of shape (n_candidates,) of int, or \
-array-like of shape (n_candidates, ...), default=None
-            - ``None``: the rows of ``X`` that are not labeled.
-            - 1-D integers: indices of rows of ``X`` that are not labeled.
-            - samples: candidates given directly (need not be in ``X``).
-        batch_size : int, default=1
-            Number of samples to pick. If it exceeds the number of
-            candidates, a warning is issued and it is reduced.
-        return_utilities : bool, default=False
-            Whether to also return each pick's utilities.
-
-        Returns
-        -------
-        query_indices : ndarray of shape (batch_size,), dtype=np.intp
-            Picks in order: indices into ``X``, or into ``candidates`` when
-            candidates are samples.
-        utilities : ndarray of shape (batch_size, n_samples) or \
-(batch_size, n_candidates)
-            Only if ``return_utilities``. Row ``k`` is what pick ``k`` was
-            chosen by, as for :class:`~skactiveml_badge.Badge`: for
-            ``"kmeans++"`` the probabilities of the draw (``D^2`` to the
-            nearest earlier pick, normalised; row 0 the normalised squared
-            norms ``|g|^2``), for ``"farthest_first"`` the distances. NaN
-            for labeled samples, non-candidates and earlier picks.
-        """
-        return super().query(
-            X, y, clf, fit_clf, sample_weight, candidates, batch_size,
-            return_utilities,
-        )  # fmt: skip
-
-    def select_batch(
-        self, model, unlabeled_x, labeled_x=None, labeled_y=None, batch_size=32
-    ):
-        """Pick a batch for a model used outside scikit-activeml loops.
-
-        Parameters
-        ----------
-        model : multi-label model
-            As for ``query``. If it is not fitted, a clone is fitted on
-            ``(labeled_x, labeled_y)``; if neither is given either, the
-            batch is drawn at random (the cold start of ``query``).
-        unlabeled_x : array-like of shape (n_unlabeled, ...)
-            The pool to pick from (partly labeled rows belong here).
-        labeled_x : array-like of shape (n_labeled, ...), default=None
-            Labeled samples.
-        labeled_y : array-like of shape (n_labeled, n_labels), default=None
-            Their label indicator matrix, with every entry known; give
-            both or neither.
-        batch_size : int, default=32
-            Number of samples to pick; reduced with a warning if it
-            exceeds the pool.
-
-        Returns
-        -------
-        indices : ndarray of shape (batch_size,), dtype=np.intp
-            Picks in order, as indices into ``unlabeled_x``.
-        """
-        return super().select_batch(
-            model, unlabeled_x, labeled_x, labeled_y, batch_size
-        )
+        **without(EMBEDDING_PARAMS, "leaf_dim", "embedding_source"),
+    )
 
     def _check_params(self):
         return validate_params(self, self._parameter_constraints)

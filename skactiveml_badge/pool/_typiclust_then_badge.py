@@ -5,8 +5,8 @@ import functools
 import warnings
 
 import numpy as np
-from skactiveml.utils import MISSING_LABEL
 
+from .._params import SKACTIVEML_PARAMS, keyword_params, stored_init
 from .._validation import Choice, Int
 from ..embeddings import model_kind
 from ..selection import farthest_first
@@ -130,32 +130,13 @@ default="proximity+X"
     'typiclust'
     """
 
-    def __init__(
-        self,
-        clf_embedding_flag_name=None,
-        missing_label=MISSING_LABEL,
-        random_state=None,
-        *,
+    __init__ = stored_init(
+        SKACTIVEML_PARAMS,
         warm_start_rule="typiclust",
         warm_start_per_class="auto",
         warm_start_labels=0,
-        selection="kmeans++",
-        origin_as_centre=True,
-        dtype=np.float32,
-        chunk_size=None,
-        embedding_layer=None,
-        include_bias=False,
-        dl_batch_size=1024,
-        backend="auto",
-        leaf_dim=256,
-        embedding_source="auto",
-        class_balance=None,
-        algorithm="auto",
-        storage_dtype=None,
-        tree_embedding="proximity+X",
-        mc_dropout=0,
-    ):
-        self._store_params(locals())
+        **keyword_params(Badge) | {"tree_embedding": "proximity+X"},
+    )
 
     _parameter_constraints = Badge._parameter_constraints | {
         "warm_start_rule": Choice(*WARM_START_RULES),

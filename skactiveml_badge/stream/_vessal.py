@@ -12,7 +12,12 @@ from skactiveml.base import (
 from skactiveml.utils import check_missing_label
 from sklearn.utils import check_array
 
-from .._params import EmbeddingParamsMixin
+from .._params import (
+    EMBEDDING_PARAMS,
+    EmbeddingParamsMixin,
+    stored_init,
+    without,
+)
 from .._validation import (
     Int,
     Real,
@@ -239,28 +244,16 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
 
     _parameter_constraints = {"lamb": Real(), "window": Int(none=True)}
 
-    def __init__(
-        self,
-        budget=None,
+    __init__ = stored_init(
+        {
+            "budget": None,
+            "clf_embedding_flag_name": None,
+            "random_state": None,
+        },
         lamb=0.01,
         window=1000,
-        clf_embedding_flag_name=None,
-        embedding_layer=None,
-        include_bias=False,
-        dl_batch_size=1024,
-        leaf_dim=256,
-        embedding_source="auto",
-        random_state=None,
-    ):
-        super().__init__(budget=budget, random_state=random_state)
-        self.lamb = lamb
-        self.window = window
-        self.clf_embedding_flag_name = clf_embedding_flag_name
-        self.embedding_layer = embedding_layer
-        self.include_bias = include_bias
-        self.dl_batch_size = dl_batch_size
-        self.leaf_dim = leaf_dim
-        self.embedding_source = embedding_source
+        **without(EMBEDDING_PARAMS, "backend"),
+    )
 
     def query(
         self,
