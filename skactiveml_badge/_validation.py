@@ -122,7 +122,9 @@ def check_samples(X, name):
     would return unchanged: a float32/float64 ``numpy.ndarray`` (not a
     subclass) of at least two dimensions, none empty, all finite. One
     arrival of a stream then costs microseconds instead of scikit-learn's
-    checks for data-frame libraries (about 0.2 ms per call)."""
+    checks for data-frame libraries (about 0.2 ms per call). Text in
+    ``X`` (a data frame's string or categorical columns) raises an error
+    that names ``X`` and the remedy."""
     if (
         type(X) is np.ndarray
         and X.dtype in (np.float32, np.float64)
@@ -131,7 +133,19 @@ def check_samples(X, name):
         and np.isfinite(X).all()
     ):
         return X
-    return check_array(X, allow_nd=True, input_name=name)
+    try:
+        X = check_array(X, allow_nd=True, input_name=name)
+        if X.dtype.kind == "O":  # e.g. a data frame's categorical column
+            X = X.astype(np.float64)
+        return X
+    except ValueError as err:
+        if "could not convert" not in str(err):
+            raise
+        raise ValueError(
+            f"`{name}` must be numeric, got a value that is not ({err}); "
+            "encode text and categorical columns first (e.g. with "
+            "sklearn.preprocessing.OrdinalEncoder)."
+        ) from err
 
 
 def check_choice(value, name, options):

@@ -18,3 +18,23 @@ class PartlyLabeledWarning(UserWarning):
 
 class DaskWorkerError(RuntimeError):
     """A Dask worker was lost (or kept failing) during a query."""
+
+
+# Modules whose frames a warning looks past: this package's, and those of
+# the libraries that call back into it.
+_INSIDE = ("skactiveml_badge", "skactiveml", "sklearn")
+
+
+def warn(message, category=UserWarning):
+    """``warnings.warn`` pointing at the caller's line: the first frame
+    outside this package (and scikit-learn's and scikit-activeml's), on
+    whichever route the warning was raised."""
+    import sys
+    import warnings
+
+    frame, level = sys._getframe(1), 1
+    while frame is not None and (
+        frame.f_globals.get("__name__", "").partition(".")[0] in _INSIDE
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level + 1)

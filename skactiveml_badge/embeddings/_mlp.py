@@ -5,11 +5,9 @@ The input of the output layer is recomputed from the fitted weights
 and without changing the model.
 """
 
-import warnings
-
 import numpy as np
 
-from ..exceptions import UntrainedModelWarning
+from ..exceptions import UntrainedModelWarning, warn
 from ._outputs import finish, n_samples
 from ._private_api import could_not_fit, inner_estimator
 
@@ -66,12 +64,11 @@ def embed(clf, X, *, include_bias=False, **_):
     n = n_samples(X)
     proba = clf.predict_proba(X)
     if could_not_fit(clf):
-        warnings.warn(
+        warn(
             f"The MLP in {type(clf).__name__} could not be fitted (it "
             "predicts label frequencies); the selection falls back to the "
             "raw features X.",
             UntrainedModelWarning,
-            stacklevel=4,
         )
         return finish(proba, X, n, include_bias)
     h = hidden_activation(inner_estimator(clf), X)

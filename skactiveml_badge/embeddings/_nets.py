@@ -13,12 +13,11 @@ is imported only when a torch net is met.
 """
 
 import contextlib
-import warnings
 
 import numpy as np
 
 from .._optional import import_optional
-from ..exceptions import UntrainedModelWarning
+from ..exceptions import UntrainedModelWarning, warn
 from . import _private_api as api
 from ._outputs import check_outputs, n_samples
 
@@ -83,13 +82,12 @@ def embed(
     module, proba_fn = torch_parts(clf)
     reason = untrained_reason(clf)
     if reason is not None:
-        warnings.warn(
+        warn(
             f"The torch net of {type(clf).__name__} looks untrained: "
             f"{reason}. Its gradient embeddings carry no information "
             "from the labels. skactiveml.classifier.SkorchClassifier "
             "trains skorch modules with any missing_label.",
             UntrainedModelWarning,
-            stacklevel=5,  # 3 frames above proba_and_embedding
         )
     classes = getattr(clf, "classes_", None)
     proba, h = hooked_forward(

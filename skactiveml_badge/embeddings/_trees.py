@@ -23,12 +23,10 @@ gradient embedding of a net (encoded exactly or hashed, :mod:`._leaves`):
   (:func:`leaf_gradient_factors`).
 """
 
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
 
-from ..exceptions import UntrainedModelWarning
+from ..exceptions import UntrainedModelWarning, warn
 from ._leaves import leaf_embedding
 from ._outputs import (
     append_ones,
@@ -99,12 +97,11 @@ def embed(
     n = n_samples(X)
     if could_not_fit(clf):
         proba = clf.predict_proba(X)
-        warnings.warn(
+        warn(
             f"The tree ensemble in {type(clf).__name__} could not be fitted "
             "(it predicts label frequencies); the selection falls back to "
             "the raw features X.",
             UntrainedModelWarning,
-            stacklevel=4,
         )
         return finish(proba, X, n, include_bias)
     X2 = np.asarray(X).reshape(n, -1)

@@ -1,10 +1,12 @@
 """The base class of the pool strategies: the one ``query`` and
 ``select_batch``."""
 
+import warnings
+
 import numpy as np
 from skactiveml.base import SingleAnnotatorPoolQueryStrategy
 from skactiveml.exceptions import MappingError
-from skactiveml.utils import is_labeled
+from skactiveml.utils import check_random_state
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
@@ -15,7 +17,7 @@ from .._validation import (
     check_classifier,
     fit_or_check_classifier,
 )
-from ._pool import batch_pool, query_pool
+from ._pool import Labels, batch_pool, query_pool
 
 
 class PoolStrategy(SingleAnnotatorPoolQueryStrategy):
@@ -52,18 +54,31 @@ class PoolStrategy(SingleAnnotatorPoolQueryStrategy):
         utility rows of shape ``(n_picks, n_candidates)`` (or None)."""
         raise NotImplementedError
 
-    def _labeled_mask(self, y):
-        """Which rows of ``y`` are labeled."""
-        return is_labeled(y, missing_label=self.missing_label)
+    #: Whether ``y`` is a label indicator matrix (multi-label).
+    _indicator_labels = False
 
-    def _check_labels(self, y, name="y"):
-        """``y`` checked as this strategy's labels (1-D)."""
-        if np.ndim(y) != 1:
-            raise ValueError(
-                f"`{name}` must be 1-D (one label per sample), got shape "
-                f"{np.shape(y)}."
-            )
-        return y
+    def _labels(self):
+        return Labels(self.missing_label, self._indicator_labels)
+
+    def _own_checks(self, X, y, return_util):
+        """scikit-activeml's checks of a pool in memory (they also set
+        ``n_features_in_``); the batch size is reduced later, once the
+        candidates are known."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="'batch_size=")
+            X, y, *_ = self._validate_data(X, y, None, 1, return_util)
+        return X, y
+
+    def _start(self, pool):
+        """This query's ``missing_label_``, ``random_state_`` (seeded, as
+        scikit-activeml does, by the number of unlabeled samples) and
+        ``n_features_in_``."""
+        self.missing_label_ = self.missing_label
+        self.random_state_ = check_random_state(
+            self.random_state, pool.n_samples - pool.labeled.size + 1
+        )
+        if pool.chunked:
+            self.n_features_in_ = pool.X.shape[1]
 
     def query(
         self,
@@ -118,9 +133,10 @@ array-like of shape (n_candidates, ...), default=None
         """
         params = self._check_params()
         pool, batch_size, return_util = query_pool(
-            self, X, y, candidates, batch_size, return_utilities,
-            sample_weight,
+            X, y, candidates, batch_size, return_utilities, sample_weight,
+            self._labels(), self._own_checks,
         )  # fmt: skip
+        self._start(pool)
         fit_clf = check_bool(fit_clf, "fit_clf")
         self._check_model(clf)
         self._refuse(clf, pool, batch_size, params)
@@ -165,8 +181,9 @@ array-like of shape (n_candidates, ...), default=None
         """
         params = self._check_params()
         pool, batch_size = batch_pool(
-            self, unlabeled_x, labeled_x, labeled_y, batch_size
+            unlabeled_x, labeled_x, labeled_y, batch_size, self._labels()
         )
+        self._start(pool)
         if not hasattr(model, "predict_proba"):
             raise TypeError(
                 "`model` must have a `predict_proba` method, got "

@@ -3,7 +3,6 @@ conventions of scikit-activeml's pool strategies on a 2-D ``y``."""
 
 import functools
 import inspect
-import warnings
 
 import numpy as np
 from skactiveml.base import PoolQueryStrategy, SkactivemlClassifier
@@ -27,7 +26,7 @@ from ..embeddings import (
     multilabel_proba_and_embedding,
     predict_flags,
 )
-from ..exceptions import PartlyLabeledWarning, WarmStartWarning
+from ..exceptions import PartlyLabeledWarning, WarmStartWarning, warn
 from ..selection import ALGORITHMS, farthest_first, kmeans_plusplus
 from ._base import EmbeddingPoolStrategy
 from ._warm_start import random_pick
@@ -172,6 +171,8 @@ class MultilabelBadge(EmbeddingPoolStrategy):
         "dl_batch_size": EMBEDDING_CONSTRAINTS["dl_batch_size"],
     }
 
+    _indicator_labels = True
+
     __init__ = stored_init(
         SKACTIVEML_PARAMS,
         selection="kmeans++",
@@ -183,15 +184,6 @@ class MultilabelBadge(EmbeddingPoolStrategy):
 
     def _check_params(self):
         return validate_params(self, self._parameter_constraints)
-
-    def _labeled_mask(self, y):
-        """Rows with every label known (a 1-D ``y``: ``select_batch``
-        without labels)."""
-        known = is_labeled(y, missing_label=self.missing_label)
-        return known.all(axis=1) if known.ndim == 2 else known
-
-    def _check_labels(self, y, name="y"):
-        return _check_indicator(y, self.missing_label, name)
 
     def _check_before_fit(self, clf, pool, n_picks, params):
         self._check_model(clf)
@@ -225,13 +217,12 @@ class MultilabelBadge(EmbeddingPoolStrategy):
             return  # select_batch: partly labeled rows are unlabeled_x
         n_partial = int((known.any(axis=1) & ~known.all(axis=1)).sum())
         if n_partial and not getattr(self, "partly_labeled_warned_", False):
-            warnings.warn(
+            warn(
                 f"{n_partial} row(s) of `y` are partly labeled: they are "
                 "candidates and are left out of the fit (a row is labeled "
                 "when all its labels are known). This warning is shown "
                 "once.",
                 PartlyLabeledWarning,
-                stacklevel=5,
             )
             self.partly_labeled_warned_ = True
 
@@ -266,7 +257,7 @@ class MultilabelBadge(EmbeddingPoolStrategy):
         )  # fmt: skip
         return (
             X,
-            _check_indicator(y, self.missing_label_, "y"),
+            self._labels().check(y),
             candidates,
             batch_size,
             return_utilities,
@@ -311,12 +302,11 @@ class MultilabelBadge(EmbeddingPoolStrategy):
         multi-label BADGE."""
         if model is None:
             if not getattr(self, "warm_start_warned_", False):
-                warnings.warn(
+                warn(
                     "MultilabelBadge picks at random: no row of `y` is "
                     "labeled, so the model cannot be fitted. This warning "
                     "is shown once.",
                     WarmStartWarning,
-                    stacklevel=4,
                 )
                 self.warm_start_warned_ = True
             return random_pick(
@@ -356,35 +346,6 @@ def multilabel_block(model, options, X):
         )
     delta = multilabel_gradient_factors(proba)
     return np.zeros(len(delta), dtype=np.intp), delta, h
-
-
-def _check_indicator(y, missing_label, name):
-    """``y`` as an array of shape ``(n, L)``, ``L >= 2``, whose known
-    entries are 0 or 1."""
-    y = np.asarray(y)
-    if y.ndim != 2 or y.shape[1] < 2:
-        raise ValueError(
-            f"`{name}` must be a label indicator matrix of shape "
-            f"(n_samples, n_labels) with n_labels >= 2, got shape {y.shape}; "
-            "for one label use Badge."
-        )
-    known = is_labeled(y, missing_label=missing_label)
-    values = y[known]
-    try:
-        numbers = values.astype(np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"The known entries of `{name}` must be 0 or 1, got values of "
-            f"dtype {y.dtype}."
-        ) from None
-    if not np.isin(numbers, (0.0, 1.0)).all():
-        bad = np.unique(values[~np.isin(numbers, (0.0, 1.0))])[:5]
-        raise ValueError(
-            f"The known entries of `{name}` must be 0 or 1 (with "
-            f"missing_label={missing_label!r} for unknown ones), got "
-            f"{bad.tolist()}."
-        )
-    return y
 
 
 def _is_fitted(model):

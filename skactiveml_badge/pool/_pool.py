@@ -21,19 +21,24 @@ import mmap
 import os
 import shutil
 import tempfile
-import warnings
 
 import numpy as np
-from skactiveml.utils import check_missing_label
+from skactiveml.utils import check_missing_label, is_labeled
 from sklearn.utils import check_array
 
-from .._validation import check_bool, check_positive_int, check_sample_weight
+from .._validation import (
+    check_bool,
+    check_positive_int,
+    check_sample_weight,
+    check_samples,
+)
 from ..embeddings import (
     features_scale,
     make_tuple_aware_losses,
     row_sq_sum,
     tuple_aware_losses,
 )
+from ..exceptions import warn
 from ..selection import dask_call, is_dask_array
 
 #: Rows of a pool on disk embedded at once.
@@ -126,28 +131,13 @@ def reduce_batch(batch_size, n_candidates):
     """``batch_size`` reduced to the number of candidates, with
     scikit-activeml's warning (the one text of every route)."""
     if batch_size > n_candidates:
-        warnings.warn(
+        warn(
             f"'batch_size={batch_size}' is larger than number of "
             f"candidates. Instead, 'batch_size={n_candidates}' was set.",
             UserWarning,
-            stacklevel=_outside_frames(),
         )
         return n_candidates
     return batch_size
-
-
-def _outside_frames():
-    """The ``stacklevel`` of the first frame outside this package (and
-    scikit-learn's and scikit-activeml's), so that a warning points at the
-    caller's line whatever the route."""
-    import sys
-
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").split(".")[
-        0
-    ] in ("skactiveml_badge", "skactiveml", "sklearn"):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 class Pool:
@@ -336,21 +326,66 @@ def _spread(util, rows, n):
 # ------------------------------------------------------------ the checks
 
 
-def query_pool(qs, X, y, candidates, batch_size, return_util, sample_weight):
-    """The checked :class:`Pool` of ``qs.query``'s arguments, the batch
-    size (reduced to the candidates, with a warning) and
-    ``return_utilities``; sets ``qs.random_state_``,
-    ``qs.missing_label_`` and ``qs.n_features_in_``.
+class Labels:
+    """How a strategy reads ``y``: one label per sample or, with
+    ``indicator``, a label indicator matrix of shape ``(n_samples, L)``,
+    ``L >= 2``, whose known entries are 0 or 1 (a row is labeled when all
+    its labels are known); ``missing_label`` marks what is unknown."""
 
-    ``qs`` supplies ``_labeled_mask(y)`` (which rows count as labeled) and
-    ``_check_labels(y)``; a pool in memory also passes scikit-activeml's
-    own checks (``qs._validate_data``).
+    def __init__(self, missing_label, indicator=False):
+        self.missing_label, self.indicator = missing_label, indicator
+
+    def labeled(self, y):
+        """Which rows of ``y`` are labeled."""
+        known = is_labeled(y, missing_label=self.missing_label)
+        return known.all(axis=1) if known.ndim == 2 else known
+
+    def check(self, y, name="y"):
+        """``y`` checked."""
+        y = np.asarray(y)
+        if not self.indicator:
+            if y.ndim != 1:
+                raise ValueError(
+                    f"`{name}` must be 1-D (one label per sample), got "
+                    f"shape {y.shape}."
+                )
+            return y
+        if y.ndim != 2 or y.shape[1] < 2:
+            raise ValueError(
+                f"`{name}` must be a label indicator matrix of shape "
+                "(n_samples, n_labels) with n_labels >= 2, got shape "
+                f"{y.shape}; for one label use Badge."
+            )
+        values = y[is_labeled(y, missing_label=self.missing_label)]
+        try:
+            numbers = values.astype(np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"The known entries of `{name}` must be 0 or 1, got values "
+                f"of dtype {y.dtype}."
+            ) from None
+        if not np.isin(numbers, (0.0, 1.0)).all():
+            bad = np.unique(values[~np.isin(numbers, (0.0, 1.0))])[:5]
+            raise ValueError(
+                f"The known entries of `{name}` must be 0 or 1 (with "
+                f"missing_label={self.missing_label!r} for unknown ones), "
+                f"got {bad.tolist()}."
+            )
+        return y
+
+
+def query_pool(
+    X, y, candidates, batch_size, return_util, sample_weight, labels, checks
+):  # fmt: skip
+    """The checked :class:`Pool` of ``query``'s arguments, the batch size
+    (reduced to the candidates, with a warning) and ``return_utilities``.
+
+    ``labels``: the :class:`Labels` of the strategy; ``checks(X, y,
+    return_util)``: the strategy's own checks of a pool in memory
+    (scikit-activeml's), returning ``(X, y)``.
     """
-    from skactiveml.utils import check_random_state
-
     batch_size = check_positive_int(batch_size, "batch_size")
     return_util = check_bool(return_util, "return_utilities")
-    ml = qs.missing_label
     chunked = kind_of(X) is not None or kind_of(candidates) is not None
     if chunked:
         check_chunked_pool(X)
@@ -363,48 +398,17 @@ def query_pool(qs, X, y, candidates, batch_size, return_util, sample_weight):
                 f"`y` must have one label per row of X ({X.shape[0]}), got "
                 f"shape {y.shape}."
             )
-        check_missing_label(ml, target_type=y.dtype)
-        y = qs._check_labels(y)
+        check_missing_label(labels.missing_label, target_type=y.dtype)
     else:
-        X = check_samples(X, "X")
-        with warnings.catch_warnings():  # reduce_batch warns below
-            warnings.filterwarnings("ignore", message="'batch_size=")
-            X, y, _, _, _ = qs._validate_data(
-                X, y, None, 1, return_util, reset=True
-            )
-        y = qs._check_labels(y)
-    labeled = qs._labeled_mask(y)
+        X, y = checks(check_samples(X, "X"), y, return_util)
+    y = labels.check(y)
+    labeled = labels.labeled(y)
     cand_rows, cand_samples = _candidates(candidates, X, labeled)
     n_cand = cand_samples.shape[0] if cand_rows is None else cand_rows.size
     batch_size = reduce_batch(batch_size, n_cand)
-    if chunked:
-        qs.n_features_in_ = X.shape[1]
-    qs.missing_label_ = ml
-    qs.random_state_ = check_random_state(
-        qs.random_state, int((~labeled).sum()) + 1
-    )
     sw = check_sample_weight(sample_weight, X.shape[0])
     pool = Pool(X, y, np.flatnonzero(labeled), cand_rows, cand_samples, sw)
     return pool, batch_size, return_util
-
-
-def check_samples(X, name):
-    """``check_array(X, allow_nd=True)``, with an error that names ``X``
-    and the remedy when it holds strings (a data frame's text or
-    categorical columns)."""
-    try:
-        X = check_array(X, allow_nd=True, input_name=name)
-        if X.dtype.kind == "O":  # e.g. a data frame's categorical column
-            X = X.astype(np.float64)
-        return X
-    except ValueError as err:
-        if "could not convert" not in str(err):
-            raise
-        raise ValueError(
-            f"`{name}` must be numeric, got a value that is not ({err}); "
-            "encode text and categorical columns first (e.g. with "
-            "sklearn.preprocessing.OrdinalEncoder)."
-        ) from err
 
 
 def _candidates(candidates, X, labeled):
@@ -464,13 +468,11 @@ def check_index_candidates(cand, labeled):
         )
 
 
-def batch_pool(qs, unlabeled_x, labeled_x, labeled_y, batch_size):
-    """The checked :class:`Pool` of ``qs.select_batch``'s arguments: the
+def batch_pool(unlabeled_x, labeled_x, labeled_y, batch_size, labels):
+    """The checked :class:`Pool` of ``select_batch``'s arguments: the
     labeled samples (if any) followed by the pool ``unlabeled_x``, whose
     rows are the candidates, and the batch size (reduced to the pool, with
-    a warning); sets ``qs.random_state_``."""
-    from skactiveml.utils import check_random_state
-
+    a warning); ``labels``: the :class:`Labels` of the strategy."""
     batch_size = check_positive_int(batch_size, "batch_size")
     if (labeled_x is None) != (labeled_y is None):
         raise ValueError("Give both `labeled_x` and `labeled_y`, or neither.")
@@ -481,7 +483,7 @@ def batch_pool(qs, unlabeled_x, labeled_x, labeled_y, batch_size):
         U = unlabeled_x
         check_chunked_pool(U, "unlabeled_x")
     n = U.shape[0]
-    ml = qs.missing_label
+    ml = labels.missing_label
     if labeled_x is None:
         X, y = U, np.full(n, ml)
     else:
@@ -491,13 +493,13 @@ def batch_pool(qs, unlabeled_x, labeled_x, labeled_y, batch_size):
                 "`labeled_x` and `unlabeled_x` must have the same sample "
                 f"shape, got {L.shape[1:]} and {U.shape[1:]}."
             )
-        y_lab = qs._check_labels(np.asarray(labeled_y), name="labeled_y")
+        y_lab = labels.check(labeled_y, name="labeled_y")
         if len(y_lab) != len(L):
             raise ValueError(
                 "`labeled_x` and `labeled_y` must have the same length, got "
                 f"{len(L)} and {len(y_lab)}."
             )
-        if not qs._labeled_mask(y_lab).all():
+        if not labels.labeled(y_lab).all():
             raise ValueError(
                 f"`labeled_y` must have every label known, got missing "
                 f"labels ({ml!r}); put those samples into `unlabeled_x`."
@@ -506,8 +508,6 @@ def batch_pool(qs, unlabeled_x, labeled_x, labeled_y, batch_size):
         y = np.concatenate([y_lab, missing])
         X = _stacked(L, U, kind)
     n_lab = X.shape[0] - n
-    qs.missing_label_ = ml
-    qs.random_state_ = check_random_state(qs.random_state, n + 1)
     rows = np.arange(n_lab, n_lab + n)
     pool = Pool(X, y, np.arange(n_lab), rows, None, offset=n_lab)
     if labeled_x is not None:

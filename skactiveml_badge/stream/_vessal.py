@@ -1,8 +1,6 @@
 """VeSSAL: streaming active learning by approximate volume sampling on
 gradient embeddings (Saran et al., ICML 2023)."""
 
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
 from skactiveml.base import (
@@ -27,6 +25,7 @@ from .._validation import (
     fit_or_check_classifier,
     validate_params,
 )
+from ..exceptions import warn
 from ..selection import VolumeState, sampling_pass
 
 __all__ = ["VeSSAL"]
@@ -409,13 +408,12 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
                 state, delta, h, self.budget_, self.lamb_, taken=taken
             )
         else:
-            warnings.warn(
+            warn(
                 f"VeSSAL.update got {n} samples the last `query` did not "
                 "see and no `clf` to embed them: they count for the budget "
                 "only, the volume does not learn them (pass `clf` to "
                 "`update` for that).",
                 UserWarning,
-                stacklevel=2,
             )
             self._committed_state().count(n, idx.size)
         state = self._vessal_state
