@@ -326,3 +326,33 @@ def test_parameters_positional_as_in_scikit_activeml_the_rest_keyword():
         Badge(None, np.nan, 0, "kmeans++")
     with pytest.raises(TypeError, match=r"Bait\(\).*unexpected.*'lam'"):
         Bait(lam=1.0)
+
+
+@pytest.fixture(scope="module")
+def cluster_client():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1,
+        dashboard_address=None, memory_limit="2GiB",
+    ) as cluster, distributed.Client(cluster) as c:  # fmt: skip
+        yield c
+
+
+def test_every_strategy_on_a_local_cluster(cluster_client):
+    """The blocks embedded (and scored) by two worker processes that
+    receive the fitted model: the batch of the same data in memory."""
+    X, y = _pool()
+    Xd = da.from_array(X, chunks=(70, -1))
+    for name, make in SINGLE_LABEL.items():
+        ref = make().query(X, y, _clf(), batch_size=5, return_utilities=True)
+        got = make().query(Xd, y, _clf(), batch_size=5, return_utilities=True)
+        _same(ref, got, name)
+    Xm, _, ym = _multilabel()
+    mlp = MLPClassifier((16,), max_iter=300, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the MLP's convergence
+        ref = MultilabelBadge(random_state=1).query(Xm, ym, mlp, batch_size=5)
+        got = MultilabelBadge(random_state=1).query(
+            da.from_array(Xm, chunks=(50, -1)), ym, mlp, batch_size=5
+        )
+    np.testing.assert_array_equal(ref, got)
