@@ -172,7 +172,7 @@ class ClusterMargin(PoolStrategy):
         from sklearn.cluster import AgglomerativeClustering
 
         n_clusters, factor = params
-        X_cand = pool.X_cand
+        X_cand = pool.candidates()
         n = X_cand.shape[0]
         scores = uncertainty_scores(clf.predict_proba(X_cand), "margin")
         n_clusters = min(n, n_clusters or max(2, n // 10))

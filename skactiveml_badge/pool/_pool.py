@@ -193,15 +193,6 @@ class Pool:
             return self.labels
         return self.y[self.labeled]
 
-    @property
-    def X_cand(self):
-        """The candidates in memory (a pool in memory only)."""
-        if self.chunked:
-            raise TypeError("A chunked pool has no candidates in memory.")
-        if self.cand_rows is None:
-            return self.cand_samples
-        return self.X[self.cand_rows]
-
     def fit_data(self):
         """``(X, y, sample_weight)`` the model is fitted on: in memory the
         whole pool, as scikit-activeml passes it (a classifier may use the

@@ -164,7 +164,7 @@ default="proximity+X"
         rs = self.random_state_
         if rule == "typiclust":
             return typiclust_pick(
-                pool.X_lab, pool.y_lab, pool.X_cand, n_picks, rs,
+                pool.X_lab, pool.y_lab, pool.candidates(), n_picks, rs,
                 self.missing_label_, return_util,
             )  # fmt: skip
         if rule == "random":
