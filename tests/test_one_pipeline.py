@@ -356,3 +356,20 @@ def test_every_strategy_on_a_local_cluster(cluster_client):
             da.from_array(Xm, chunks=(50, -1)), ym, mlp, batch_size=5
         )
     np.testing.assert_array_equal(ref, got)
+
+
+def test_the_public_import_paths_still_work():
+    import importlib
+    import importlib.util
+
+    import skactiveml_badge
+
+    for name in skactiveml_badge.__all__:
+        assert getattr(skactiveml_badge, name) is not None, name
+    selection = importlib.import_module("skactiveml_badge.selection")
+    assert callable(selection.kmeans_plusplus)
+    assert callable(selection.farthest_first)
+    main = importlib.util.find_spec("skactiveml_badge.experiments.__main__")
+    assert main is not None
+    exceptions = importlib.import_module("skactiveml_badge.exceptions")
+    assert skactiveml_badge.WarmStartWarning is exceptions.WarmStartWarning
