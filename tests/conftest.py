@@ -133,3 +133,15 @@ def make_skorch_problem(module=None, n=300, n_labeled=60, **module_params):
         classes=np.arange(10),
     ).fit(X, y)
     return X, y, clf
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A ``LocalCluster`` of two worker processes and its client: the
+    default scheduler until the module's tests are done."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1,
+        dashboard_address=None, memory_limit="2GiB",
+    ) as cluster, distributed.Client(cluster) as c:  # fmt: skip
+        yield c

@@ -249,16 +249,6 @@ def test_chunked_pools_reject_what_they_cannot_serve(tmp_path):
 # ----------------------------------------------------- a process cluster
 
 
-@pytest.fixture(scope="module")
-def client():
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1,
-        dashboard_address=None, memory_limit="2GiB",
-    ) as cluster, distributed.Client(cluster) as c:  # fmt: skip
-        yield c
-
-
 def test_kernels_on_a_local_cluster(client):
     labels, delta, h = _factors(900)
     for rule in KERNELS:

@@ -328,17 +328,7 @@ def test_parameters_positional_as_in_scikit_activeml_the_rest_keyword():
         Bait(lam=1.0)
 
 
-@pytest.fixture(scope="module")
-def cluster_client():
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1,
-        dashboard_address=None, memory_limit="2GiB",
-    ) as cluster, distributed.Client(cluster) as c:  # fmt: skip
-        yield c
-
-
-def test_every_strategy_on_a_local_cluster(cluster_client):
+def test_every_strategy_on_a_local_cluster(client):
     """The blocks embedded (and scored) by two worker processes that
     receive the fitted model: the batch of the same data in memory."""
     X, y = _pool()
