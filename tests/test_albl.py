@@ -5,6 +5,7 @@ import pytest
 from skactiveml.classifier import ParzenWindowClassifier
 from skactiveml.exceptions import MappingError
 from skactiveml.pool import RandomSampling, UncertaintySampling
+from sklearn.base import clone
 
 from skactiveml_badge import ActiveLearningByLearning, Badge
 
@@ -112,3 +113,76 @@ def test_new_pool_resets_the_state():
     X2, y2, _, clf2 = make_pool(n=50)
     qs.query(X2, y2, clf2, batch_size=2)
     assert len(qs.history_) == 1 and np.all(qs.log_weights_ == 0)
+
+
+def _exp3(log_weights, gamma):
+    """EXP3's probabilities, written out: (1 - gamma) w / sum w + gamma / K
+    with w = exp(log_weights)."""
+    w = np.exp(np.asarray(log_weights, dtype=float))
+    return (1 - gamma) * w / w.sum() + gamma / len(w)
+
+
+def test_exp3_probabilities_follow_the_rewards():
+    """Exploration below 1, weights moved by real rewards: every round's
+    probabilities (and the drawn arm's recorded one) are EXP3's, and the
+    arm rewarded more is the more likely one."""
+    X, y, y_true, clf = make_pool(n=60, n_labeled=10)
+    arms = [
+        ("margin", UncertaintySampling(method="margin_sampling")),
+        ("random", RandomSampling()),
+    ]
+    gamma = 0.3
+    qs = ActiveLearningByLearning(
+        strategies=arms, exploration=gamma, random_state=2
+    )
+    for _ in range(6):
+        idx = qs.query(X, y, clf, batch_size=4)
+        y[idx] = y_true[idx]
+        p = _exp3(qs.log_weights_, gamma)
+        np.testing.assert_allclose(qs.arm_probabilities(), p, rtol=1e-12)
+        last = qs.history_[-1]
+        np.testing.assert_allclose(last["p"], p[last["arm"]], rtol=1e-12)
+    lw = qs.log_weights_
+    assert lw[0] > lw[1] + 0.1  # this seed rewards the margin arm more
+    p = qs.arm_probabilities()
+    assert p[0] > p[1]
+    # The same formula at other weights and explorations.
+    qs.log_weights_ = np.array([np.log(4.0), 0.0])
+    np.testing.assert_allclose(qs.arm_probabilities(0.2), [0.74, 0.26])
+    np.testing.assert_allclose(qs.arm_probabilities(1.0), [0.5, 0.5])
+
+
+def test_inclusion_probabilities_add_up_over_overlapping_arms():
+    """Arms whose batches share samples: a sample's q(x) in the utilities
+    is the sum of the probabilities of every arm whose batch holds it."""
+    X, y, _, clf = make_pool()
+    arms = [
+        ("margin", UncertaintySampling(method="margin_sampling")),
+        ("entropy", UncertaintySampling(method="entropy")),
+        ("margin-again", UncertaintySampling(method="margin_sampling")),
+    ]
+    gamma = 0.5
+    qs = ActiveLearningByLearning(
+        strategies=arms, exploration=gamma, random_state=0
+    )
+    qs.query(X, y, clf, batch_size=6)
+    qs.log_weights_[:] = [2.0, 0.5, 0.0]  # the unlabeled round is redone
+    idx, util = qs.query(X, y, clf, batch_size=6, return_utilities=True)
+    p = _exp3([2.0, 0.5, 0.0], gamma)
+    np.testing.assert_allclose(qs.arm_probabilities(), p, rtol=1e-12)
+    # The arms' batches, by the arms themselves (deterministic).
+    fitted = clone(clf).fit(X, y)
+    batches = [
+        arm.query(X, y, fitted, fit_clf=False, batch_size=6) for _, arm in arms
+    ]
+    np.testing.assert_array_equal(batches[0], batches[2])
+    shared = np.intersect1d(batches[0], batches[1])
+    assert 0 < shared.size < 6  # partly overlapping
+    q = np.zeros(len(X))
+    for pk, b in zip(p, batches, strict=True):
+        q[b] += pk
+    unlabeled = np.isnan(y)
+    np.testing.assert_allclose(util[0, unlabeled], q[unlabeled], rtol=1e-12)
+    np.testing.assert_allclose(util[0, shared], 1.0)
+    np.testing.assert_allclose(np.nansum(util[0]), 6 * p.sum())
+    assert any(np.array_equal(idx, b) for b in batches)

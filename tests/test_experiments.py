@@ -2,6 +2,7 @@
 
 import csv
 import os
+import re
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from skactiveml_badge._optional import import_optional
 from skactiveml_badge.experiments import (
     COLUMNS,
     DATASETS,
+    STRATEGIES,
     TIMING_COLUMNS,
     ExperimentConfig,
     load_dataset,
@@ -17,6 +19,8 @@ from skactiveml_badge.experiments import (
     run_experiment,
 )
 from skactiveml_badge.experiments import __main__ as cli
+
+from .bad_inputs_runner import TINY
 
 
 def _csv(path):
@@ -864,3 +868,95 @@ def test_runner_xgboost_fits_with_a_class_missing():
         X, y, clf, fit_clf=False, batch_size=4
     )
     assert np.isnan(y[idx]).all()
+
+
+# ------------------------------------------------ what the runner accepts
+
+
+@pytest.mark.parametrize(
+    "n_start, rounds, batch, test_size, smallest",
+    [(6, 2, 3, 0.3, 18), (6, 2, 3, 0.25, 16), (1, 1, 1, 0.5, 4),
+     (20, 10, 20, 0.3, 315), (10, 3, 7, 0.1, 35)],
+)  # fmt: skip
+def test_max_samples_names_the_smallest_value_that_works(
+    n_start, rounds, batch, test_size, smallest
+):
+    from skactiveml_badge.experiments._config import _pool_size
+
+    kw = dict(n_start=n_start, rounds=rounds, batch_sizes=sorted({1, batch}),
+              test_size=test_size)  # fmt: skip
+    with pytest.raises(ValueError, match=f"at least {smallest} for"):
+        ExperimentConfig(**kw, max_samples=smallest - 1).validate()
+    ExperimentConfig(**kw, max_samples=smallest).validate()
+    assert _pool_size(smallest, test_size) == n_start + rounds * batch
+
+
+def test_the_smallest_max_samples_runs(tmp_path):
+    path = run_experiment(
+        ExperimentConfig(**TINY, max_samples=18), tmp_path, progress=False
+    )
+    assert len(_csv(path)) == 3
+
+
+def test_seeds_at_the_top_of_numpys_range_run_and_resume(tmp_path):
+    """Every seed the runner accepts seeds the models and strategies of
+    all rounds (``seed * 10007 + round`` wraps below 2**32), committees'
+    members included."""
+    from skactiveml_badge.experiments._config import MAX_SEED
+
+    config = ExperimentConfig(
+        **TINY | dict(seeds=[MAX_SEED], strategies=["random", "qbc"])
+    )
+    path = run_experiment(config, tmp_path, progress=False)
+    rows = _csv(path)
+    assert {r["seed"] for r in rows} == {str(MAX_SEED)} and len(rows) == 6
+    run_experiment(config, tmp_path, progress=False)
+    assert _csv(path) == rows
+
+
+def test_pool_on_disk_refusals_come_from_the_strategy(monkeypatch):
+    """What a strategy's object cannot do on a pool on disk, whatever its
+    name: MC dropout, a TypiClust warm start, ``_needs_memory`` (of a
+    strategy given the pool on disk); others are accepted."""
+    from skactiveml_badge import Badge, TypiClustThenBadge
+
+    class InMemoryBadge(Badge):
+        _needs_memory = "a reason"
+
+    badge = STRATEGIES["badge"]
+    specs = {
+        "mc": badge.with_params(mc_dropout=3),
+        "memory": badge._replace(make=lambda seed: InMemoryBadge()),
+        "warm": badge._replace(make=lambda seed: TypiClustThenBadge()),
+        "warm-random": badge._replace(
+            make=lambda seed: TypiClustThenBadge(warm_start_rule="random")
+        ),
+    }
+    for name, spec in specs.items():
+        monkeypatch.setitem(STRATEGIES, name, spec)
+
+    def check(*strategies):
+        ExperimentConfig(strategies=list(strategies), pool_on_disk=True,
+                         models=["mlp", "logreg"]).validate()  # fmt: skip
+
+    for name, why in [("mc", "mc_dropout=3"), ("memory", "(a reason)"),
+                      ("warm", "warm_start_rule='typiclust'")]:  # fmt: skip
+        with pytest.raises(ValueError, match=f"'{name}' cannot take a pool"):
+            check("badge", name)
+        with pytest.raises(ValueError, match=re.escape(why)):
+            check(name)
+    # The array goes to strategies that are not Badge's: in memory.
+    check("badge", "warm-random", "cluster-margin", "albl", "random")
+
+
+def test_a_setting_named_twice_is_refused_not_resumed(tmp_path):
+    """A name twice would write rows of the same key: rerunning the
+    command would then fail on its own results.csv."""
+    for change in (dict(strategies=["random", "random"]),
+                   dict(datasets=["iris", "iris"]),
+                   dict(batch_sizes=[3, 3]),
+                   dict(seeds=[0, 0])):  # fmt: skip
+        with pytest.raises(ValueError, match="twice"):
+            run_experiment(ExperimentConfig(**TINY | change), tmp_path / "o",
+                           progress=False)  # fmt: skip
+    assert not (tmp_path / "o").exists()

@@ -16,10 +16,20 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 
-from skactiveml_badge import Badge, Bait, TypiClustThenBadge
+from skactiveml_badge import (
+    ActiveLearningByLearning,
+    Badge,
+    Bait,
+    ClusterMargin,
+    ExpectedGradientLength,
+    PowerSampling,
+    TypiClustThenBadge,
+    VeSSAL,
+)
 from skactiveml_badge.selection import bait, farthest_first, kmeans_plusplus
 
-from .conftest import digits, make_skorch_problem
+from .bad_inputs_runner import RUNNER_BAD_INPUTS
+from .conftest import LookupClassifier, digits, make_skorch_problem
 
 rng = np.random.RandomState(0)
 X = rng.randn(40, 3)
@@ -65,6 +75,60 @@ def f(**kw):
     args = dict(delta=D, h=H, n_picks=3)
     args.update(kw)
     return farthest_first(**args)
+
+
+def _vessal_scaled():
+    """A stream whose third batch of arrivals is scaled by 1e160."""
+    clf = SklearnClassifier(LogisticRegression(), classes=[0, 1])
+    clf.fit(X[:10], y[:10])
+    qs = VeSSAL(budget=0.3, random_state=0, embedding_source="X")
+    for rows in (slice(10, 20), slice(20, 30)):
+        qs.update(X[rows], qs.query(X[rows], clf, fit_clf=False))
+    qs.query(X[30:] * 1e160, clf, fit_clf=False)
+
+
+def _egl_lookup(scale):
+    """EGL on embeddings whose norms exceed float64 (the entries do not)."""
+    proba = np.full((40, 2), 0.5)
+    emb = np.ones((40, 4)) * scale
+    clf = LookupClassifier(proba, emb, classes=[0, 1])
+    Xi = np.arange(40, dtype=float)[:, None]
+    return ExpectedGradientLength("return_embeddings").query(
+        Xi, y, clf.fit(Xi, None), fit_clf=False, batch_size=2
+    )
+
+
+def _nan_query(cls):
+    """``cls`` with a classifier whose ``predict_proba`` gives NaN."""
+    Xi = np.arange(40, dtype=float)[:, None]
+    clf = LookupClassifier(np.full((40, 2), np.nan), Xi, classes=[0, 1])
+    return cls().query(Xi, y, clf, batch_size=2)
+
+
+class _LabeledArm:
+    """An arm that returns a labeled sample."""
+
+    def get_params(self, deep=True):
+        return {}
+
+    def query(self, X, y, candidates=None, batch_size=1):
+        return np.zeros(batch_size, dtype=int)
+
+
+def _on_disk_kernel(value, **kw):
+    import tempfile
+
+    folder = tempfile.mkdtemp()
+    h = H.astype(np.float32)
+    h[7, 1] = value
+    np.save(f"{folder}/d.npy", D.astype(np.float32))
+    np.save(f"{folder}/h.npy", h)
+    return kmeans_plusplus(
+        np.load(f"{folder}/d.npy", mmap_mode="r"),
+        np.load(f"{folder}/h.npy", mmap_mode="r"),
+        3,
+        **kw,
+    )
 
 
 NAN_X = X.copy()
@@ -600,6 +664,55 @@ BAD_INPUTS = [
         ValueError,
         "overflow",
     ),
+    # Numeric states that overflowed silently (checked where formed)
+    ("VeSSAL arrivals 1e160", _vessal_scaled, ValueError, "volume state"),
+    (
+        "EGL overflow",
+        lambda: _egl_lookup(1e308),
+        ValueError,
+        "expected gradient lengths overflow",
+    ),
+    (
+        "Bait 1e10 features",
+        lambda: qb(X=X * 1e10),
+        ValueError,
+        "resolution of lamb",
+    ),
+    (
+        "Bait float32 1e4 features",
+        lambda: qb(dict(dtype=np.float32), X=X * 1e4),
+        ValueError,
+        "dtype=np.float64",
+    ),
+    # Errors that name what the user gave
+    (
+        "PowerSampling NaN proba",
+        lambda: _nan_query(PowerSampling),
+        ValueError,
+        "classifier returned non-finite probabilities",
+    ),
+    (
+        "ClusterMargin NaN proba",
+        lambda: _nan_query(ClusterMargin),
+        ValueError,
+        "classifier returned non-finite probabilities",
+    ),
+    (
+        "ALBL arm labeled index",
+        lambda: ActiveLearningByLearning(
+            strategies=[("bad", _LabeledArm())]
+        ).query(X, y, CLF, batch_size=2),
+        ValueError,
+        "'bad' (_LabeledArm) returned indices that are not candidates",
+    ),
+    ("disk h NaN", lambda: _on_disk_kernel(np.nan), ValueError, "NaN"),
+    (
+        "disk h float16 overflow",
+        lambda: _on_disk_kernel(1e6, storage_dtype="float16"),
+        ValueError,
+        "float16 range",
+    ),
+    *RUNNER_BAD_INPUTS,
 ]
 
 
@@ -829,3 +942,57 @@ def test_query_contract_on_random_pools(data):
         assert np.isfinite(util[k, np.setdiff1d(allowed, idx[:k])]).all()
     np.testing.assert_array_equal(Xp, X0)
     assert (yp == y0).all() or np.isnan(y0.astype(float)).any()
+
+
+def test_egl_of_huge_finite_embeddings_ranks_as_at_scale_one():
+    """|h|^2 overflowed to inf at 1e160 and the picks fell to the random
+    tie-break; |h| is now computed without squaring the entries."""
+    rng = np.random.RandomState(1)
+    proba = rng.dirichlet(np.ones(3), 40)
+    emb = rng.randn(40, 5)
+    Xi = np.arange(40, dtype=float)[:, None]
+    picks = []
+    for scale in (1.0, 1e160):
+        clf = LookupClassifier(proba, emb * scale, classes=[0, 1, 2])
+        picks.append(
+            ExpectedGradientLength("return_embeddings").query(
+                Xi, y, clf.fit(Xi, None), fit_clf=False, batch_size=5
+            )
+        )
+    np.testing.assert_array_equal(picks[0], picks[1])
+
+
+@pytest.mark.parametrize(
+    "method, beta", [("margin", 1e6), ("entropy", 1e4), ("entropy", 2.0)]
+)
+def test_power_sampling_rows_describe_the_draw_at_any_beta(method, beta):
+    """The rows are ``score^beta`` normalised in log space: finite, summing
+    to one, and at large ``beta`` (top-k) peaked on the pick."""
+    # Four classes: entropies above 1, whose power overflowed at 1e4.
+    proba = np.random.RandomState(0).dirichlet(np.ones(4) * 5, 40)
+    Xi = np.arange(40, dtype=float)[:, None]
+    clf = LookupClassifier(proba, Xi, classes=[0, 1, 2, 3])
+    qs = PowerSampling(method=method, beta=beta, random_state=0)
+    idx, util = qs.query(Xi, y, clf, batch_size=4, return_utilities=True)
+    rows = util[:, 10:]  # the candidates
+    for k in range(4):
+        free = np.isfinite(rows[k])
+        assert free.sum() == 30 - k  # NaN at the earlier picks only
+        np.testing.assert_allclose(rows[k, free].sum(), 1.0)
+        assert util[k, idx[k]] > 0  # the pick could be drawn
+    if beta >= 1e6:  # top-k: each row is one-hot on its pick
+        np.testing.assert_array_equal(np.nanargmax(util, axis=1), idx)
+
+
+def test_vessal_overflow_leaves_the_state_as_it_was():
+    clf = SklearnClassifier(LogisticRegression(), classes=[0, 1])
+    clf.fit(X[:10], y[:10])
+    qs = VeSSAL(budget=0.3, random_state=0, embedding_source="X")
+    for rows in (slice(10, 20), slice(20, 30)):
+        qs.update(X[rows], qs.query(X[rows], clf, fit_clf=False))
+    before = qs.query(X[30:], clf, fit_clf=False, return_utilities=True)
+    with pytest.raises(ValueError, match="volume state overflows"):
+        qs.query(X[30:] * 1e160, clf, fit_clf=False)
+    after = qs.query(X[30:], clf, fit_clf=False, return_utilities=True)
+    np.testing.assert_array_equal(before[0], after[0])
+    np.testing.assert_allclose(before[1], after[1])

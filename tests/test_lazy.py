@@ -377,3 +377,42 @@ def test_a_spurious_invalid_flag_of_blas_is_not_a_warning(
         got = kmeans_plusplus(delta, h, 5, **kw)
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_array_equal(got[1], expected[1])
+
+
+@pytest.mark.parametrize("origin", [False, True], ids=["paper", "origin"])
+def test_lazy_second_pick_follows_the_exact_law_across_blocks(origin):
+    """The draw crosses block borders (1024 rows): on a pool of three
+    blocks, the second pick of many 2-pick batches (the first is the
+    largest norm) follows D^2 / sum D^2 (``min(|g|^2, D^2)`` with the
+    origin as a centre, drawn by rejection from the pending first pick).
+    Chi-square over 40 bins of contiguous indices of equal exact mass, and
+    the largest gap between the empirical and the exact CDF over the
+    indices against the DKW bound."""
+    from ._reference import hidden_origin_rows
+
+    rng = np.random.RandomState(8)
+    n, n_runs = 3000, 4000
+    _, delta, h = random_factors(rng, n, 3, 4)
+    G = explicit_embeddings(delta, h)
+    first = int(np.argmax((G**2).sum(1)))
+    rows = (hidden_origin_rows if origin else paper_rows)(G, [first, 0])
+    exact = np.nan_to_num(rows[1])  # the first pick: probability 0
+    # Mass in every block, so that a wrong block offset shows.
+    assert (np.add.reduceat(exact, [0, 1024, 2048]) > 0.2).all()
+    draws = np.random.RandomState(21)
+    picks = np.array([
+        kmeans_plusplus(delta, h, 2, random_state=draws, dtype=np.float64,
+                        algorithm="lazy", origin_as_centre=origin)[0]
+        for _ in range(n_runs)
+    ])  # fmt: skip
+    assert (picks[:, 0] == first).all()
+    counts = np.bincount(picks[:, 1], minlength=n)
+    assert counts[first] == 0
+    cdf = np.cumsum(exact)
+    edges = np.searchsorted(cdf, np.linspace(0, 1, 41)[1:-1])
+    observed = np.add.reduceat(counts, np.r_[0, edges])
+    expected = np.add.reduceat(exact, np.r_[0, edges]) * n_runs
+    assert stats.chisquare(observed, expected).pvalue > 1e-3
+    # DKW: P(sup |F_n - F| > eps) <= 2 exp(-2 n eps^2) = 1e-6.
+    gap = np.abs(np.cumsum(counts) / n_runs - cdf).max()
+    assert gap < np.sqrt(np.log(2e6) / (2 * n_runs)), gap

@@ -1,6 +1,7 @@
 """The runner's files: one run per folder, files checked before any
 change, errors that name the file and line, ``--out`` and ``--help``."""
 
+import inspect
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ from skactiveml_badge.experiments import (
 )
 from skactiveml_badge.experiments import __main__ as cli
 
+from .bad_inputs_runner import RUNNER_BAD_INPUTS
 from .test_experiments import _csv, _without_timing
 
 TINY = dict(datasets=["iris"], models=["logreg"], strategies=["random"],
@@ -210,6 +212,8 @@ R, C = "results.csv", "config.json"
         (C, b"[1, 2]", r"expected .*a JSON object with 'protocol' and"),
         (C, b'{"protocol": {"n_start": 6}, "last_run": {}}',
          r"'protocol' lacks .*'test_size'"),
+        (C, b"[" * 100_000 + b"]" * 100_000, r"nested too deeply"),
+        (C, b'{"protocol": 1%s}' % (b"0" * 5000), r"not the runner's config"),
     ],
 )  # fmt: skip
 def test_bad_files_in_a_folder_are_named_and_left_alone(
@@ -459,3 +463,28 @@ def test_help_shows_every_default():
     text = " ".join(parser.format_help().split())
     assert "(default: digits)" in text
     assert "(default: experiment_results)" in text
+
+
+# ------------------------------------------------ refused before writing
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize(
+    "call, exc, fragment",
+    [case[1:] for case in RUNNER_BAD_INPUTS],
+    ids=[case[0] for case in RUNNER_BAD_INPUTS],
+)
+def test_bad_settings_are_refused_before_anything_is_written(
+    tmp_path, call, exc, fragment
+):
+    """Every bad setting of ``RUNNER_BAD_INPUTS`` (see
+    ``tests/bad_inputs_runner.py``) fails with its message; those run into
+    an output folder leave it unmade."""
+    out = tmp_path / "out"
+    with pytest.raises(exc) as info:
+        if "out" in inspect.signature(call).parameters:
+            call(out)
+        else:
+            call()
+    assert fragment in str(info.value)
+    assert not out.exists()

@@ -23,7 +23,7 @@ from ._multilabel import (
     multilabel_gradient_factors,
     multilabel_proba_and_embedding,
 )
-from ._outputs import logit_gradients
+from ._outputs import check_proba, logit_gradients
 from ._private_api import (
     is_skorch_estimator,
     make_tuple_aware_losses,
@@ -34,6 +34,7 @@ from ._trees import features_scale, has_leaves, row_sq_sum
 __all__ = [
     "TREE_EMBEDDINGS",
     "UntrainedModelWarning",
+    "check_proba",
     "check_model_options",
     "features_scale",
     "gradient_factors",

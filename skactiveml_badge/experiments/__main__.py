@@ -8,7 +8,6 @@ and Badge against random and margin sampling, 3 seeds, 20 start labels and
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 import warnings
@@ -20,6 +19,7 @@ from ._config import (
     OutputFolderError,
     RunnerWarning,
     _run_of,
+    read_json,
 )
 from ._datasets import DATASETS
 from ._models import MODELS
@@ -31,7 +31,6 @@ from ._report import (
     plot_learning_curves,
     plot_penalty_matrix,
     read_results,
-    read_text,
     scores_of,
 )
 from ._runner import run_experiment
@@ -146,12 +145,7 @@ def _config_file(parser, path):
     JSON object of settings, naming the file and the line)."""
     what = "a JSON object of settings"
     try:
-        settings = json.loads(read_text(path, what))
-    except json.JSONDecodeError as exc:
-        parser.error(
-            f"--config {path!r}, line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg}; expected {what}."
-        )
+        settings = read_json(path, what)
     except ValueError as exc:
         parser.error(f"--config: {exc}")
     if not isinstance(settings, dict):

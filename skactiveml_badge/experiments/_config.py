@@ -1,7 +1,9 @@
 """The runner's settings: ExperimentConfig, its checks and config.json."""
 
+import collections
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -12,6 +14,7 @@ from .._validation import (
     Bool,
     Choice,
     Int,
+    check_non_negative_int,
     check_positive_int,
     check_positive_real,
     validate_params,
@@ -19,7 +22,7 @@ from .._validation import (
 from ._datasets import check_dataset
 from ._models import MODELS
 from ._report import read_text
-from ._strategies import STRATEGIES, applies, check_task
+from ._strategies import STRATEGIES, applies, check_task, disk_refusal
 
 #: Columns that differ between two runs of the same configuration.
 TIMING_COLUMNS = ("fit_seconds", "query_seconds")
@@ -31,6 +34,13 @@ LOCK_FILE = ".lock"
 #: What the command line writes next to the results (a folder that holds
 #: any of them but no config.json is not the runner's).
 REPORT_FILES = ("summary.md", "learning_curves.png", "penalty_matrix.png")
+
+#: Seeds are numpy's: 0..2**32 - 1.
+MAX_SEED = 2**32 - 1
+#: The most runs of a configuration (all are listed first).
+MAX_RUNS = 10**6
+#: The most worker processes.
+MAX_WORKERS = 1024
 
 # Settings that must not change between a run and its resumption.
 _PROTOCOL = (
@@ -102,7 +112,9 @@ class ExperimentConfig:
         Labels bought per round.
     seeds : int or sequence of int
         An int ``n`` means seeds ``0..n-1``. The seed fixes the pool/test
-        split, the start labels, and the seeds of models and strategies.
+        split, the start labels, and the seeds of models and strategies;
+        seeds are numpy's, ``0..MAX_SEED``. No list may name an item
+        twice, and a configuration has at most ``MAX_RUNS`` runs.
     rounds : int
         Query rounds after the start set.
     n_start : int
@@ -113,10 +125,12 @@ class ExperimentConfig:
         The label's column of a ``.csv`` or array of a ``.npz`` file.
     max_samples : int or None
         Larger data sets are cut to this many samples (a stratified
-        subsample, the same for every seed) before the pool/test split.
+        subsample, the same for every seed) before the pool/test split;
+        at least enough for the start set and the rounds.
     workers : int
-        Processes that run the runs (each with one thread); the results
-        file is written by the calling process only.
+        Processes that run the runs (each with one thread; at most
+        ``MAX_WORKERS``); the results file is written by the calling
+        process only.
     more_seeds : sequence of int
         Further seeds, run for ``more_seeds_strategies`` only (e.g. ten
         seeds where strategies are close); after all of ``seeds``.
@@ -126,7 +140,8 @@ class ExperimentConfig:
         Write every run's pool to an ``.npy`` file and give the
         strategies that select from pools on disk (``Badge`` and its
         variants) a memory map of it instead of the array (see
-        :func:`run_rounds`).
+        :func:`run_rounds`); not with a strategy that cannot serve one
+        (MC dropout, a TypiClust warm start).
     """
 
     datasets: Sequence[str] = ("digits",)
@@ -158,7 +173,7 @@ class ExperimentConfig:
         )
 
     def seed_list(self):
-        if isinstance(self.seeds, (int, np.integer)):
+        if _is_int(self.seeds):
             return list(range(int(self.seeds)))
         return [int(s) for s in self.seeds]
 
@@ -185,20 +200,38 @@ class ExperimentConfig:
         """Check the settings, without loading any data.
 
         Names must be registered (data sets may also be .npz/.csv paths),
-        sizes and seeds be ints in range, lists be lists. Nothing is
-        opened or imported: the data sets are loaded, and the models'
-        packages imported, when a run starts (:func:`run_experiment`),
-        which also checks what needs the data (a pool large enough for
-        the rounds).
+        sizes and seeds be ints in range, lists be lists of distinct
+        items. Nothing is opened or imported: the data sets are loaded,
+        and the models' packages imported, when a run starts
+        (:func:`run_experiment`), which also checks what needs the data
+        (a pool large enough for the rounds, classes for the stratified
+        splits).
 
         Raises
         ------
         TypeError, ValueError
             Naming the setting (also for multi-label data sets with
-            single-label models or strategies, and the reverse).
+            single-label models or strategies, and the reverse, and for
+            settings that cannot go together).
         """
-        validate_params(self, _constraints())
+        for key, check in _constraints().items():
+            try:
+                validate_params(self, {key: check})
+            except RecursionError:  # in the message's repr of the value
+                raise ValueError(f"`{key}` is nested too deeply.") from None
         self.is_multilabel()
+        n_seeds = self.seeds if _is_int(self.seeds) else len(self.seeds)
+        n_runs = int(n_seeds) * len(self.strategies)
+        n_runs += len(self.more_seeds) * len(self.more_seeds_strategies)
+        for key in ("datasets", "models", "batch_sizes"):
+            n_runs *= len(getattr(self, key))
+        if n_runs > MAX_RUNS:
+            raise ValueError(
+                "`seeds`, `datasets`, `models`, `batch_sizes` and "
+                f"`strategies` (and `more_seeds`) make {n_runs:,} runs; "
+                f"a configuration has at most {MAX_RUNS:,}: split it (into "
+                "one folder with --extend)."
+            )
         more = [int(s) for s in self.more_seeds]
         if set(more) & set(self.seed_list()):
             raise ValueError(
@@ -210,6 +243,35 @@ class ExperimentConfig:
                 "Give both `more_seeds` and `more_seeds_strategies`, or "
                 "neither."
             )
+        self._check_combinations()
+
+    def _check_combinations(self):
+        """Raise for settings that cannot go together."""
+        strategies, models = list(self.strategies), list(self.models)
+        if not any(applies(s, m) for s in strategies for m in models):
+            only = {s: list(STRATEGIES[s].applies_to) for s in strategies}
+            raise ValueError(
+                f"`strategies`: none of the strategies {strategies} applies "
+                f"to the models {models}; they run with {only} (models or "
+                "model families)."
+            )
+        batch, t = max(self.batch_sizes), self.test_size
+        need = self.n_start + self.rounds * batch
+        if self.max_samples and _pool_size(self.max_samples, t) < need:
+            raise ValueError(
+                "`max_samples` (--max-samples) must be at least "
+                f"{_min_samples(need, t)} for {self.n_start} start labels + "
+                f"{self.rounds} rounds x batch {batch} = {need} pool samples "
+                f"at test_size={t}, got {self.max_samples}."
+            )
+        for key in ("strategies", "more_seeds_strategies"):
+            for name in getattr(self, key) if self.pool_on_disk else ():
+                why = disk_refusal(STRATEGIES[name].make(0))
+                if why:
+                    raise ValueError(
+                        f"`{key}`: {name!r} cannot take a pool on disk "
+                        f"(`pool_on_disk`, --pool-on-disk): {why}."
+                    )
 
 
 def _constraints():
@@ -226,18 +288,19 @@ def _constraints():
         "test_size": _check_share,
         "label_column": _check_str,
         "max_samples": Int(none=True),
-        "workers": Int(),
-        "more_seeds": _ListOf(Int(low=0), empty=True, distinct=True),
+        "workers": _at_most(Int(), MAX_WORKERS, " (processes)"),
+        "more_seeds": _ListOf(check_seed, empty=True),
         "more_seeds_strategies": _ListOf(Choice(*STRATEGIES), empty=True),
         "pool_on_disk": Bool(),
     }
 
 
 class _ListOf:
-    """A list (or tuple) whose items pass ``check(item, name)``."""
+    """A list (or tuple) of distinct items that pass ``check(item,
+    name)`` (an item twice would give rows of the same key)."""
 
-    def __init__(self, check, empty=False, distinct=False):
-        self.check, self.empty, self.distinct = check, empty, distinct
+    def __init__(self, check, empty=False):
+        self.check, self.empty = check, empty
 
     def __call__(self, value, name):
         what = "a list" if self.empty else "a non-empty list"
@@ -248,16 +311,41 @@ class _ListOf:
         if not self.empty and not len(value):
             raise ValueError(f"`{name}` must be {what}, got {value!r}.")
         items = [self.check(v, name) for v in value]
-        if self.distinct and len(set(items)) != len(items):
-            raise ValueError(f"`{name}` must be distinct, got {value!r}.")
+        twice = [v for v, n in collections.Counter(items).items() if n > 1]
+        if twice:
+            raise ValueError(
+                f"`{name}` names {twice[0]!r} twice; list each once."
+            )
         return items
 
 
+def _is_int(value):
+    return isinstance(value, (int, np.integer))
+
+
+def _at_most(check, high, why=""):
+    """``check``, and the value at most ``high`` (``why``: the reason)."""
+
+    def checked(value, name):
+        value = check(value, name)
+        if value > high:
+            raise ValueError(
+                f"`{name}` must be at most {high}{why}, got {value}."
+            )
+        return value
+
+    return checked
+
+
+#: A seed: numpy's (an int in 0..MAX_SEED).
+check_seed = _at_most(check_non_negative_int, MAX_SEED, " (numpy's seeds)")
+
+
 def _check_seeds(value, name):
-    """A number of seeds (an int >= 1) or distinct seeds (ints >= 0)."""
-    if isinstance(value, (int, np.integer)):
+    """A number of seeds (an int >= 1) or distinct seeds."""
+    if _is_int(value):
         return check_positive_int(value, name)
-    return _ListOf(Int(low=0), distinct=True)(value, name)
+    return _ListOf(check_seed)(value, name)
 
 
 def _check_share(value, name):
@@ -286,16 +374,40 @@ _CONFIG = "the runner's config.json (a JSON object with 'protocol' and "
 _CONFIG += "'last_run' objects)"
 
 
-def _read_config(path):
-    """The checked content of a ``config.json``."""
-    text = read_text(path, _CONFIG)
+def read_json(path, what):
+    """The JSON value of the file ``path``; ``what`` it should be, for the
+    errors, which name the file (and the line)."""
+    text = read_text(path, what)
     try:
-        saved = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(
             f"{path!r}, line {exc.lineno}, column {exc.colno}: not JSON "
-            f"({exc.msg}); expected {_CONFIG}."
+            f"({exc.msg}); expected {what}."
         ) from None
+    except RecursionError:
+        raise ValueError(
+            f"{path!r}: nested too deeply; expected {what}."
+        ) from None
+    except ValueError as exc:  # e.g. a number of too many digits
+        raise ValueError(f"{path!r}: not {what} ({exc}).") from None
+
+
+def _pool_size(n_samples, test_size):
+    """Pool samples of the stratified split (as ``train_test_split``)."""
+    return n_samples - math.ceil(float(test_size) * n_samples)
+
+
+def _min_samples(need, test_size):
+    """The fewest samples whose pool holds ``need`` samples."""
+    low = math.ceil(need / (1 - test_size))  # up to rounding
+    near = range(low - 2, low + 3)
+    return next((n for n in near if _pool_size(n, test_size) >= need), low)
+
+
+def _read_config(path):
+    """The checked content of a ``config.json``."""
+    saved = read_json(path, _CONFIG)
     parts = ("protocol", "last_run")
     if not isinstance(saved, dict) or not all(
         isinstance(saved.get(k), dict) for k in parts

@@ -373,13 +373,17 @@ def _check_arrays(X, y, name, multilabel=False):
         raise ValueError(f"Data set {name!r} has no samples.")
 
 
-def cap_samples(X, y, max_samples):
+def cap_samples(X, y, max_samples, label="the data set"):
     """At most ``max_samples`` samples, drawn stratified (a multi-label
     ``y`` of shape ``(n_samples, n_labels)``: uniformly) and the same for
-    every seed (a fixed subsample of a large data set)."""
+    every seed (a fixed subsample of a large data set); ``label`` names
+    the data set in the errors."""
     if max_samples is None or len(y) <= max_samples:
         return X, y
     from sklearn.model_selection import train_test_split
+
+    if y.ndim == 1:
+        _check_cut(np.unique(y, return_counts=True)[1], max_samples, label)
 
     X, _, y, _ = train_test_split(
         X,
@@ -389,6 +393,23 @@ def cap_samples(X, y, max_samples):
         random_state=0,
     )
     return X, y
+
+
+def _check_cut(counts, max_samples, label):
+    """Raise unless the stratified cut of a data set of classes of
+    ``counts`` samples to ``max_samples`` is possible."""
+    n, k = sum(counts), len(counts)
+    if min(counts) < 2:
+        raise ValueError(
+            f"A class of {label} has fewer than 2 samples; the stratified "
+            "cut to `max_samples` (--max-samples) needs 2."
+        )
+    if min(max_samples, n - max_samples) < k:
+        raise ValueError(
+            f"`max_samples` (--max-samples) = {max_samples}: the stratified "
+            f"cut of {label} keeps and drops a sample of each of its {k} "
+            f"classes; use {k}..{n - k}, or {n} or more (no cut)."
+        )
 
 
 def _unknown_dataset(name):

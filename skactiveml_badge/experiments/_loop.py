@@ -17,17 +17,11 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from .._validation import (
-    check_bool,
-    check_choice,
-    check_non_negative_int,
-    check_positive_int,
-)
+from .._validation import check_bool, check_choice, check_positive_int
 from ..exceptions import WarmStartWarning
-from ..pool import Badge
-from ._config import RoundResult, _check_share
+from ._config import RoundResult, _check_share, _pool_size, check_seed
 from ._models import MODELS, ModelSpec
-from ._strategies import STRATEGIES, StrategySpec, _kind
+from ._strategies import STRATEGIES, StrategySpec, _kind, on_disk
 
 
 def split_pool(X, y, scale, seed, test_size, n_start):
@@ -205,7 +199,7 @@ def _rounds(
                 if not strategy.stateful:
                     qs = strategy.make(_seed(seed, r))
                 X_query = X_pool
-                if X_disk is not None and isinstance(qs, Badge):
+                if X_disk is not None and on_disk(qs):
                     X_query = X_disk
                 queried, query_seconds = _query(
                     qs, strategy.takes_clf, X_query, labels, clf, batch_size
@@ -300,7 +294,7 @@ def _check_specs(y, model, strategy):
 def _check_loop(y, batch_size, seed, rounds, n_start, test_size, scale):
     """The checks of :func:`run_rounds`' settings and pool."""
     check_positive_int(batch_size, "batch_size")
-    check_non_negative_int(seed, "seed")
+    check_seed(seed, "seed")
     check_positive_int(rounds, "rounds")
     check_positive_int(n_start, "n_start")
     _check_share(test_size, "test_size")
@@ -336,17 +330,25 @@ def _query(qs, takes_clf, X, y, clf, batch_size):
     return picks, seconds
 
 
-def _check_pool(y, n_start, rounds, batch_size, test_size, name=None):
+def _check_pool(
+    y, n_start, rounds, batch_size, test_size, label="the data set"
+):
     """Raise unless the pool/test split of ``y`` is possible and its pool
     holds ``n_start + rounds * batch_size`` labels."""
-    label = "the data set" if name is None else repr(name)
     n_pool = _pool_size(len(y), test_size)
-    if y.ndim == 1 and len(np.unique(y)) < 2:
+    n_classes = len(np.unique(y)) if y.ndim == 1 else 0
+    if y.ndim == 1 and n_classes < 2:
         raise ValueError(f"{label} has one class; it needs two or more.")
     if y.ndim == 1 and min(np.bincount(y)) < 2:
         raise ValueError(
             f"A class of {label} has fewer than 2 samples; the stratified "
             "split needs 2."
+        )
+    if min(n_pool, len(y) - n_pool) < n_classes:
+        raise ValueError(
+            f"`test_size`={test_size} splits {label} into {n_pool} pool and "
+            f"{len(y) - n_pool} test samples; the stratified split needs "
+            f"{n_classes} (its classes) or more of each."
         )
     if batch_size > n_pool - n_start:
         raise ValueError(
@@ -362,11 +364,7 @@ def _check_pool(y, n_start, rounds, batch_size, test_size, name=None):
         )
 
 
-def _pool_size(n_samples, test_size):
-    """Pool samples of the stratified split (as ``train_test_split``)."""
-    return n_samples - math.ceil(float(test_size) * n_samples)
-
-
 def _seed(seed, round_):
-    """Seed of the model and strategy of a round (shared by strategies)."""
-    return int(seed) * 10007 + int(round_)
+    """Seed of the model and strategy of a round (shared by strategies;
+    numpy's, below 2**32)."""
+    return (int(seed) * 10007 + int(round_)) % 2**32

@@ -223,7 +223,8 @@ class Committee:
                 y_m[boot] = y[boot]
                 member = clone(clf)
                 if "random_state" in member.get_params():
-                    member.set_params(random_state=self.seed * 101 + m)
+                    seed = (self.seed * 101 + m) % 2**32  # numpy's
+                    member.set_params(random_state=seed)
                 # Duplicates of the bootstrap count through sample weights.
                 weight = np.bincount(boot, minlength=len(y)).astype(float)
                 members.append(_fit_member(member, X, y_m, weight))

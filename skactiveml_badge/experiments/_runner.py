@@ -156,7 +156,11 @@ def _load_data(config):
     data = {}
     for name in config.datasets:
         X, y, scale = load_dataset(name, config.label_column)
-        X, y = cap_samples(X, y, config.max_samples)
+        n_samples = len(y)
+        X, y = cap_samples(X, y, config.max_samples, repr(name))
+        label = repr(name)
+        if len(y) < n_samples:
+            label += f" cut to max_samples={config.max_samples}"
         batch_size = max(config.batch_sizes)
         _check_pool(
             y,
@@ -164,7 +168,7 @@ def _load_data(config):
             config.rounds,
             batch_size,
             config.test_size,
-            name,
+            label,
         )
         data[name] = (X, y, scale)
     return data

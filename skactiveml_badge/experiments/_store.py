@@ -10,10 +10,10 @@ from ._config import (
     OutputFolderError,
     RunnerWarning,
     _name,
+    _pool_size,
     _run_of,
     _write_config,
 )
-from ._loop import _pool_size
 from ._report import COLUMNS, MULTILABEL_COLUMNS
 
 try:

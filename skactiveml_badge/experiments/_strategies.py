@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..pool import Badge
 from ._datasets import is_multilabel
 from ._models import MODELS, Committee, _with_params
 
@@ -338,6 +339,29 @@ STRATEGIES = {
         multilabel=True,
     ),
 }
+
+
+def on_disk(qs):
+    """Whether the runner gives the query strategy ``qs`` the memory map
+    of a pool on disk (``pool_on_disk``): Badge and its variants select
+    from pools on disk; the other strategies get the array."""
+    return isinstance(qs, Badge)
+
+
+def disk_refusal(qs):
+    """Why the query strategy ``qs`` cannot select from the pool on disk
+    the runner would give it, or None."""
+    if not on_disk(qs):
+        return None
+    if getattr(qs, "mc_dropout", 0):
+        return f"its mc_dropout={qs.mc_dropout} needs the pool in memory"
+    if getattr(qs, "warm_start_rule", None) == "typiclust":
+        return (
+            "its warm start (warm_start_rule='typiclust', while too few "
+            "labels are known) needs the pool in memory"
+        )
+    needs = getattr(type(qs), "_needs_memory", None)
+    return needs and f"it needs the pool in memory ({needs})"
 
 
 def check_task(datasets, models, strategies):

@@ -135,8 +135,16 @@ class ActiveLearningByLearning(PoolStrategy):
         p = self.arm_probabilities(gamma)
         position = {int(i): j for j, i in enumerate(mapping)}
         batches = []
-        for _, arm in arms:
+        for name, arm in arms:
             idx = self._arm_query(arm, X, y, clf, mapping, batch_size)
+            bad = [int(i) for i in idx if int(i) not in position]
+            if bad:
+                raise ValueError(
+                    f"The arm {name!r} ({type(arm).__name__}) returned "
+                    f"indices that are not candidates: {bad[:5]}; an arm "
+                    "must return indices into X among the candidates it "
+                    "was given (unlabeled samples)."
+                )
             batches.append(np.array([position[int(i)] for i in idx]))
         q = np.zeros(len(mapping))
         for k, b in enumerate(batches):

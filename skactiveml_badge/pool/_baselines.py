@@ -18,8 +18,9 @@ from .._params import (
     without,
 )
 from .._validation import check_choice, check_positive_int, check_positive_real
-from ..embeddings import proba_and_embedding
+from ..embeddings import check_proba, proba_and_embedding
 from ._base import EmbeddingPoolStrategy, PoolStrategy
+from ._warm_start import score_rows
 
 _SCORES = ("margin", "entropy")
 
@@ -93,25 +94,14 @@ class PowerSampling(PoolStrategy):
             functools.partial(_scores_block, clf, self.method)
         )[0]
         with np.errstate(divide="ignore"):
-            keys = beta * np.log(scores)
-        keys = keys + self.random_state_.gumbel(size=keys.shape)
+            log_w = beta * np.log(scores)  # log(score^beta), -inf at 0
+        keys = log_w + self.random_state_.gumbel(size=log_w.shape)
         # Zero scores (keys -inf) come last, in random order.
         order = np.lexsort(
             (self.random_state_.random_sample(keys.size), -keys)
         )
         idx = order[:batch_size].astype(np.intp)
-        util = None
-        if return_util:
-            weights = scores**beta
-            util = np.full((batch_size, len(scores)), np.nan)
-            free = np.ones(len(scores), dtype=bool)
-            for k, i in enumerate(idx):
-                total = weights[free].sum()
-                util[k, free] = weights[free] / total if total > 0 else (
-                    1.0 / free.sum()
-                )  # fmt: skip
-                free[i] = False
-        return idx, util
+        return idx, _draw_rows(log_w, idx) if return_util else None
 
 
 class ClusterMargin(PoolStrategy):
@@ -174,7 +164,7 @@ class ClusterMargin(PoolStrategy):
         n_clusters, factor = params
         X_cand = pool.candidates()
         n = X_cand.shape[0]
-        scores = uncertainty_scores(clf.predict_proba(X_cand), "margin")
+        scores = _scores_block(clf, "margin", X_cand)[0]
         n_clusters = min(n, n_clusters or max(2, n // 10))
         feats = np.asarray(X_cand, dtype=np.float64).reshape(n, -1)
         if n_clusters < 2:
@@ -201,7 +191,7 @@ class ClusterMargin(PoolStrategy):
             rest = np.setdiff1d(np.argsort(-scores, kind="stable"), idx)
             idx += [int(i) for i in rest[: batch_size - len(idx)]]
         idx = np.asarray(idx, dtype=np.intp)
-        return idx, _fixed_rows(scores, idx) if return_util else None
+        return idx, score_rows(scores, idx) if return_util else None
 
 
 class ExpectedGradientLength(EmbeddingPoolStrategy):
@@ -252,22 +242,32 @@ leaf_dim, embedding_source
         )[0]
         tie = self.random_state_.random_sample(egl.size)
         idx = np.lexsort((tie, -egl))[:batch_size].astype(np.intp)
-        return idx, _fixed_rows(egl, idx) if return_util else None
+        return idx, score_rows(egl, idx) if return_util else None
 
 
-def _fixed_rows(scores, idx):
-    """Utilities of a batch picked from fixed scores: one row per pick,
-    NaN for the earlier picks."""
-    util = np.tile(np.asarray(scores, dtype=np.float64), (len(idx), 1))
-    for k in range(1, len(idx)):
-        util[k:, idx[k - 1]] = np.nan
+def _draw_rows(log_w, idx):
+    """The distributions the picks ``idx`` were drawn from without
+    replacement, in the space of the draw: row ``k`` is ``exp(log_w)``
+    over the candidates not yet picked, normalised (uniform where every
+    weight left is zero, as the draw is), NaN at the earlier picks."""
+    util = np.full((len(idx), log_w.size), np.nan)
+    free = np.ones(log_w.size, dtype=bool)
+    for k, i in enumerate(idx):
+        top = log_w[free].max()
+        if np.isfinite(top):
+            w = np.exp(log_w[free] - top)
+            util[k, free] = w / w.sum()
+        else:
+            util[k, free] = 1.0 / free.sum()
+        free[i] = False
     return util
 
 
 def _scores_block(clf, method, X):
     """``(uncertainty scores,)`` of the rows ``X`` (a block function: see
     :meth:`~._pool.Pool.gather`)."""
-    return (uncertainty_scores(clf.predict_proba(X), method),)
+    proba = check_proba(clf.predict_proba(X), len(X))
+    return (uncertainty_scores(proba, method),)
 
 
 def _egl_block(clf, flag_name, options, X):
@@ -279,6 +279,16 @@ def _egl_block(clf, flag_name, options, X):
     expected = (proba * np.sqrt(np.maximum(sq, 0.0))).sum(1)
     if sp.issparse(h):
         h_norm = np.sqrt(np.asarray(h.multiply(h).sum(1)).ravel())
-    else:
-        h_norm = np.linalg.norm(np.asarray(h, dtype=np.float64), axis=1)
-    return (expected * h_norm,)
+    else:  # scaled by the largest entry: |h|^2 may overflow, |h| not
+        h = np.abs(np.asarray(h, dtype=np.float64))
+        top = h.max(axis=1, initial=0.0)
+        safe = np.where(top > 0, top, 1.0)[:, None]
+        h_norm = top * np.linalg.norm(h / safe, axis=1)
+    egl = expected * h_norm
+    if not np.isfinite(egl).all():
+        raise ValueError(
+            "The expected gradient lengths overflow in float64: the "
+            f"largest |h| is {h_norm.max():.3g}. Scale the features (e.g. "
+            "with StandardScaler)."
+        )
+    return (egl,)

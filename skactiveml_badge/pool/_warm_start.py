@@ -9,6 +9,8 @@ by (higher is better), NaN at the earlier picks.
 
 import numpy as np
 
+from ..embeddings import check_proba
+
 WARM_START_RULES = (
     "margin",
     "entropy",
@@ -23,7 +25,7 @@ def uncertainty_block(clf, rule, X):
     the gap between the two largest probabilities) or ``"entropy"``
     (the predictive entropy): larger is more uncertain (a block function:
     see :meth:`~._pool.Pool.gather`)."""
-    return (_uncertainty(clf.predict_proba(X), rule),)
+    return (_uncertainty(check_proba(clf.predict_proba(X), len(X)), rule),)
 
 
 def score_pick(scores, n_picks, return_util):

@@ -327,11 +327,11 @@ def as_factors(
         for name, arr in zip(names, out, strict=True):
             data = arr.data if sp.issparse(arr) else arr
             if not ops.all_finite(data):
-                raise ValueError(_non_finite_message(name, storage_dtype))
+                raise ValueError(non_finite_message(name, storage_dtype))
     return out[0], out[1], ops
 
 
-def _non_finite_message(name, storage_dtype):
+def non_finite_message(name, storage_dtype):
     if name == "h" and storage_dtype is not None:
         return (
             f"`h` has values outside the {storage_dtype} range (or NaN); "

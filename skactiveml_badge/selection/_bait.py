@@ -542,6 +542,27 @@ def check_finite(values, what, ops):
         raise ValueError(overflow_message(what, ops.np_dtype))
 
 
+def check_resolution(h, lamb, ops):
+    """Raise when ``lamb`` is below the resolution of the Fisher
+    information in the compute dtype: a sample's Fisher has eigenvalues up
+    to ``|h|^2 / 4``, and beyond ``lamb / eps`` the matrix ``A = lamb I +
+    F`` is singular to working precision, its inverse and the utilities
+    round-off (features scaled by 1e10 gave "Singular matrix" or
+    meaningless picks)."""
+    top = float(ops.to_host(ops.row_sq_norms(h)).max(initial=0.0)) / 4
+    limit = lamb / float(np.finfo(ops.np_dtype).eps)
+    if np.isfinite(top) and top > limit:  # overflow: check_finite's
+        advice = "scale the features (e.g. with StandardScaler), raise `lamb`"
+        if ops.np_dtype != np.float64:
+            advice += " or use dtype=np.float64"
+        raise ValueError(
+            f"BAIT's Fisher information is beyond the {ops.np_dtype.name} "
+            f"resolution of lamb={lamb:g}: the largest |h|^2 / 4 is "
+            f"{top:.3g}, above lamb / eps = {limit:.3g}, so the Fisher "
+            f"matrices are singular to working precision; {advice}."
+        )
+
+
 def reduce_dimension(h_all, n_classes, max_dim, random_state, ops=None):
     """Projection keeping ``(C - 1) D' <= max_dim`` (None if not needed).
 
@@ -784,6 +805,7 @@ def _design(proba, h, rows, sizes, lamb, rs, return_util, ops):
     n_forward, top_k)``."""
     labeled, candidates, pool = rows
     n_picks, n_forward, k = sizes
+    check_resolution(h, lamb, ops)
     L = fisher_factors(proba, ops, k)
     d = L.shape[1] * h.shape[1]
     w_pick = n_picks / (labeled.size + n_picks)

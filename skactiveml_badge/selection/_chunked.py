@@ -26,7 +26,7 @@ import numpy as np
 
 from .._validation import check_dtype
 from ..exceptions import DaskWorkerError
-from ._arrays import NumpyOps
+from ._arrays import NumpyOps, non_finite_message
 from ._distances import checked_sq_norms
 from ._lazy import (
     _BLOCK,
@@ -85,12 +85,22 @@ def _compute_rows(block, dtype, storage=None):
 
 
 def _block_sq_norms(delta, h, dtype, storage):
-    """``(|delta|^2, |h|^2)`` of a block, as two columns."""
+    """``(|delta|^2, |h|^2)`` of a block and whether each row of
+    ``delta`` and of ``h`` (rounded to ``storage``) is finite, as four
+    columns."""
     ops = NumpyOps(dtype)
     d = np.ascontiguousarray(delta, dtype=dtype)
     h = _compute_rows(h, dtype, storage)
     with np.errstate(over="ignore", invalid="ignore"):  # checked later
-        return np.stack([ops.row_sq_norms(d), ops.row_sq_norms(h)], axis=1)
+        return np.stack(
+            [
+                ops.row_sq_norms(d),
+                ops.row_sq_norms(h),
+                np.isfinite(d).all(1),
+                np.isfinite(h).all(1),
+            ],
+            axis=1,
+        )
 
 
 def _block_min_distance(delta, h, norms, Pd, Ph, Pa, tol, dtype, storage):
@@ -283,7 +293,7 @@ class DaskStore:
 
         both = da.map_blocks(
             _block_sq_norms, self.delta, self.h, self.dtype, self.storage,
-            chunks=(self.h.chunks[0], (2,)), dtype=self.dtype,
+            chunks=(self.h.chunks[0], (4,)), dtype=self.dtype,
         )  # fmt: skip
         return np.asarray(dask_call(both.compute))
 
@@ -438,6 +448,16 @@ class ChunkedLazyDistances(LazyDistances):
 
     def _norms(self):
         both = self.store.sq_norms()
+        storage = self.store.storage
+        for col, name in ((2, "delta"), (3, "h")):
+            bad = np.flatnonzero(both[:, col] == 0)
+            if bad.size:  # as in memory: NaN, infinity, half overflow
+                raise ValueError(
+                    non_finite_message(
+                        name, None if storage is None else storage.name
+                    )
+                    + f" First row: {bad[0]}."
+                )
         norms = checked_sq_norms(self.ops, both[:, 0], both[:, 1])
         self.store.share_norms(norms)
         return norms

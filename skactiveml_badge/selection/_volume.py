@@ -139,7 +139,9 @@ class VolumeState:
         self.sel_h[m] = h_j
         schur = lamb * (1.0 + lev)  # lamb + |g_j|^2 - c . w
         k_inv = np.empty((m + 1, m + 1))
-        v = w / schur
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = w / schur
+        check_volume(v, [lev * lamb])
         for start in range(0, m, 128):  # the outer product in cache
             rows = slice(start, min(start + 128, m))
             k_inv[rows, :m] = self.k_inv[rows]
@@ -149,6 +151,21 @@ class VolumeState:
         self.k_inv = k_inv
         self.m = m + 1
         self.n_queried += 1
+
+
+def check_volume(values, sq_norms):
+    """Raise unless ``values`` (leverages, or the inverse's new entries)
+    are finite: the embeddings overflow the float64 volume state."""
+    if not np.isfinite(values).all():
+        sq = np.asarray(sq_norms, dtype=np.float64)
+        top = float(np.where(np.isnan(sq), np.inf, sq).max(initial=np.inf))
+        raise ValueError(
+            "VeSSAL's volume state overflows in float64: the squared "
+            f"norms of the gradient embeddings reach {top:.3g} (the "
+            "leverages need their squares finite). Scale the features "
+            "(e.g. with StandardScaler); the state is left as it was "
+            "before this call."
+        )
 
 
 def _downdate(lev, gj, cross, w, lev_j, lamb):
@@ -179,11 +196,13 @@ def sampling_pass(state, delta, h, budget, lamb, draws=None, taken=None):
     m = state.m  # grows as candidates are labelled
     # All leverages under the current A by one product, O(n m (C + D + m));
     # a label then downdates those of the later candidates.
-    cross = _cross_gram(delta, h, state.sel_delta[:m], state.sel_h[:m])
-    sq = (delta * delta).sum(1) * (h * h).sum(1)  # |g|^2
-    quad = np.einsum("ij,ij->i", cross @ state.k_inv, cross)
-    # Round-off can push |g|^2 - c^T K^-1 c below its bound 0.
-    lev = np.maximum(sq - quad, 0.0) / lamb
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        cross = _cross_gram(delta, h, state.sel_delta[:m], state.sel_h[:m])
+        sq = (delta * delta).sum(1) * (h * h).sum(1)  # |g|^2
+        quad = np.einsum("ij,ij->i", cross @ state.k_inv, cross)
+        # Round-off can push |g|^2 - c^T K^-1 c below its bound 0.
+        lev = np.maximum(sq - quad, 0.0) / lamb
+    check_volume(lev, sq)
     proba = np.empty(n)
     picked = np.zeros(n, dtype=bool) if taken is None else taken
     for i in range(n):

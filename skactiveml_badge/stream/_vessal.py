@@ -319,10 +319,8 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
         draws = self.random_state_.random_sample(len(candidates))
         self.random_state_.set_state(prior)
         state = self._state(delta, h)
-        state.checkpoint()  # rolled back unless update() takes these picks
-        proba, taken = sampling_pass(
-            state, delta, h, self.budget_, self.lamb_, draws
-        )
+        # Rolled back unless update() takes these picks.
+        proba, taken = self._pass(state, delta, h, draws=draws)
         queried = np.flatnonzero(taken).astype(np.intp)
         self._pending = (candidates, delta, h, queried)
         if return_utilities:
@@ -404,9 +402,8 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
             taken = np.zeros(n, dtype=bool)
             taken[idx] = True
             state = self._state(delta, h)
-            sampling_pass(
-                state, delta, h, self.budget_, self.lamb_, taken=taken
-            )
+            self._pass(state, delta, h, taken=taken)
+            state.commit()
         else:
             warn(
                 f"VeSSAL.update got {n} samples the last `query` did not "
@@ -480,6 +477,19 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
             np.asarray(delta, dtype=np.float64),
             np.asarray(h, dtype=np.float64).reshape(len(candidates), -1),
         )
+
+    def _pass(self, state, delta, h, **kwargs):
+        """:func:`sampling_pass` from a checkpoint of ``state``, rolled
+        back at once if it raises (an overflow)."""
+        state.checkpoint()
+        try:
+            return sampling_pass(
+                state, delta, h, self.budget_, self.lamb_, **kwargs
+            )
+        except ValueError:
+            state.rollback()
+            self._pending = None
+            raise
 
     def _committed_state(self):
         """The state with a pending ``query`` rolled back; before the
