@@ -79,7 +79,11 @@ class Bait(EmbeddingPoolStrategy):
         round-off over ``2 * batch_size`` steps; float32 is faster on GPUs
         but may change near-tied picks. Embeddings whose Fisher matrices
         or traces overflow in ``dtype`` (e.g. unscaled features of 1e200,
-        or 1e20 in float32) raise a ``ValueError`` that says so.
+        or 1e20 in float32) raise a ``ValueError`` that says so, as do
+        embeddings whose Fisher information is beyond the dtype's
+        resolution of ``lamb`` (``|h|^2 / 4 > lamb / eps``: ``A`` is then
+        singular to working precision; e.g. features of 1e10 in float64,
+        or raw pixel values in float32).
     embedding_layer, include_bias, dl_batch_size, leaf_dim, \
 embedding_source
         As for :class:`~skactiveml_badge.Badge`.
