@@ -960,3 +960,35 @@ def test_a_setting_named_twice_is_refused_not_resumed(tmp_path):
             run_experiment(ExperimentConfig(**TINY | change), tmp_path / "o",
                            progress=False)  # fmt: skip
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("name", ["maxherding", "falcun", "dropquery", "clue"])
+def test_the_newest_baselines_of_scikit_activeml_run_in_the_loop(name):
+    """scikit-activeml's MaxHerding, Falcun, DropQuery and CLUE (not
+    rewritten) run through the runner's loop: distinct unlabeled picks,
+    reproducible by seed."""
+    from skactiveml_badge.experiments import run_rounds
+
+    X, y, scale = load_dataset("wine")
+    runs = [
+        [
+            r.queried
+            for r in run_rounds(
+                X,
+                y,
+                "logreg",
+                name,
+                batch_size=4,
+                seed=3,
+                rounds=2,
+                n_start=8,
+                scale=scale,
+            )
+        ]  # fmt: skip
+        for _ in range(2)
+    ]
+    assert [len(q) for q in runs[0]] == [0, 4, 4]  # the start set: none
+    picks = np.concatenate(runs[0])
+    assert len(set(picks.tolist())) == len(picks)
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b)

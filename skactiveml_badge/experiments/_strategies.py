@@ -31,6 +31,28 @@ def _skactiveml(cls_name, **params):
     )
 
 
+class EstimatorQuery:
+    """A scikit-activeml strategy whose ``query`` calls the model
+    ``estimator`` (``Clue``), queried as the others are."""
+
+    def __init__(self, qs):
+        self.qs = qs
+
+    def query(self, X, y, clf, fit_clf=True, batch_size=1):
+        return self.qs.query(
+            X, y, clf, fit_estimator=fit_clf, batch_size=batch_size
+        )
+
+
+def _make_clustering(cls_name, seed, **params):
+    """A scikit-activeml strategy that clusters with ``KMeans``, the
+    clustering seeded too (scikit-activeml 1.0.1 leaves it unseeded, so
+    DropQuery and CLUE reorder or change their picks between calls)."""
+    params.setdefault("cluster_algo_dict", {"random_state": seed})
+    qs = _make_strategy("skactiveml.pool", cls_name, seed, **params)
+    return EstimatorQuery(qs) if cls_name == "Clue" else qs
+
+
 def _make_multilabel_random(seed):
     return MultilabelRandomSampling(random_state=seed)
 
@@ -283,6 +305,22 @@ STRATEGIES = {
     "coreset": _without_clf(_skactiveml("CoreSet"), "CoreSet (k-center on X)"),
     "typiclust": _without_clf(_skactiveml("TypiClust"), "TypiClust"),
     "probcover": _without_clf(_skactiveml("ProbCover"), "ProbCover"),
+    "maxherding": _without_clf(
+        _skactiveml("MaxHerding"),
+        "MaxHerding (Bae et al., ECCV 2024): kernel herding on X",
+    ),
+    "falcun": StrategySpec(
+        make=_skactiveml("Falcun"),
+        description="Falcun (Gilhuber et al., ECML-PKDD 2024)",
+    ),
+    "dropquery": StrategySpec(
+        make=functools.partial(_make_clustering, "DropQuery"),
+        description="DropQuery (Gupte et al., TMLR 2024)",
+    ),
+    "clue": StrategySpec(
+        make=functools.partial(_make_clustering, "Clue"),
+        description="CLUE (Prabhu et al., ICCV 2021)",
+    ),
     "skactiveml-badge": StrategySpec(
         make=_skactiveml("Badge"), description="scikit-activeml 1.0.1's Badge"
     ),
