@@ -1,8 +1,10 @@
 """The experiment runner: end to end, resumption, bad configurations."""
 
 import csv
+import json
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -1011,3 +1013,15 @@ def test_larger_keel_sets_for_the_higher_budgets_load_offline(
     X, y, _ = load_dataset(name)
     assert X.shape == shape and np.isfinite(X).all()
     assert len(np.unique(y)) == n_classes
+
+
+@pytest.mark.parametrize("budget", ["low", "mid", "high"])
+def test_the_budget_configurations_of_the_study_are_valid(budget):
+    """The three budget regimes (issue 26): each is a configuration the
+    runner accepts, with a pool large enough for its labels."""
+    path = Path(__file__).parents[1] / "benchmarks" / "study" / "budgets"
+    settings = json.loads((path / f"{budget}.json").read_text())
+    config = ExperimentConfig(**settings)
+    config.validate()
+    need = config.n_start + config.rounds * max(config.batch_sizes)
+    assert need <= config.max_samples * (1 - config.test_size)
