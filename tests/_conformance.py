@@ -240,3 +240,39 @@ class QueryStrategyContract:
             seen |= set(idx.tolist())
             y[idx] = y_true[idx]
         assert (~is_unlabeled(y)).sum() == 3 + 16
+
+
+class TorchEmbeddingParamTests:
+    """``embedding_layer`` and ``dl_batch_size`` of a strategy that embeds
+    with the model, on a skorch net: the named last layer is the default
+    one, a batch size of the embedding pass changes nothing."""
+
+    def test_param_embedding_layer(self):
+        pytest.importorskip("torch")
+        from .conftest import make_skorch_problem
+
+        X, y, clf = make_skorch_problem()
+        a = self.make(random_state=0).query(X, y, clf, False, batch_size=4)
+        b = self.make(random_state=0, embedding_layer="head").query(
+            X, y, clf, False, batch_size=4
+        )
+        np.testing.assert_array_equal(a, b)
+        with pytest.raises(ValueError, match="embedding_layer"):
+            self.make(embedding_layer="nope").query(X, y, clf, False)
+        with pytest.raises(TypeError, match="embedding_layer"):
+            self.make(embedding_layer=3).query(X, y, clf, False)
+
+    def test_param_dl_batch_size(self):
+        pytest.importorskip("torch")
+        from .conftest import make_skorch_problem
+
+        X, y, clf = make_skorch_problem()
+        args = dict(batch_size=4, return_utilities=True)
+        a = self.make(random_state=0).query(X, y, clf, False, **args)
+        b = self.make(random_state=0, dl_batch_size=7).query(
+            X, y, clf, False, **args
+        )
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_allclose(a[1], b[1], rtol=1e-5)
+        with pytest.raises(ValueError, match="dl_batch_size"):
+            self.make(dl_batch_size=0).query(X, y, clf, False)

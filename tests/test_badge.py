@@ -11,7 +11,11 @@ from sklearn.linear_model import LogisticRegression
 
 from skactiveml_badge import Badge, TypiClustThenBadge
 
-from ._conformance import QueryStrategyContract, make_pool
+from ._conformance import (
+    QueryStrategyContract,
+    TorchEmbeddingParamTests,
+    make_pool,
+)
 from ._reference import (
     explicit_embeddings,
     hidden_origin_rows,
@@ -21,7 +25,7 @@ from ._reference import (
 from .conftest import LookupClassifier
 
 
-class BadgeParamTests:
+class BadgeParamTests(TorchEmbeddingParamTests):
     """One test per constructor parameter (required by the contract)."""
 
     def test_param_clf_embedding_flag_name(self, lookup_problem):
@@ -147,21 +151,6 @@ class BadgeParamTests:
         with pytest.raises(TypeError, match="chunk_size"):
             self.make(chunk_size=2.0).query(X, y, clf)
 
-    def test_param_embedding_layer(self):
-        pytest.importorskip("torch")
-        from .conftest import make_skorch_problem
-
-        X, y, clf = make_skorch_problem()
-        a = self.make(random_state=0).query(X, y, clf, False, batch_size=4)
-        b = self.make(random_state=0, embedding_layer="head").query(
-            X, y, clf, False, batch_size=4
-        )
-        np.testing.assert_array_equal(a, b)
-        with pytest.raises(ValueError, match="embedding_layer"):
-            self.make(embedding_layer="nope").query(X, y, clf, False)
-        with pytest.raises(TypeError, match="embedding_layer"):
-            self.make(embedding_layer=3).query(X, y, clf, False)
-
     def test_param_include_bias(self, lookup_problem):
         X, proba, delta, h, clf = lookup_problem
         y = np.full(len(X), np.nan)
@@ -181,21 +170,6 @@ class BadgeParamTests:
         assert idx[0] == np.argmax((G**2).sum(1))
         with pytest.raises(TypeError, match="include_bias"):
             self.make(include_bias="yes").query(X, y, clf, False)
-
-    def test_param_dl_batch_size(self):
-        pytest.importorskip("torch")
-        from .conftest import make_skorch_problem
-
-        X, y, clf = make_skorch_problem()
-        args = dict(batch_size=4, return_utilities=True)
-        a = self.make(random_state=0).query(X, y, clf, False, **args)
-        b = self.make(random_state=0, dl_batch_size=7).query(
-            X, y, clf, False, **args
-        )
-        np.testing.assert_array_equal(a[0], b[0])
-        np.testing.assert_allclose(a[1], b[1], rtol=1e-5)
-        with pytest.raises(ValueError, match="dl_batch_size"):
-            self.make(dl_batch_size=0).query(X, y, clf, False)
 
     def test_param_backend(self):
         X, y, _, clf = make_pool()

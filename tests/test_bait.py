@@ -11,7 +11,11 @@ from skactiveml_badge.selection import bait
 from skactiveml_badge.selection._arrays import NumpyOps
 from skactiveml_badge.selection._bait import class_basis, reduce_dimension
 
-from ._conformance import QueryStrategyContract, make_pool
+from ._conformance import (
+    QueryStrategyContract,
+    TorchEmbeddingParamTests,
+    make_pool,
+)
 from ._reference import bait_brute_force, random_factors
 from .conftest import LookupClassifier
 
@@ -480,7 +484,7 @@ def test_select_batch_counts_the_labeled_samples(rng):
         qs.select_batch(clf, X[6:], np.zeros((6, 2)), np.zeros(6), 3)
 
 
-class TestBait(QueryStrategyContract):
+class TestBait(TorchEmbeddingParamTests, QueryStrategyContract):
     strategy_class = Bait
     default_params = {}
 
@@ -608,19 +612,6 @@ class TestBait(QueryStrategyContract):
         with pytest.raises(ValueError, match="dtype"):
             self.make(dtype=np.int64).query(X, y, clf)
 
-    def test_param_embedding_layer(self):
-        pytest.importorskip("torch")
-        from .conftest import make_skorch_problem
-
-        X, y, clf = make_skorch_problem()
-        a = self.make().query(X, y, clf, False, batch_size=4)
-        b = self.make(embedding_layer="head").query(
-            X, y, clf, False, batch_size=4
-        )
-        np.testing.assert_array_equal(a, b)
-        with pytest.raises(ValueError, match="embedding_layer"):
-            self.make(embedding_layer="nope").query(X, y, clf, False)
-
     def test_param_include_bias(self, lookup_problem):
         X, proba, _, h, clf = lookup_problem
         y = np.full(len(X), np.nan)
@@ -633,17 +624,6 @@ class TestBait(QueryStrategyContract):
         np.testing.assert_array_equal(idx, ref)
         with pytest.raises(TypeError, match="include_bias"):
             self.make(include_bias="yes").query(X, y, clf, False)
-
-    def test_param_dl_batch_size(self):
-        pytest.importorskip("torch")
-        from .conftest import make_skorch_problem
-
-        X, y, clf = make_skorch_problem()
-        a = self.make().query(X, y, clf, False, batch_size=4)
-        b = self.make(dl_batch_size=7).query(X, y, clf, False, batch_size=4)
-        np.testing.assert_array_equal(a, b)
-        with pytest.raises(ValueError, match="dl_batch_size"):
-            self.make(dl_batch_size=0).query(X, y, clf, False)
 
     def test_param_backend(self):
         X, y, _, clf = make_pool()

@@ -22,6 +22,7 @@ from skactiveml_badge import (
     Bait,
     ClusterMargin,
     ExpectedGradientLength,
+    GradientUHerding,
     PowerSampling,
     TypiClustThenBadge,
     VeSSAL,
@@ -63,6 +64,13 @@ def qb(params=None, **kw):
     args = dict(X=X, y=y, clf=CLF, batch_size=2)
     args.update(kw)
     return Bait(**(params or {})).query(**args)
+
+
+def qu(params=None, **kw):
+    """``q`` with GradientUHerding."""
+    args = dict(X=X, y=y, clf=CLF, batch_size=2)
+    args.update(kw)
+    return GradientUHerding(**(params or {})).query(**args)
 
 
 def k(**kw):
@@ -622,6 +630,43 @@ BAD_INPUTS = [
         "dense",
     ),
     ("k random_state", lambda: k(random_state="seed"), ValueError, "seed"),
+    # GradientUHerding
+    (
+        "UHerding temperature 0",
+        lambda: qu(dict(temperature=0.0)),
+        ValueError,
+        "`temperature`",
+    ),
+    (
+        "UHerding temperature nan",
+        lambda: qu(dict(temperature=np.nan)),
+        ValueError,
+        "`temperature`",
+    ),
+    (
+        "UHerding n_reference 0",
+        lambda: qu(dict(n_reference=0)),
+        ValueError,
+        "`n_reference`",
+    ),
+    (
+        "UHerding n_reference float",
+        lambda: qu(dict(n_reference=10.5)),
+        TypeError,
+        "`n_reference`",
+    ),
+    (
+        "UHerding tree_embedding",
+        lambda: qu(dict(tree_embedding="leaves")),
+        ValueError,
+        "`tree_embedding`",
+    ),
+    (
+        "UHerding NaN proba",
+        lambda: _nan_query(GradientUHerding),
+        ValueError,
+        "classifier returned non-finite probabilities",
+    ),
     # Bait
     ("Bait lamb 0", lambda: qb(dict(lamb=0)), ValueError, "`lamb`"),
     ("Bait lamb str", lambda: qb(dict(lamb="1")), TypeError, "`lamb`"),
@@ -876,8 +921,8 @@ def test_query_contract_on_random_pools(data):
     """Picks distinct, in range, unlabeled and in the candidates; the
     utilities' shape and NaN pattern; inputs unchanged; one seed, one
     batch, over random pools, label kinds, candidate forms, batch sizes,
-    rules, dtypes, strategies (Badge and the recipe) and backends; the
-    utilities finite wherever they are not NaN."""
+    rules, dtypes, strategies (Badge, the recipe, GradientUHerding) and
+    backends; the utilities finite wherever they are not NaN."""
     draw = data.draw
     n = draw(st.integers(8, 40), "n")
     n_classes = draw(st.integers(2, 4), "n_classes")
@@ -909,7 +954,11 @@ def test_query_contract_on_random_pools(data):
         dtype=draw(st.sampled_from([np.float32, np.float64])),
         backend=draw(st.sampled_from(backends)),
     )
-    cls = draw(st.sampled_from([Badge, TypiClustThenBadge]))
+    cls = draw(st.sampled_from([Badge, TypiClustThenBadge, GradientUHerding]))
+    if cls is GradientUHerding:  # no selection rule, float64 throughout
+        params = {
+            k: v for k, v in params.items() if k not in ("selection", "dtype")
+        }
     clf = SklearnClassifier(
         LogisticRegression(max_iter=200),
         classes=classes,

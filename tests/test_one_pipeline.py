@@ -22,6 +22,7 @@ from skactiveml_badge import (
     Bait,
     ClusterMargin,
     ExpectedGradientLength,
+    GradientUHerding,
     MultilabelBadge,
     PowerSampling,
     TypiClustThenBadge,
@@ -180,7 +181,9 @@ def test_multilabel_badge_gives_the_same_batch_on_every_pool(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "make", [ClusterMargin, ActiveLearningByLearning], ids=lambda c: c.__name__
+    "make",
+    [ClusterMargin, ActiveLearningByLearning, GradientUHerding],
+    ids=lambda c: c.__name__,
 )
 def test_strategies_that_need_memory_refuse_chunked_pools_first(
     make, tmp_path
@@ -306,6 +309,7 @@ def test_parameters_positional_as_in_scikit_activeml_the_rest_keyword():
         Bait: sk,
         MultilabelBadge: sk,
         ExpectedGradientLength: sk,
+        GradientUHerding: sk,
         PowerSampling: sk[1:],
         ClusterMargin: sk[1:],
         ActiveLearningByLearning: sk[1:],

@@ -214,6 +214,37 @@ def test_typiclust_warm_start_is_typiclust(seeds, missing_label):
         assert util[k, idx[k]] == np.nanmax(util[k])
 
 
+def test_maxherding_warm_start_is_maxherding(monkeypatch):
+    """``warm_start_rule="maxherding"``: scikit-activeml's MaxHerding on
+    the candidates followed by the labeled samples, under the seed the
+    recipe drew, its rows over the candidates."""
+    seeds = []
+
+    class Recording(skactiveml.pool.MaxHerding):
+        def __init__(self, **kw):
+            seeds.append(kw["random_state"])
+            super().__init__(**kw)
+
+    monkeypatch.setattr(skactiveml.pool, "MaxHerding", Recording)
+    X, y, _, clf = make_pool(n=90, n_labeled=12)
+    qs = _warm(random_state=4, warm_start_rule="maxherding")
+    idx, util = qs.query(X, y, clf, batch_size=5, return_utilities=True)
+    assert qs.picked_by_ == "maxherding"
+    order = np.r_[12:90, 0:12]
+    ref_idx, ref_util = skactiveml.pool.MaxHerding(
+        random_state=seeds[0]
+    ).query(
+        X[order], y[order], candidates=np.arange(78), batch_size=5,
+        return_utilities=True,
+    )  # fmt: skip
+    np.testing.assert_array_equal(idx, order[ref_idx])
+    assert np.isnan(util[:, :12]).all()
+    np.testing.assert_allclose(util[:, 12:], ref_util[:, :78])
+    for k in range(5):
+        assert np.isnan(util[k, idx[:k]]).all()
+        assert util[k, idx[k]] == np.nanmax(util[k])
+
+
 def test_typiclust_warm_start_seed_and_return_utilities():
     X, y, _, clf = make_pool(n=90)
     a = _warm(random_state=1).query(X, y, clf, batch_size=6)
@@ -331,6 +362,10 @@ def test_pool_on_disk_refuses_typiclust_before_fitting(tmp_path):
     no_fit = NoFit(LogisticRegression(), classes=[0, 1, 2])
     with pytest.raises(ValueError, match="warm_start_rule='typiclust'"):
         _recipe().query(pool, y, no_fit, batch_size=3)
+    with pytest.raises(ValueError, match="warm_start_rule='maxherding'"):
+        _recipe(warm_start_rule="maxherding").query(
+            pool, y, no_fit, batch_size=3
+        )
     with pytest.raises(ValueError, match="needs the pool in memory"):
         _recipe().select_batch(no_fit, pool, batch_size=3)
     # Past the switch, or with a rule a chunked pool serves: the same

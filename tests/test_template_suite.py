@@ -71,6 +71,7 @@ from skactiveml_badge import (
     Bait,
     ClusterMargin,
     ExpectedGradientLength,
+    GradientUHerding,
     PowerSampling,
     TypiClustThenBadge,
 )
@@ -101,6 +102,7 @@ CONFIGS = {
     "cluster_margin": (ClusterMargin, {}),
     "expected_gradient_length": (ExpectedGradientLength, {}),
     "albl": (ActiveLearningByLearning, {}),
+    "gradient_uherding": (GradientUHerding, {}),
 }
 
 # Strategies that refuse candidates given as samples (MappingError).
@@ -115,6 +117,7 @@ STRATEGY_TEST_MODULES = {
     ExpectedGradientLength: "test_baselines",
     ActiveLearningByLearning: "test_albl",
     TypiClustThenBadge: "test_recipe",
+    GradientUHerding: "test_uherding",
 }
 
 

@@ -53,6 +53,36 @@ def _make_clustering(cls_name, seed, **params):
     return EstimatorQuery(qs) if cls_name == "Clue" else qs
 
 
+class WarmStartThen:
+    """A study candidate: the warm start (and switch) of a
+    ``TypiClustThenBadge``, then another strategy where it would hand
+    over to BADGE. The model is fitted once, for both."""
+
+    def __init__(self, recipe, then):
+        self.recipe, self.then = recipe, then
+
+    def query(self, X, y, clf, fit_clf=True, batch_size=1):
+        from sklearn.base import clone
+
+        if fit_clf:
+            clf = clone(clf).fit(X, y)
+        picks = self.recipe.query(
+            X, y, clf, fit_clf=False, batch_size=batch_size
+        )
+        if self.recipe.picked_by_ != "badge":
+            return picks
+        return self.then.query(X, y, clf, fit_clf=False, batch_size=batch_size)
+
+
+def _make_warm_start_then(rule, then, seed):
+    from .. import TypiClustThenBadge
+
+    recipe = TypiClustThenBadge(random_state=seed, warm_start_rule=rule)
+    return WarmStartThen(
+        recipe, _make_strategy("skactiveml_badge", then, seed)
+    )
+
+
 def _make_multilabel_random(seed):
     return MultilabelRandomSampling(random_state=seed)
 
@@ -281,6 +311,24 @@ STRATEGIES = {
     "typiclust-then-badge-5": _typiclust_then_badge(5),
     "typiclust-then-badge-10": _typiclust_then_badge(10),
     "typiclust-then-badge-20": _typiclust_then_badge(20),
+    "maxherding-then-badge": StrategySpec(
+        make=_ours("TypiClustThenBadge", warm_start_rule="maxherding"),
+        description="the recipe with MaxHerding (on X) as its warm start "
+        "instead of TypiClust, the same switch",
+    ),
+    "uherding-grad": StrategySpec(
+        make=_ours("GradientUHerding"),
+        description="GradientUHerding: uncertainty herding (Bae et al., "
+        "ICLR 2025) on unit gradient embeddings, margin weights, the "
+        "paper's shrinking radius (trees: leaves next to X)",
+    ),
+    "maxherding-then-uherding": StrategySpec(
+        make=functools.partial(
+            _make_warm_start_then, "maxherding", "GradientUHerding"
+        ),
+        description="MaxHerding (on X) while labels are few (the recipe's "
+        "switch), then GradientUHerding",
+    ),
     "bait": StrategySpec(
         make=_ours("Bait"), description="this package's Bait"
     ),
@@ -393,9 +441,10 @@ def disk_refusal(qs):
         return None
     if getattr(qs, "mc_dropout", 0):
         return f"its mc_dropout={qs.mc_dropout} needs the pool in memory"
-    if getattr(qs, "warm_start_rule", None) == "typiclust":
+    rule = getattr(qs, "warm_start_rule", None)
+    if rule in ("typiclust", "maxherding"):
         return (
-            "its warm start (warm_start_rule='typiclust', while too few "
+            f"its warm start (warm_start_rule={rule!r}, while too few "
             "labels are known) needs the pool in memory"
         )
     needs = getattr(type(qs), "_needs_memory", None)

@@ -84,10 +84,13 @@ def family_table(means, family, baselines):
     Returns
     -------
     rows : list of dict
-        ``strategy``, ``mean_rank``, ``mean_accuracy``, ``n_settings``
-        (settings it has run with at least two seeds: those a paired test
-        can decide), ``lost`` (of these, the settings in which some
-        baseline beat it), sorted by mean rank.
+        ``strategy``, ``mean_rank``, ``mean_accuracy``, ``ci`` (the
+        half-width of the 95% interval of the mean accuracy over the
+        seeds every complete setting has: the family's mean of each seed,
+        NaN with fewer than two), ``n_settings`` (settings it has run
+        with at least two seeds: those a paired test can decide),
+        ``lost`` (of these, the settings in which some baseline beat it),
+        sorted by mean rank.
     settings : list of tuple
     """
     settings = [k for k in means if family_of(k[1]) == family]
@@ -104,7 +107,7 @@ def family_table(means, family, baselines):
         )
     ]
     ranks, accs = defaultdict(list), defaultdict(list)
-    complete = []
+    complete, common = [], None
     for k in settings:
         if not all(s in means[k] for s in names):
             continue
@@ -112,6 +115,7 @@ def family_table(means, family, baselines):
         if not seeds:
             continue
         complete.append(k)
+        common = seeds if common is None else common & seeds
         avg = [np.mean([means[k][s][i] for i in seeds]) for s in names]
         for s, a, r in zip(names, avg, _ranks(avg), strict=True):
             ranks[s].append(r)
@@ -127,6 +131,13 @@ def family_table(means, family, baselines):
             )
             for k in got
         )
+        half = float("nan")
+        if s in accs and common and len(common) >= 2:
+            # The family's mean of each seed common to its settings.
+            per_seed = [
+                np.mean([means[k][s][i] for k in complete]) for i in common
+            ]
+            half = interval95(per_seed)[1]
         out.append(
             {
                 "strategy": s,
@@ -134,12 +145,20 @@ def family_table(means, family, baselines):
                 "mean_accuracy": (
                     float(np.mean(accs[s])) if s in accs else None
                 ),
+                "ci": half,
                 "n_settings": len(got),
                 "lost": lost,
             }
         )
     out.sort(key=lambda r: (r["mean_rank"] is None, r["mean_rank"] or 0.0))
     return out, settings, complete
+
+
+#: The bar a recommended recipe must clear (issue 26): lost to some
+#: baseline in at most this share of the settings ...
+BAR_LOST_SHARE = 0.10
+#: ... and a mean accuracy at least the best baseline's plus this.
+BAR_MARGIN = 0.005
 
 
 def _meets_bar(row, best_base, baselines):
@@ -149,7 +168,10 @@ def _meets_bar(row, best_base, baselines):
     acc = row["mean_accuracy"]
     if acc is None or best_base is None or not row["n_settings"]:
         return "–"  # nothing to rank, or no setting a test can decide
-    ok = row["lost"] <= row["n_settings"] / 4 and acc >= best_base
+    ok = (
+        row["lost"] <= BAR_LOST_SHARE * row["n_settings"]
+        and acc >= best_base + BAR_MARGIN - 1e-12
+    )
     return "yes" if ok else "no"
 
 
@@ -172,7 +194,14 @@ def compute_seconds(rows):
 
 
 #: Name prefixes of this package's strategies in the registry.
-OURS = ("badge", "bait", "typiclust-then-badge")
+OURS = (
+    "badge",
+    "bait",
+    "typiclust-then-badge",
+    "maxherding-then-badge",
+    "maxherding-then-uherding",
+    "uherding-grad",
+)
 
 
 def baseline_names(names):
@@ -268,18 +297,26 @@ def study_page(
         "its test accuracy averaged over the query rounds (the mean "
         "accuracy over the loop); ranks are taken per setting among the "
         "strategies that completed every setting of the family (1 = best), "
-        "then averaged. *Lost* counts the settings in which some baseline "
+        "then averaged. The mean accuracy is over the same settings, with "
+        "the half-width of its 95% interval over seeds (the family's "
+        "mean of each seed every complete setting has). *Lost* counts "
+        "the settings in which some baseline "
         "beat the strategy in a paired two-sided t-test over seeds "
         "(p < 0.05), out of the settings it has run with two seeds or "
         "more. *Beaten* is the column sum of the BADGE paper's "
         "pairwise penalty matrix over the family's settings: for every "
         "round, every other strategy that beat this one in a paired t-test "
         "over seeds adds 1 / (rounds), so it counts settings' worth of "
-        "significant losses to any strategy (lower is better). *Bar* "
-        "(this package's strategies only): *yes* if the strategy lost in "
-        "at most a quarter of the settings and its mean accuracy is at "
-        "least the best baseline's, the bar a recommended recipe must "
-        "clear.",
+        "significant losses to any strategy (lower is better). *To "
+        "random* is the number of labels at which a strategy's mean "
+        "learning curve (over seeds) first reaches random sampling's "
+        "accuracy at the last round, interpolated between rounds: the "
+        "median over the family's complete settings, and in how many of "
+        "them it gets there at all. *Bar* (this package's strategies "
+        "only): *yes* if the strategy lost in at most "
+        f"{BAR_LOST_SHARE:.0%} of the settings and its mean accuracy is "
+        f"at least the best baseline's plus {100 * BAR_MARGIN:.1f} "
+        "points, the bar a recommended recipe must clear.",
         "",
     ]
     if n_planned is not None and n_runs < n_planned:
@@ -312,17 +349,18 @@ def study_page(
         )
         out.append("")
         best_base = _best_base(table, baselines)
+        to_random = labels_to_random(rows, complete)
         body = []
         for r in table:
             rank = "–" if r["mean_rank"] is None else f"{r['mean_rank']:.2f}"
-            acc = r["mean_accuracy"]
             body.append(
                 [
                     r["strategy"],
                     rank,
-                    "–" if acc is None else f"{100 * acc:.2f}",
+                    _accuracy_cell(r),
                     f"{r['lost']}/{r['n_settings']}",
                     f"{beaten.get(r['strategy'], 0.0):.2f}",
+                    _to_random_cell(to_random.get(r["strategy"])),
                     _meets_bar(r, best_base, baselines),
                 ]
             )
@@ -334,6 +372,7 @@ def study_page(
                     "mean acc. (%)",
                     "lost",
                     "beaten",
+                    "to random",
                     "bar",
                 ],
                 body,
@@ -362,6 +401,67 @@ def study_page(
     out += _compute_section(rows)
     out += _strategy_section(names)
     return "\n".join(out) + "\n"
+
+
+def _accuracy_cell(row):
+    acc = row["mean_accuracy"]
+    if acc is None:
+        return "–"
+    cell = f"{100 * acc:.2f}"
+    if np.isfinite(row.get("ci", np.nan)):
+        cell += f" ± {100 * row['ci']:.2f}"
+    return cell
+
+
+def _to_random_cell(stat):
+    if stat is None:
+        return "–"
+    median, reached, total = stat
+    shown = "never" if median is None else f"{median:.0f}"
+    return f"{shown} ({reached}/{total})"
+
+
+def labels_to_random(rows, settings, baseline="random"):
+    """Labels each strategy needs to reach ``baseline``'s final accuracy.
+
+    Per setting of ``settings``: the strategy's mean learning curve over
+    the seeds it shares with ``baseline``, and the labels at which it
+    first reaches ``baseline``'s mean accuracy at the last round
+    (:func:`labels_to_match`).
+
+    Returns
+    -------
+    dict
+        ``{strategy: (median, reached, total)}``: the median of those
+        labels over the settings where the curve gets there (None if in
+        none), in how many it does, out of how many it was measured in.
+    """
+    by_setting = curves(rows)
+    got = defaultdict(list)
+    total = defaultdict(int)
+    for k in settings:
+        runs = by_setting.get(k, {})
+        if baseline not in runs:
+            continue
+        for s, per_seed in runs.items():
+            seeds = [
+                i
+                for i in set(per_seed) & set(runs[baseline])
+                if len(per_seed[i]) == len(runs[baseline][i])
+            ]
+            if not seeds:
+                continue
+            labels = np.array(sorted(per_seed[seeds[0]]))
+            curve = [np.mean([per_seed[i][n] for i in seeds]) for n in labels]
+            target = np.mean([runs[baseline][i][labels[-1]] for i in seeds])
+            total[s] += 1
+            n = labels_to_match(labels, curve, target)
+            if n is not None:
+                got[s].append(n)
+    return {
+        s: (float(np.median(got[s])) if got[s] else None, len(got[s]), t)
+        for s, t in total.items()
+    }
 
 
 def more_seeds_table(means, family, strategies, seeds):
@@ -504,7 +604,11 @@ CURVE_STRATEGIES = (
     "typiclust-then-badge",
     "badge",
     "badge-paper",
-    "skactiveml-badge",
+    "uherding-grad",
+    "maxherding-then-badge",
+    "maxherding-then-uherding",
+    "maxherding",
+    "falcun",
     "typiclust",
     "margin",
     "random",

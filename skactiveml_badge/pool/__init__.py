@@ -9,6 +9,7 @@ from ._bait import Bait
 from ._baselines import ClusterMargin, ExpectedGradientLength, PowerSampling
 from ._multilabel_badge import MultilabelBadge
 from ._typiclust_then_badge import TypiClustThenBadge
+from ._uherding import GradientUHerding
 
 __all__ = [
     "ActiveLearningByLearning",
@@ -16,6 +17,7 @@ __all__ = [
     "Bait",
     "ClusterMargin",
     "ExpectedGradientLength",
+    "GradientUHerding",
     "MultilabelBadge",
     "PowerSampling",
     "TypiClustThenBadge",

@@ -13,8 +13,10 @@ from ..selection import farthest_first
 from ._badge import Badge, classes_of
 from ._pool import read_rows
 from ._warm_start import (
+    IN_MEMORY_RULES,
     WARM_START_RULES,
     feature_block,
+    maxherding_pick,
     random_pick,
     score_pick,
     typiclust_pick,
@@ -53,15 +55,17 @@ class TypiClustThenBadge(Badge):
     clf_embedding_flag_name, missing_label, random_state
         As in :class:`~skactiveml_badge.Badge`. The TypiClust picks take
         one seed from ``random_state``.
-    warm_start_rule : {"typiclust", "farthest_first", "random", \
-"margin", "entropy"}, default="typiclust"
+    warm_start_rule : {"typiclust", "maxherding", "farthest_first", \
+"random", "margin", "entropy"}, default="typiclust"
         The rule while labels are few. ``"typiclust"`` is the study's
         choice. The others are the alternatives it compared:
-        farthest-first traversal on ``X`` (k-center greedy), uniformly at
-        random, smallest margin, largest entropy. Pools on disk or on Dask
-        take every rule but ``"typiclust"``, which clusters the pool in
-        memory (``query`` raises a ``ValueError`` before fitting the model
-        when it would pick).
+        scikit-activeml's :class:`~skactiveml.pool.MaxHerding` (kernel
+        coverage of ``X``), farthest-first traversal on ``X`` (k-center
+        greedy), uniformly at random, smallest margin, largest entropy.
+        Pools on disk or on Dask take every rule but ``"typiclust"`` and
+        ``"maxherding"``, which see the whole pool in memory (``query``
+        raises a ``ValueError`` before fitting the model when they would
+        pick).
     warm_start_per_class : int or "auto", default="auto"
         Labels per class (of ``clf.classes_``, or of the labels seen when
         the classifier declares none) from which BADGE takes over.
@@ -146,13 +150,14 @@ default="proximity+X"
 
     def _check_before_fit(self, clf, pool, n_picks, params):
         super()._check_before_fit(clf, pool, n_picks, params)
-        if pool.chunked and self.warm_start_rule == "typiclust":
+        rule = self.warm_start_rule
+        if pool.chunked and rule in IN_MEMORY_RULES:
             if self._warm_start_rule(pool.y_lab, clf) is not None:
                 raise ValueError(
-                    "warm_start_rule='typiclust' needs the pool in memory "
-                    "(it clusters the candidates), and it picks this batch "
-                    "(too few labels for BADGE); for a pool on disk or on "
-                    "Dask use another warm_start_rule, or Badge."
+                    f"warm_start_rule={rule!r} needs the pool in memory "
+                    "(it sees every candidate at once), and it picks this "
+                    "batch (too few labels for BADGE); for a pool on disk "
+                    "or on Dask use another warm_start_rule, or Badge."
                 )
 
     def _pick(self, clf, pool, n_picks, return_util, params):
@@ -162,8 +167,9 @@ default="proximity+X"
             return super()._pick(clf, pool, n_picks, return_util, params)
         self._probe_embedding(clf, pool)
         rs = self.random_state_
-        if rule == "typiclust":
-            return typiclust_pick(
+        if rule in IN_MEMORY_RULES:
+            pick = typiclust_pick if rule == "typiclust" else maxherding_pick
+            return pick(
                 pool.X_lab, pool.y_lab, pool.candidates(), n_picks, rs,
                 self.missing_label_, return_util,
             )  # fmt: skip

@@ -17,7 +17,11 @@ WARM_START_RULES = (
     "random",
     "farthest_first",
     "typiclust",
+    "maxherding",
 )
+
+#: The rules that see the whole pool at once (in memory).
+IN_MEMORY_RULES = ("typiclust", "maxherding")
 
 
 def uncertainty_block(clf, rule, X):
@@ -94,20 +98,9 @@ def typiclust_pick(X, y, X_cand, n_picks, random_state, missing_label, util):
     with an ``UnboundLocalError`` when every cluster holds a label).
     """
     from skactiveml.pool import TypiClust
-    from skactiveml.utils import is_labeled
 
     seed = int(random_state.randint(2**31 - 1))
-    labeled = is_labeled(y, missing_label=missing_label)
-    n_cand = X_cand.shape[0]
-    X_lab = np.asarray(X)[labeled]
-    n_features = int(np.prod(X_cand.shape[1:]))
-    X_all = np.concatenate(
-        [X_cand.reshape(n_cand, n_features), X_lab.reshape(-1, n_features)]
-    ).astype(np.float64, copy=False)
-    dtype = np.result_type(np.asarray(y).dtype, np.asarray(missing_label))
-    y_all = np.empty(n_cand + X_lab.shape[0], dtype=dtype)
-    y_all[:n_cand] = missing_label
-    y_all[n_cand:] = np.asarray(y)[labeled]
+    X_all, y_all, n_cand = _stacked(X, y, X_cand, missing_label)
     qs = TypiClust(missing_label=missing_label, random_state=seed)
     try:
         idx, rows = qs.query(
@@ -127,6 +120,51 @@ def typiclust_pick(X, y, X_cand, n_picks, random_state, missing_label, util):
     if n_ok < n_picks:
         idx, rows = _uniform_rest(idx, rows, n_cand, n_picks, random_state)
     return idx, (rows if util else None)
+
+
+def maxherding_pick(X, y, X_cand, n_picks, random_state, missing_label, util):
+    """Pick ``n_picks`` candidates by scikit-activeml's MaxHerding.
+
+    MaxHerding (Bae et al., ECCV 2024) greedily maximises the kernel
+    coverage of the pool (an RBF kernel on unit-length ``X``), the labeled
+    samples of ``X`` covering their neighbourhoods from the start; its
+    seed (ties) is one draw from ``random_state``. Returns positions in
+    ``X_cand`` and, if ``util``, its rows over the candidates: each
+    candidate's gain in coverage, NaN at the earlier picks.
+    """
+    from skactiveml.pool import MaxHerding
+
+    seed = int(random_state.randint(2**31 - 1))
+    X_all, y_all, n_cand = _stacked(X, y, X_cand, missing_label)
+    qs = MaxHerding(missing_label=missing_label, random_state=seed)
+    idx, rows = qs.query(
+        X_all,
+        y_all,
+        candidates=np.arange(n_cand),
+        batch_size=n_picks,
+        return_utilities=True,
+    )
+    return np.asarray(idx, dtype=np.intp), (rows[:, :n_cand] if util else None)
+
+
+def _stacked(X, y, X_cand, missing_label):
+    """The candidates (unlabeled) stacked on the labeled samples of
+    ``X`` as a flat float64 pool, its labels, and the candidates'
+    count."""
+    from skactiveml.utils import is_labeled
+
+    labeled = is_labeled(y, missing_label=missing_label)
+    n_cand = X_cand.shape[0]
+    X_lab = np.asarray(X)[labeled]
+    n_features = int(np.prod(X_cand.shape[1:]))
+    X_all = np.concatenate(
+        [X_cand.reshape(n_cand, n_features), X_lab.reshape(-1, n_features)]
+    ).astype(np.float64, copy=False)
+    dtype = np.result_type(np.asarray(y).dtype, np.asarray(missing_label))
+    y_all = np.empty(n_cand + X_lab.shape[0], dtype=dtype)
+    y_all[:n_cand] = missing_label
+    y_all[n_cand:] = np.asarray(y)[labeled]
+    return X_all, y_all, n_cand
 
 
 def _first_repeat(idx):

@@ -12,6 +12,7 @@ from ._bait import bait, check_bait_classes
 from ._chunked import dask_call, is_chunked, is_dask_array
 from ._dispatch import ALGORITHMS, RULES
 from ._distances import DEFAULT_CHUNK_SIZE, pairwise_sq_distances, sq_norms
+from ._herding import adaptive_radius, uncertainty_herding, unit_factors
 from ._kernels import farthest_first, kmeans_plusplus
 from ._volume import VolumeState, sampling_pass
 
@@ -23,6 +24,7 @@ __all__ = [
     "HALF_DTYPES",
     "RULES",
     "VolumeState",
+    "adaptive_radius",
     "bait",
     "check_bait_classes",
     "dask_call",
@@ -33,4 +35,6 @@ __all__ = [
     "pairwise_sq_distances",
     "sampling_pass",
     "sq_norms",
+    "uncertainty_herding",
+    "unit_factors",
 ]

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The study at three budgets (issue 26): every budget's runs, resumable,
+# and its results page. Rerun to continue where it stopped; a budget
+# already complete only rebuilds its page.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+for budget in ${BUDGETS:-low mid high}; do
+    python -m skactiveml_badge.experiments \
+        --config "benchmarks/study/budgets/$budget.json" --workers 2 \
+        --out "benchmarks/_results/study-budgets/$budget" --quiet \
+        --study-page "docs/study_$budget.rst"
+done
