@@ -90,7 +90,7 @@ def test_empty_factors_are_rejected():
 
 def test_one_adapter_per_model_family_asked_in_order():
     names = [a.__name__.rsplit(".", 1)[1] for a in ADAPTERS]
-    assert names == ["_nets", "_mlp", "_trees", "_classifier"]
+    assert names == ["_protocol", "_nets", "_mlp", "_trees", "_classifier"]
     for adapter in ADAPTERS:
         assert callable(adapter.handles) and callable(adapter.embed)
     X, y = digits(60)

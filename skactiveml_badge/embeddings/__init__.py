@@ -1,7 +1,9 @@
 """Embedding sources: every adapter returns ``(proba, features)``.
 
 One adapter module per model family, asked in this order by
-:func:`proba_and_embedding` (:mod:`._base`): torch nets (:mod:`._nets`),
+:func:`proba_and_embedding` (:mod:`._base`): models that say how to embed
+them with ``encode`` or ``leaf_embeddings`` (:mod:`._protocol`), torch
+nets (:mod:`._nets`),
 scikit-learn's MLP (:mod:`._mlp`), tree ensembles (:mod:`._trees`, with
 the leaf encodings in :mod:`._leaves`), and the classifier's own outputs
 or ``X`` (:mod:`._classifier`); the multi-label sigmoid outputs have

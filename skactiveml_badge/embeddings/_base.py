@@ -6,12 +6,13 @@ Every adapter module has ``handles(clf) -> bool`` and ``embed(clf, X,
 :func:`proba_and_embedding` by keyword and ignoring those of the others.
 """
 
-from . import _classifier, _mlp, _nets, _trees
+from . import _classifier, _mlp, _nets, _protocol, _trees
 from ._outputs import logit_gradients
 
-#: The adapters of ``source="auto"``, in the order they are asked; the
+#: The adapters of ``source="auto"``, in the order they are asked: a model
+#: that says how to embed it (``encode``, ``leaf_embeddings``) first; the
 #: classifier's own outputs (or ``X``) come last and take any model.
-ADAPTERS = (_nets, _mlp, _trees, _classifier)
+ADAPTERS = (_protocol, _nets, _mlp, _trees, _classifier)
 
 TREE_EMBEDDINGS = ("proximity", "leaf_gradient", "proximity+X")
 
@@ -39,7 +40,10 @@ def proba_and_embedding(
       ``clf.predict_proba(X, **{name: True})`` (a str) or
       ``clf.predict_proba(X, **flags)`` (a dict) must return
       ``(proba, embedding)``.
-    - Otherwise the model is looked at: a torch net (scikit-activeml's
+    - Otherwise the model is looked at: a model with ``encode(X)`` is
+      embedded by it (the input of a last linear layer), one with
+      ``leaf_embeddings(X)`` by its leaf embedding (a tree model, see
+      ``tree_embedding``); a torch net (scikit-activeml's
       ``SkorchClassifier``, a skorch net, also inside ``SklearnClassifier``)
       is run once with a forward hook on its last ``Linear`` layer with one
       output per class (or ``embedding_layer``); a scikit-learn
@@ -158,6 +162,7 @@ def gradient_factors(clf, X, clf_embedding_flag_name=None, **options):
         and options.get("source", "auto") == "auto"
         and not _classifier.predict_flags(clf_embedding_flag_name)
         and _trees.has_leaves(clf)
+        and not _protocol.handles(clf)
     ):
         return _trees.leaf_gradient_factors(
             clf,
@@ -174,22 +179,27 @@ def gradient_factors(clf, X, clf_embedding_flag_name=None, **options):
 
 
 def model_kind(clf):
-    """``"torch"`` (a torch net: skorch, bare or wrapped), ``"mlp"``
-    (scikit-learn's ``MLPClassifier``), ``"boosted"`` (LightGBM, XGBoost,
-    scikit-learn's gradient boosting), ``"forest"`` (a tree ensemble that
-    averages probabilities) or ``"other"``, for a fitted or an unfitted
-    model (a scikit-activeml wrapper: its template estimator)."""
+    """``"encoder"`` (a model with ``encode``), ``"leaves"`` (one with
+    ``leaf_embeddings``), ``"torch"`` (a torch net: skorch, bare or
+    wrapped), ``"mlp"`` (scikit-learn's ``MLPClassifier``), ``"boosted"``
+    (LightGBM, XGBoost, scikit-learn's gradient boosting), ``"forest"`` (a
+    tree ensemble that averages probabilities) or ``"other"``, for a
+    fitted or an unfitted model (a scikit-activeml wrapper: its template
+    estimator)."""
     from skactiveml.base import SkactivemlClassifier
 
     from . import _private_api
 
-    if _nets.torch_parts(clf) is not None:
-        return "torch"
     inner = _private_api.inner_estimator(clf)
     if inner is clf and isinstance(clf, SkactivemlClassifier):
         # An unfitted wrapper: its template estimator
         template = getattr(clf, "estimator", None)
         inner = clf if template is None else template
+    method = _protocol.method_of(inner)
+    if method is not None:
+        return "encoder" if method == "encode" else "leaves"
+    if _nets.torch_parts(clf) is not None:
+        return "torch"
     if _is_skorch(inner):
         return "torch"
     if _mlp.is_mlp(inner):
@@ -232,6 +242,13 @@ def check_model_options(clf, *, mc_dropout, tree_embedding, auto, chunked):
                 "`mc_dropout` needs a torch net (skorch, or scikit-activeml's "
                 f"SkorchClassifier); got {type(clf).__name__}."
             )
+    if tree_embedding == "leaf_gradient" and auto and kind == "leaves":
+        raise ValueError(
+            "tree_embedding='leaf_gradient' needs a boosted ensemble "
+            "(LightGBM, XGBoost, GradientBoostingClassifier) whose leaf "
+            "values are known; a model's own `leaf_embeddings` has none. "
+            "Use tree_embedding='proximity' or 'proximity+X'."
+        )
     if tree_embedding == "leaf_gradient" and auto and kind == "forest":
         raise ValueError(
             "tree_embedding='leaf_gradient' needs a boosted ensemble "

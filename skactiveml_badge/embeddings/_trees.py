@@ -45,9 +45,14 @@ def handles(clf):
 
 
 def has_leaves(clf):
-    """A supported tree ensemble whose trees were fitted (scikit-activeml's
-    wrapper predicts label frequencies when they could not be)."""
-    return handles(clf) and not could_not_fit(clf)
+    """A supported tree ensemble, or a model with ``leaf_embeddings``,
+    that was fitted (scikit-activeml's wrapper predicts label frequencies
+    when it could not be)."""
+    from ._protocol import method_of
+
+    own = method_of(inner_estimator(clf)) == "leaf_embeddings"
+    leaves = handles(clf) or own
+    return leaves and not could_not_fit(clf)
 
 
 def embed(
@@ -108,7 +113,7 @@ def embed(
     proba, leaves = tree_proba_and_leaves(clf, inner_estimator(clf), X2)
     z = leaf_embedding(leaves, leaf_dim, hashed=hashed_leaves)
     if tree_embedding == "proximity+X":
-        z = _next_to_features(z, X2, features_scale)
+        z = next_to_features(z, X2, features_scale)
     proba = check_proba(proba, n)
     return proba, append_ones(z) if include_bias else z
 
@@ -131,7 +136,7 @@ def row_sq_sum(X2):
     return float(sq.sum(dtype=np.float64)), X2.shape[0]
 
 
-def _next_to_features(z, X2, scale=None):
+def next_to_features(z, X2, scale=None):
     """``[z, X2 / s]`` with ``s`` the root mean squared row norm of X2
     (or ``scale``)."""
     X2 = check_numeric(np.asarray(X2, dtype=np.float32), "features")

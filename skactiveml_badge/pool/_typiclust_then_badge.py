@@ -220,10 +220,11 @@ default="proximity+X"
 
 
 def model_family(clf):
-    """``"trees"``, ``"nets"`` (torch nets, scikit-learn MLPs) or
-    ``"other"``: the model family whose study switch applies to
-    ``clf``."""
+    """``"trees"`` (tree ensembles, models with ``leaf_embeddings``),
+    ``"nets"`` (torch nets, scikit-learn MLPs) or ``"other"`` (models
+    with ``encode`` among them): the model family whose study switch
+    applies to ``clf``."""
     kind = model_kind(clf)
     if kind in ("torch", "mlp"):
         return "nets"
-    return "trees" if kind in ("boosted", "forest") else "other"
+    return "trees" if kind in ("boosted", "forest", "leaves") else "other"
