@@ -16,8 +16,10 @@ from sklearn.datasets import make_multilabel_classification
 from sklearn.neural_network import MLPClassifier
 
 from skactiveml_badge import (
+    Badge,
     MultilabelBadge,
     PartlyLabeledWarning,
+    TypiClustThenBadge,
     WarmStartWarning,
     multilabel_gradient_factors,
 )
@@ -480,3 +482,62 @@ def test_sample_weight_needs_a_fit_that_takes_it():
         MultilabelBadge().query(
             X, y, NoWeights((4,), max_iter=20), sample_weight=np.ones(60)
         )
+
+
+# -- issue 27, item 7: a 2-D y in Badge
+
+
+def _ml_pool():
+    X, Y = make_multilabel_classification(90, n_classes=4, random_state=1)
+    y = np.full(Y.shape, np.nan)
+    y[:20] = Y[:20]
+    return X, y, Y, MLPClassifier((16,), max_iter=2000, random_state=0)
+
+
+@pytest.mark.parametrize("origin", [True, False])
+@pytest.mark.parametrize("selection", ["kmeans++", "farthest_first"])
+def test_badge_with_a_2d_y_is_multilabel_badge(origin, selection):
+    """``Badge`` on a multi-label ``y`` picks what ``MultilabelBadge``
+    with the same settings picks, in ``query`` and ``select_batch``."""
+    X, y, Y, mlp = _ml_pool()
+    kw = dict(random_state=3, origin_as_centre=origin, selection=selection)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the MLP's convergence
+        got = Badge(**kw).query(X, y, mlp, batch_size=5, return_utilities=True)
+        ref = MultilabelBadge(**kw).query(
+            X, y, mlp, batch_size=5, return_utilities=True
+        )
+        np.testing.assert_array_equal(got[0], ref[0])
+        np.testing.assert_allclose(got[1], ref[1])
+        fitted = MLPClassifier((16,), max_iter=2000, random_state=0)
+        fitted.fit(X[:20], Y[:20])
+        a = Badge(**kw).select_batch(fitted, X[20:], X[:20], Y[:20], 4)
+        b = MultilabelBadge(**kw).select_batch(
+            fitted, X[20:], X[:20], Y[:20], 4
+        )
+    np.testing.assert_array_equal(a, b)
+
+
+def test_badge_refuses_partly_labeled_rows_and_single_label_settings():
+    """scikit-activeml's convention (a row all labeled or all missing) and
+    the settings multi-label BADGE lacks are refused before any fit; the
+    recipe takes a 1-D ``y`` only."""
+
+    class NoFit(MLPClassifier):
+        def fit(self, *args, **kwargs):
+            raise AssertionError("fitted before the check")
+
+    X, y, _, _ = _ml_pool()
+    partly = y.copy()
+    partly[30, 0] = 1
+    with pytest.raises(ValueError, match="1 row.*partly labeled"):
+        Badge().query(X, partly, NoFit())
+    for params, named in (
+        (dict(class_balance="equal"), "class_balance"),
+        (dict(leaf_dim=None, mc_dropout=2), "leaf_dim, mc_dropout"),
+        (dict(tree_embedding="proximity+X"), "tree_embedding"),
+    ):
+        with pytest.raises(ValueError, match=named):
+            Badge(**params).query(X, y, NoFit())
+    with pytest.raises(ValueError, match="1d array"):
+        TypiClustThenBadge().query(X, y, NoFit())

@@ -179,6 +179,16 @@ default="proximity"
 
     Notes
     -----
+    A multi-label ``y`` (2-D, ``(n_samples, n_labels)``, with
+    scikit-activeml's development-branch convention that a row is all
+    labeled or all missing) is served by
+    :class:`~skactiveml_badge.MultilabelBadge` with these settings, so one
+    import takes both; the settings multi-label BADGE lacks
+    (``class_balance``, ``chunk_size``, ``storage_dtype``, the tree and
+    MC-dropout options, ``embedding_source``) must keep their defaults,
+    and partly labeled rows are refused (``MultilabelBadge`` itself takes
+    them as candidates).
+
     The utilities: row ``k`` of ``query(..., return_utilities=True)`` is
     what pick ``k`` was chosen by, finite everywhere but at labeled
     samples, non-candidates and earlier picks (NaN): its selection
@@ -310,6 +320,50 @@ default="proximity"
             return self._run_kernel(
                 delta, h, labels, n_classes, n_picks, params, return_util
             )
+
+    #: Whether a 2-D ``y`` is served by :class:`MultilabelBadge` (Badge
+    #: itself; not the recipe, whose warm start is single-label).
+    _serves_multilabel_y = True
+
+    def _for_labels(self, y, query):
+        """A :class:`MultilabelBadge` with these settings for a 2-D ``y``
+        (scikit-activeml's development-branch conventions: a row all
+        labeled or all missing), else this strategy."""
+        if not (type(self)._serves_multilabel_y and np.ndim(y) == 2):
+            return self
+        from ._multilabel_badge import MultilabelBadge
+
+        changed = sorted(
+            name
+            for name, default in _SINGLE_LABEL_ONLY.items()
+            if _differs(getattr(self, name), default)
+        )
+        if changed:
+            kept = ", ".join(f"{n}={_SINGLE_LABEL_ONLY[n]!r}" for n in changed)
+            raise ValueError(
+                "With a multi-label `y` (2-D), Badge runs multi-label "
+                f"BADGE, which has no {', '.join(changed)}: leave {kept}."
+            )
+        if query:
+            from skactiveml.utils import is_labeled
+
+            known = is_labeled(np.asarray(y), missing_label=self.missing_label)
+            partial = int((known.any(axis=1) & ~known.all(axis=1)).sum())
+            if partial:
+                raise ValueError(
+                    f"{partial} row(s) of the multi-label `y` are partly "
+                    "labeled; Badge takes a row all labeled or all missing "
+                    "(scikit-activeml's convention). MultilabelBadge takes "
+                    "partly labeled rows as candidates."
+                )
+        return MultilabelBadge(
+            self.clf_embedding_flag_name, self.missing_label,
+            self.random_state, selection=self.selection,
+            origin_as_centre=self.origin_as_centre, dtype=self.dtype,
+            algorithm=self.algorithm, backend=self.backend,
+            embedding_layer=self.embedding_layer,
+            include_bias=self.include_bias, dl_batch_size=self.dl_batch_size,
+        )  # fmt: skip
 
     def _uses_features_scale(self, clf):
         """Whether the embedding puts ``X`` next to the leaves (trees with
@@ -458,6 +512,26 @@ default="proximity"
         if seed is None:
             seed = self.random_state_.randint(2**31 - 1)
         return dict(mc_dropout=self.mc_dropout, mc_seed=seed)
+
+
+#: Badge's settings that a multi-label ``y`` cannot serve, with the
+#: default it must keep.
+_SINGLE_LABEL_ONLY = {
+    "chunk_size": None,
+    "class_balance": None,
+    "storage_dtype": None,
+    "tree_embedding": "proximity",
+    "mc_dropout": 0,
+    "leaf_dim": 256,
+    "embedding_source": "auto",
+}
+
+
+def _differs(value, default):
+    """Whether a setting was changed from its default."""
+    if default is None:
+        return value is not None
+    return not (type(value) is type(default) and value == default)
 
 
 def classes_of(clf):

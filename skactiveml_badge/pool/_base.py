@@ -57,6 +57,12 @@ class PoolStrategy(SingleAnnotatorPoolQueryStrategy):
     #: Whether ``y`` is a label indicator matrix (multi-label).
     _indicator_labels = False
 
+    def _for_labels(self, y, query):
+        """The strategy that serves the labels ``y`` (of ``query``, else
+        ``select_batch``'s ``labeled_y``): this one, unless a subclass
+        serves another kind of ``y`` through another strategy."""
+        return self
+
     def _labels(self):
         return Labels(self.missing_label, self._indicator_labels)
 
@@ -131,6 +137,12 @@ array-like of shape (n_candidates, ...), default=None
             chosen by (see the class's Notes). NaN for labeled samples,
             non-candidates and earlier picks.
         """
+        twin = self._for_labels(y, query=True)
+        if twin is not self:
+            return twin.query(
+                X, y, clf, fit_clf, sample_weight, candidates, batch_size,
+                return_utilities,
+            )  # fmt: skip
         params = self._check_params()
         pool, batch_size, return_util = query_pool(
             X, y, candidates, batch_size, return_utilities, sample_weight,
@@ -179,6 +191,12 @@ array-like of shape (n_candidates, ...), default=None
         labeled samples followed by ``unlabeled_x``, ``y`` their labels
         and missing labels, and the fitted model.
         """
+        if labeled_y is not None:
+            twin = self._for_labels(labeled_y, query=False)
+            if twin is not self:
+                return twin.select_batch(
+                    model, unlabeled_x, labeled_x, labeled_y, batch_size
+                )
         params = self._check_params()
         pool, batch_size = batch_pool(
             unlabeled_x, labeled_x, labeled_y, batch_size, self._labels()

@@ -142,6 +142,8 @@ default="proximity+X"
         **keyword_params(Badge) | {"tree_embedding": "proximity+X"},
     )
 
+    _serves_multilabel_y = False  # its warm start is single-label
+
     _parameter_constraints = Badge._parameter_constraints | {
         "warm_start_rule": Choice(*WARM_START_RULES),
         "warm_start_per_class": Int(low=0, auto=True),
