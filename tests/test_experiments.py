@@ -570,6 +570,7 @@ def test_config_file_and_study_page(tmp_path, capsys):
     assert "--config" in text and "Model family: linear" in text
     assert "beaten" in text and "Partial results" not in text
     assert "then 3 rounds of 5; seeds 0..2" in text
+    assert text.startswith("Label-efficiency study: 20 + 3 x 5 labels\n")
     assert ".. image:: study_curves.png" in text
     assert (tmp_path / "study_curves.png").stat().st_size > 0
     assert "2 settings, 2 complete" in text

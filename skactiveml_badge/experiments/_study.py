@@ -227,7 +227,7 @@ def study_page(
     rows,
     command,
     n_planned=None,
-    title="Label-efficiency study",
+    title=None,
     config=None,
     figure=None,
 ):
@@ -242,7 +242,9 @@ def study_page(
     n_planned : int or None, default=None
         Runs the study's configuration has; the page says so when fewer
         are complete.
-    title : str
+    title : str or None, default=None
+        The page's title; by default "Label-efficiency study" and, given
+        ``config``, its budget (start labels + rounds x batch).
     config : ExperimentConfig or None, default=None
         The study's settings, stated on the page (the compute budget).
     figure : str or None, default=None
@@ -258,6 +260,13 @@ def study_page(
     baselines = baseline_names(names)
     families = sorted({family_of(k[1]) for k in means})
     n_runs = sum(len(v) for k in means for v in means[k].values())
+    if title is None:
+        title = "Label-efficiency study"
+        if config is not None:
+            batches = ", ".join(map(str, config.batch_sizes))
+            title += (
+                f": {config.n_start} + {config.rounds} x {batches} labels"
+            )
     out = [
         title,
         "=" * len(title),
