@@ -264,9 +264,7 @@ def study_page(
         title = "Label-efficiency study"
         if config is not None:
             batches = ", ".join(map(str, config.batch_sizes))
-            title += (
-                f": {config.n_start} + {config.rounds} x {batches} labels"
-            )
+            title += f": {config.n_start} + {config.rounds} x {batches} labels"
     out = [
         title,
         "=" * len(title),
