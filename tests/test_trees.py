@@ -14,6 +14,7 @@ from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
     RandomForestClassifier,
 )
 
@@ -48,6 +49,9 @@ def _models():
         "extra_trees": ExtraTreesClassifier(10, random_state=0),
         "gradient_boosting": GradientBoostingClassifier(
             n_estimators=5, max_depth=2, random_state=0
+        ),
+        "hist_gradient_boosting": HistGradientBoostingClassifier(
+            max_iter=5, max_leaf_nodes=6, random_state=0
         ),
     }
 
@@ -291,6 +295,10 @@ def _raw_scores_from_leaves(est, X):
                 ]
             )
             v = values[leaves[:, t]]
+        elif hasattr(est, "_predictors"):  # histogram gradient boosting
+            k = est.n_trees_per_iteration_
+            nodes = est._predictors[t // k][t % k].nodes
+            v = nodes["value"][leaves[:, t]]
         else:  # scikit-learn gradient boosting (leaf = node id)
             n_rounds, k = est.estimators_.shape
             tree = est.estimators_[t // k, t % k].tree_
@@ -300,7 +308,9 @@ def _raw_scores_from_leaves(est, X):
 
 
 @pytest.mark.parametrize("binary", [False, True])
-@pytest.mark.parametrize("name", ["lightgbm", "gradient_boosting"])
+@pytest.mark.parametrize(
+    "name", ["lightgbm", "gradient_boosting", "hist_gradient_boosting"]
+)
 def test_tree_classes_rebuild_the_raw_scores(name, binary):
     """Leaf values summed per tree_classes give the models' raw scores (up
     to a per-class constant, the initial score): the tree-to-class map
@@ -314,6 +324,40 @@ def test_tree_classes_rebuild_the_raw_scores(name, binary):
         ref = est.decision_function(X).reshape(len(X), -1)
     gap = ref - raw
     np.testing.assert_allclose(gap, gap[[0] * len(gap)], atol=1e-8)
+
+
+def test_private_api_of_hist_gradient_boosting():
+    """The names ``hist_gradient_boosting_leaves`` reads exist, and the
+    leaves it returns are the ones scikit-learn's prediction sums: with
+    missing values and a native categorical feature, the leaf values at
+    the returned nodes plus the baseline are ``_raw_predict``. A
+    scikit-learn release that changes them fails here."""
+    from skactiveml_badge.embeddings._private_api import (
+        hist_gradient_boosting_leaves,
+    )
+
+    rng = np.random.RandomState(0)
+    X, y = load_digits(return_X_y=True)
+    X = X[:400].astype(float)
+    X[:, 0] = rng.randint(0, 5, len(X))  # a categorical column
+    X[rng.rand(*X.shape) < 0.05] = np.nan
+    X[:, 0] = np.where(np.isnan(X[:, 0]), 1, X[:, 0])
+    for classes in (10, 2):
+        yy = y[:400] % classes
+        est = HistGradientBoostingClassifier(
+            max_iter=4, max_leaf_nodes=8, categorical_features=[0],
+            random_state=0,
+        ).fit(X, yy)  # fmt: skip
+        leaves = hist_gradient_boosting_leaves(est, X)
+        k = est.n_trees_per_iteration_
+        assert leaves.shape == (len(X), 4 * k)
+        raw = np.zeros((len(X), k)) + est._baseline_prediction
+        for t in range(leaves.shape[1]):
+            nodes = est._predictors[t // k][t % k].nodes
+            assert nodes["is_leaf"][leaves[:, t]].all()
+            raw[:, t % k] += nodes["value"][leaves[:, t]]
+        np.testing.assert_allclose(raw, est._raw_predict(X), rtol=1e-12)
+        assert leaf_indices(est, X).tolist() == leaves.tolist()
 
 
 def test_xgboost_tree_classes_rebuild_the_margins():

@@ -93,3 +93,14 @@ def check_numeric(arr, name):
     if not np.isfinite(arr).all():
         raise ValueError(f"The classifier returned non-finite {name}.")
     return arr
+
+
+#: The model protocol's methods (:mod:`._protocol`), in the order they are
+#: looked for.
+METHODS = ("encode", "leaf_embeddings")
+
+
+def method_of(est):
+    """``"encode"``, ``"leaf_embeddings"`` (the first the model ``est``
+    has, callable) or None."""
+    return next((m for m in METHODS if callable(getattr(est, m, None))), None)

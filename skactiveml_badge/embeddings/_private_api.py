@@ -18,12 +18,23 @@ query.
   fitted net), ``history_`` and ``_get_predict_nonlinearity()``.
 - torch: ``torch.nn.modules.dropout._DropoutNd``, the base class of its
   dropout layers.
+- scikit-learn's ``HistGradientBoostingClassifier``, which has no
+  ``apply``: its ``_predictors`` (per round, one ``TreePredictor`` per
+  class), a predictor's ``nodes`` (a structured array with a ``value``
+  field) and ``raw_left_cat_bitsets``/``binned_left_cat_bitsets``,
+  ``TreePredictor(nodes, binned, raw).predict(X, known_cat_bitsets,
+  f_idx_map, n_threads)``, the estimator's ``_preprocess_X(X,
+  reset=False)`` and ``_bin_mapper.make_known_categories_bitsets()``, and
+  ``sklearn.utils._openmp_helpers._openmp_effective_n_threads``; checked
+  by ``tests/test_trees.py::test_private_api_of_hist_gradient_boosting``.
 - scikit-activeml's ``make_criterion_tuple_aware`` (in
   ``skactiveml.utils._functions``): the loss classes it makes when a
   ``SkorchClassifier`` is fitted live only in the process that made them,
   so a fitted ``SkorchClassifier`` cannot be unpickled elsewhere (a Dask
   worker) until they are made there too.
 """
+
+import numpy as np
 
 # scikit-activeml's wrappers
 
@@ -147,3 +158,34 @@ def make_tuple_aware_losses(specs):
             criterion_output_keys=list(outputs),
             forward_outputs=outputs,
         )
+
+
+# scikit-learn's HistGradientBoostingClassifier
+
+
+def hist_gradient_boosting_leaves(est, X):
+    """Leaf (node) index of every sample in every tree of a fitted
+    ``HistGradientBoostingClassifier``: (n_samples, n_trees), int64, the
+    trees round by round and, within a round, class by class.
+
+    scikit-learn's own traversal (missing values and categories included)
+    on a copy of each tree whose leaves hold their node index as their
+    value, so a prediction is the leaf reached.
+    """
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    X = est._preprocess_X(X, reset=False)
+    known, f_idx_map = est._bin_mapper.make_known_categories_bitsets()
+    n_threads = _openmp_effective_n_threads()
+    columns = []
+    for round_ in est._predictors:
+        for predictor in round_:
+            nodes = predictor.nodes.copy()
+            nodes["value"] = np.arange(len(nodes))
+            probe = type(predictor)(
+                nodes,
+                predictor.binned_left_cat_bitsets,
+                predictor.raw_left_cat_bitsets,
+            )
+            columns.append(probe.predict(X, known, f_idx_map, n_threads))
+    return np.column_stack(columns).astype(np.int64)

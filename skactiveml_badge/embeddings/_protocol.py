@@ -19,18 +19,10 @@ from ._outputs import (
     check_outputs,
     check_proba,
     finish,
+    method_of,
 )
 from ._outputs import n_samples as _n_samples
 from ._private_api import could_not_fit, inner_estimator
-
-#: The protocol's methods, in the order they are looked for.
-METHODS = ("encode", "leaf_embeddings")
-
-
-def method_of(est):
-    """``"encode"``, ``"leaf_embeddings"`` (the first the model ``est``
-    has, callable) or None."""
-    return next((m for m in METHODS if callable(getattr(est, m, None))), None)
 
 
 def handles(clf):

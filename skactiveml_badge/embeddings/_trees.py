@@ -2,9 +2,9 @@
 
 Supported: LightGBM's ``LGBMClassifier``, XGBoost's ``XGBClassifier`` and
 ``XGBRFClassifier``, scikit-learn's ``RandomForestClassifier``,
-``ExtraTreesClassifier`` and ``GradientBoostingClassifier``, bare or in a
-scikit-activeml wrapper. LightGBM and XGBoost are recognised by name,
-without being imported.
+``ExtraTreesClassifier``, ``GradientBoostingClassifier`` and
+``HistGradientBoostingClassifier``, bare or in a scikit-activeml wrapper.
+LightGBM and XGBoost are recognised by name, without being imported.
 
 A tree ensemble has no last linear layer. Two embeddings stand in for the
 gradient embedding of a net (encoded exactly or hashed, :mod:`._leaves`):
@@ -34,9 +34,14 @@ from ._outputs import (
     check_proba,
     finish,
     logit_gradients,
+    method_of,
     n_samples,
 )
-from ._private_api import could_not_fit, inner_estimator
+from ._private_api import (
+    could_not_fit,
+    hist_gradient_boosting_leaves,
+    inner_estimator,
+)
 
 
 def handles(clf):
@@ -48,8 +53,6 @@ def has_leaves(clf):
     """A supported tree ensemble, or a model with ``leaf_embeddings``,
     that was fitted (scikit-activeml's wrapper predicts label frequencies
     when it could not be)."""
-    from ._protocol import method_of
-
     own = method_of(inner_estimator(clf)) == "leaf_embeddings"
     leaves = handles(clf) or own
     return leaves and not could_not_fit(clf)
@@ -256,7 +259,9 @@ def leaf_indices(est, X):
     Supported: LightGBM's ``LGBMClassifier`` (``predict(pred_leaf=True)``),
     XGBoost's ``XGBClassifier`` (``apply``) and scikit-learn's
     ``RandomForestClassifier``, ``ExtraTreesClassifier`` and
-    ``GradientBoostingClassifier`` (``apply``).
+    ``GradientBoostingClassifier`` (``apply``), and
+    ``HistGradientBoostingClassifier`` (node indices, through
+    :mod:`._private_api`: it has no ``apply``).
     """
     if _kind(est) == "LGBMClassifier":
         # The booster in blocks of rows: LightGBM builds a float64 result
@@ -270,6 +275,8 @@ def leaf_indices(est, X):
                 for s in range(0, X.shape[0], _PREDICT_ROWS)
             ]
         ).reshape(X.shape[0], -1)
+    if _is_hist_gradient_boosting(est):
+        return hist_gradient_boosting_leaves(est, X)
     leaves = np.asarray(est.apply(X)).reshape(X.shape[0], -1)
     return leaves.astype(np.int64)
 
@@ -344,12 +351,23 @@ def _kind(est):
     return ""
 
 
+def _is_hist_gradient_boosting(est):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return isinstance(est, HistGradientBoostingClassifier)
+
+
 def is_boosted(est):
     """Whether the tree ensemble ``est`` is boosted (its leaf values are
-    logits): LightGBM, XGBoost or scikit-learn's gradient boosting."""
+    logits): LightGBM, XGBoost or scikit-learn's (histogram) gradient
+    boosting."""
     from sklearn.ensemble import GradientBoostingClassifier
 
-    return bool(_kind(est)) or isinstance(est, GradientBoostingClassifier)
+    return (
+        bool(_kind(est))
+        or isinstance(est, GradientBoostingClassifier)
+        or _is_hist_gradient_boosting(est)
+    )
 
 
 def is_tree_ensemble(est):
@@ -367,7 +385,7 @@ def is_tree_ensemble(est):
         ExtraTreesClassifier,
         GradientBoostingClassifier,
     )
-    return isinstance(est, kinds)
+    return isinstance(est, kinds) or _is_hist_gradient_boosting(est)
 
 
 def tree_classes(est, n_trees):
@@ -401,10 +419,11 @@ def tree_classes(est, n_trees):
         no leaf logits.
     """
     name = _kind(est) or type(est).__name__
-    if name not in _BOOSTED_KINDS and not hasattr(est, "init_"):
+    if not is_boosted(est):
         raise ValueError(
             "tree_embedding='leaf_gradient' needs a boosted ensemble "
-            f"(LightGBM, XGBoost, GradientBoostingClassifier), got {name}: "
+            "(LightGBM, XGBoost, scikit-learn's gradient boosting), got "
+            f"{name}: "
             "a forest averages class probabilities and has no leaf logits. "
             "Use tree_embedding='proximity'."
         )

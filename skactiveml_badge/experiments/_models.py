@@ -68,6 +68,16 @@ def _random_forest(n_features, n_classes, seed, **params):
     return _wrap(RandomForestClassifier(**params), n_classes, seed)
 
 
+def _hist_gradient_boosting(n_features, n_classes, seed, **params):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    params = dict(
+        max_iter=100, max_leaf_nodes=8, min_samples_leaf=2,
+        early_stopping=False, random_state=seed,
+    ) | params  # fmt: skip
+    return _wrap(HistGradientBoostingClassifier(**params), n_classes, seed)
+
+
 def _logreg(n_features, n_classes, seed, **params):
     from sklearn.linear_model import LogisticRegression
 
@@ -167,6 +177,12 @@ MODELS = {
     "rf": ModelSpec(
         make=_random_forest,
         description="scikit-learn random forest (100 trees)",
+        family="trees",
+    ),
+    "hgb": ModelSpec(
+        make=_hist_gradient_boosting,
+        description="scikit-learn HistGradientBoostingClassifier (100 "
+        "rounds, 8 leaves, min_samples_leaf 2, no early stopping)",
         family="trees",
     ),
     "parzen": ModelSpec(
