@@ -259,6 +259,32 @@ def write_text(path, text):
             fh.write(text)
 
 
+def dirichlet_pool(n, d, n_classes=10):
+    """The synthetic pool of the half-precision and reduction benchmarks:
+    ``(delta, h)`` in float32, Dirichlet(0.5) probabilities and
+    ReLU-Gaussian ``h``, seeded by ``n`` and ``d``."""
+    rng = np.random.default_rng([0, n, d])
+    p = rng.dirichlet(np.full(n_classes, 0.5), size=n).astype(np.float32)
+    delta = p.copy()
+    delta[np.arange(n), p.argmax(1)] -= 1.0
+    h = np.maximum(rng.standard_normal((n, d), dtype=np.float32), 0.0)
+    return delta, h
+
+
+def finish_report(header, table, start, path):
+    """Print the header lines, the table and the timing footer (the run
+    began at ``start``, ``time.perf_counter``), and write them to
+    ``path`` if given."""
+    text = (
+        "\n".join(header)
+        + table
+        + "\n"
+        + end_footer(time.perf_counter() - start)
+    )
+    print(text)
+    write_text(path, text)
+
+
 def report_writer(header, table, path):
     """``write(rows, final, footer="")``: header, table and footer.
 

@@ -19,7 +19,13 @@ import statistics
 import time
 
 import numpy as np
-from _common import command_line, log, machine_line, versions_line
+from _common import (
+    command_line,
+    dirichlet_pool,
+    log,
+    machine_line,
+    versions_line,
+)
 
 from skactiveml_badge.selection import (
     farthest_first,
@@ -45,13 +51,7 @@ def main():
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--seeds", type=int, default=5)
     args = parser.parse_args()
-    rng = np.random.default_rng([0, args.n, args.d])
-    p = rng.dirichlet(np.full(10, 0.5), size=args.n).astype(np.float32)
-    delta = p.copy()
-    delta[np.arange(args.n), p.argmax(1)] -= 1.0
-    h = np.maximum(
-        rng.standard_normal((args.n, args.d), dtype=np.float32), 0.0
-    )
+    delta, h = dirichlet_pool(args.n, args.d)
     rows = []
     for kind in ("kmeans++", "farthest_first"):
         shared, ratios, t32, t16 = [], [], [], []

@@ -301,6 +301,121 @@ class BadgeParamTests(TorchEmbeddingParamTests):
         with pytest.raises(TypeError, match="origin_as_centre"):
             self.make(origin_as_centre="yes").query(X, y, clf)
 
+    def test_param_metric(self, lookup_problem):
+        X, proba, delta, h, clf = lookup_problem
+        y = np.full(len(X), np.nan)
+        G = explicit_embeddings(delta, h)
+        # Brute force: the cosine distances of the explicit embeddings.
+        cos = 1.0 - (G @ G.T) / np.outer(*2 * [np.linalg.norm(G, axis=1)])
+        for origin in (False, True):
+            qs = self.make(
+                metric="cosine", origin_as_centre=origin, dtype=np.float64,
+                clf_embedding_flag_name="return_embeddings", random_state=3,
+            )  # fmt: skip
+            idx, util = qs.query(
+                X, y, clf, fit_clf=False, batch_size=6, return_utilities=True
+            )
+            assert len(set(idx.tolist())) == 6
+            # Row 0: every unit embedding has norm one.
+            kmeans = self.default_params["selection"] == "kmeans++"
+            np.testing.assert_allclose(util[0], 1 / 60 if kmeans else 1.0)
+            for k in range(1, 6):
+                d = cos[:, idx[:k]].min(1)
+                if origin:  # the zero embedding caps D^2 = 2 d at 1
+                    d = np.minimum(d, 0.5)
+                d[idx[:k]] = np.nan
+                if kmeans:
+                    ref = d / np.nansum(d)
+                else:  # the Euclidean distances of the unit embeddings
+                    ref = np.sqrt(2.0 * np.maximum(d, 0.0))
+                    assert ref[idx[k]] >= np.nanmax(ref) - 1e-9
+                np.testing.assert_allclose(util[k], ref, rtol=1e-7, atol=1e-12)
+        # Pick 0 is drawn (uniformly here) from random_state.
+        first = {
+            self.make(metric="cosine", random_state=s).query(
+                X, y, clf, fit_clf=False, batch_size=1
+            )[0]
+            for s in range(40)
+        }
+        assert len(first) > 10
+        with pytest.raises(ValueError, match="metric"):
+            self.make(metric="manhattan").query(X, y, clf)
+
+    def _rows_given_picks(self, G, idx):
+        """The rows a batch ``idx`` was drawn by on explicit ``G``."""
+        if self.default_params.get("origin_as_centre", True):
+            rows = hidden_origin_rows(G, idx)
+            rows[0] = paper_rows(G, idx)[0]
+        else:
+            rows = paper_rows(G, idx)
+        return rows
+
+    def test_param_reduction(self, monkeypatch, tmp_path):
+        from skactiveml_badge.selection import _reduce
+
+        rng = np.random.RandomState(5)
+        proba, delta, _ = random_factors(rng, 60, 4, 5)
+        h = rng.randn(60, 2) @ rng.randn(2, 6)  # rank 2 in 6 columns
+        X = np.arange(60, dtype=float)[:, None]
+        clf = LookupClassifier(proba, h, classes=np.arange(4)).fit(X, None)
+        y = np.full(60, np.nan)
+        kmeans = self.default_params["selection"] == "kmeans++"
+        kw = dict(clf_embedding_flag_name="return_embeddings",
+                  dtype=np.float64, random_state=1)  # fmt: skip
+        # "svd" with at least rank(h) components keeps every distance.
+        idx, util = self.make(reduction="svd", n_components=3, **kw).query(
+            X, y, clf, fit_clf=False, batch_size=5, return_utilities=True
+        )
+        if kmeans:
+            ref = self._rows_given_picks(explicit_embeddings(delta, h), idx)
+            np.testing.assert_allclose(util, ref, rtol=1e-7, atol=1e-12)
+        # "random": the exact rows of delta (x) h W for its projection W.
+        made = []
+        real = _reduce.random_projection
+        monkeypatch.setattr(
+            _reduce, "random_projection",
+            lambda *a: made.append(real(*a)) or made[-1],
+        )  # fmt: skip
+        idx, util = self.make(reduction="random", n_components=2, **kw).query(
+            X, y, clf, fit_clf=False, batch_size=5, return_utilities=True
+        )
+        (W,) = made
+        assert W.shape == (6, 2)
+        G = explicit_embeddings(delta, h @ W)
+        if kmeans:
+            ref = self._rows_given_picks(G, idx)
+            np.testing.assert_allclose(util, ref, rtol=1e-7, atol=1e-12)
+        else:
+            assert idx[0] == np.argmax((G**2).sum(1))
+        # One seed, one projection: a pool on disk makes the same picks.
+        pool = tmp_path / "pool.npy"
+        np.save(pool, X)
+        disk = np.load(pool, mmap_mode="r")
+        again = self.make(reduction="random", n_components=2, **kw).query(
+            disk, y, clf, fit_clf=False, batch_size=5
+        )
+        np.testing.assert_array_equal(again, idx)
+        with pytest.raises(ValueError, match="reduction='svd'"):
+            self.make(reduction="svd", **kw).query(disk, y, clf)
+        with pytest.raises(ValueError, match="reduction"):
+            self.make(reduction="pca").query(X, y, clf)
+
+    def test_param_n_components(self, lookup_problem):
+        X, proba, delta, h, clf = lookup_problem
+        y = np.full(len(X), np.nan)
+        kw = dict(clf_embedding_flag_name="return_embeddings",
+                  dtype=np.float64, random_state=2)  # fmt: skip
+        # An h with at most n_components columns is kept as it is.
+        idx, util = self.make(reduction="random", n_components=5, **kw).query(
+            X, y, clf, fit_clf=False, batch_size=4, return_utilities=True
+        )
+        if self.default_params["selection"] == "kmeans++":
+            ref = self._rows_given_picks(explicit_embeddings(delta, h), idx)
+            np.testing.assert_allclose(util, ref, rtol=1e-7, atol=1e-12)
+        for bad, exc in ((0, ValueError), (2.5, TypeError)):
+            with pytest.raises(exc, match="n_components"):
+                self.make(n_components=bad).query(X, y, clf)
+
     def test_param_tree_embedding(self):
         X, y, _, _ = make_pool()
         lightgbm = pytest.importorskip("lightgbm")

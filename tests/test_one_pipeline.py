@@ -37,6 +37,10 @@ SINGLE_LABEL = {
     "badge-farthest": lambda: Badge(
         random_state=3, selection="farthest_first", origin_as_centre=False
     ),
+    "badge-cosine": lambda: Badge(random_state=3, metric="cosine"),
+    "badge-farthest-cosine": lambda: Badge(
+        random_state=3, selection="farthest_first", metric="cosine"
+    ),
     "recipe-random": lambda: TypiClustThenBadge(
         random_state=3, warm_start_rule="random"
     ),

@@ -399,6 +399,9 @@ SHARED = {
     "storage_dtype": None,
     "tree_embedding": "proximity",
     "mc_dropout": 0,
+    "metric": "cosine",
+    "reduction": "random",
+    "n_components": 1,
 }
 
 

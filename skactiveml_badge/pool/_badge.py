@@ -27,12 +27,15 @@ from ..selection import (
     ALGORITHMS,
     DEFAULT_CHUNK_SIZE,
     HALF_DTYPES,
+    METRICS,
     RULES,
     farthest_first,
     kmeans_plusplus,
     pairwise_sq_distances,
     sq_norms,
+    unit_rows,
 )
+from ..selection._reduce import REDUCTIONS, reduce_h
 from ._base import EmbeddingPoolStrategy
 
 
@@ -176,6 +179,20 @@ default="proximity"
         the evaluation pass. Seeded from ``random_state``. ``0``: one
         evaluation pass, as in the paper. Other models raise a
         ``ValueError`` when it is positive.
+    metric : {"euclidean", "cosine"}, default="euclidean"
+        The distance between gradient embeddings. ``"cosine"``:
+        ``1 - cos(g_i, g_j)``, the direction of the gradient without its
+        size. The unit embedding ``g / |g|`` is again rank one (both
+        factors scaled to norm one, see
+        :func:`~skactiveml_badge.selection.unit_rows`), so every kernel,
+        backend and pool serves it, and ``D^2`` between unit embeddings
+        is twice the cosine distance: k-means++ draws proportionally to
+        the cosine distance to the nearest pick, farthest-first takes the
+        largest. Since every non-zero unit embedding has norm one, pick 0
+        is drawn uniformly among them (row 0) instead of being the
+        largest; a zero gradient (a certain model) stays zero, at cosine
+        distance one half from every pick. With ``origin_as_centre`` the
+        distances are capped at one (cosine distance one half).
 
     Notes
     -----
@@ -289,11 +306,18 @@ default="proximity"
         storage_dtype=None,
         tree_embedding="proximity",
         mc_dropout=0,
+        metric="euclidean",
+        reduction=None,
+        n_components=256,
     )
 
     def _pick(self, clf, pool, n_picks, return_util, params):
         """BADGE's picks among the candidates and their utility rows."""
         dtype, _ = params
+        # The reduction's seed comes first (every route draws it alike).
+        seed = None
+        if self.reduction is not None:
+            seed = self.random_state_.randint(2**31 - 1)
         options = dict(
             self._embed_options(not pool.chunked and self.backend != "numpy"),
             tree_embedding=self.tree_embedding,
@@ -309,13 +333,22 @@ default="proximity"
                 storage = np.dtype(self.storage_dtype)
         else:
             options.update(self._mc_options())
+        transform = functools.partial(
+            transform_factors, self.metric, self.reduction,
+            self.n_components, seed,
+        )  # fmt: skip
         factors = functools.partial(
-            badge_factors, clf, self.clf_embedding_flag_name, options
-        )
+            badge_factors, clf, self.clf_embedding_flag_name, options,
+            transform,
+        )  # fmt: skip
         classes = classes_of(clf)
         with pool.embedded(pool.block_fn(factors, dtype, storage)) as (
             labels, delta, h,
         ):  # fmt: skip
+            if self.reduction == "svd":  # in memory: every candidate's h
+                h = reduce_h(h, "svd", self.n_components, seed)
+                if self.metric == "cosine":
+                    h = unit_rows(h)
             n_classes = delta.shape[1] if classes is None else len(classes)
             return self._run_kernel(
                 delta, h, labels, n_classes, n_picks, params, return_util
@@ -443,6 +476,8 @@ default="proximity"
         )
         delta = np.asarray(delta, dtype=np.float64)
         h = h.astype(np.float64) if sp.issparse(h) else np.asarray(h, float)
+        if self.metric == "cosine":
+            delta, h = unit_rows(delta), unit_rows(h)
         return delta, h
 
     _parameter_constraints = {
@@ -454,6 +489,9 @@ default="proximity"
         "origin_as_centre": Bool(),
         "tree_embedding": Choice(*TREE_EMBEDDINGS),
         "mc_dropout": Int(low=0),
+        "metric": Choice(*METRICS),
+        "reduction": Choice(*REDUCTIONS),
+        "n_components": Int(low=1),
         # Its length is checked against the classes once the pool is
         # embedded.
         "class_balance": ClassBalance(),
@@ -475,6 +513,12 @@ default="proximity"
             and not predict_flags(self.clf_embedding_flag_name),
             chunked=pool.chunked,
         )  # fmt: skip
+        if self.reduction == "svd" and pool.chunked:
+            raise ValueError(
+                "reduction='svd' fits the projection on every candidate's "
+                "h at once; a pool on disk or on Dask takes "
+                "reduction='random' (applied block by block)."
+            )
 
     def _run_kernel(
         self, delta, h, labels, n_classes, n_picks, params, return_util
@@ -497,10 +541,13 @@ default="proximity"
             # The embedding sources checked them for NaN and infinity.
             check_input=False, **balance,
         )  # fmt: skip
+        if self.metric == "cosine":
+            # Every non-zero unit embedding has norm one: pick 0 is drawn.
+            options["first_pick"] = "draw"
+        if self.selection == "kmeans++" or self.metric == "cosine":
+            options["random_state"] = self.random_state_
         if self.selection == "kmeans++":
-            return kmeans_plusplus(
-                delta, h, n_picks, random_state=self.random_state_, **options
-            )
+            return kmeans_plusplus(delta, h, n_picks, **options)
         return farthest_first(delta, h, n_picks, **options)
 
     def _mc_options(self, seed=None):
@@ -524,6 +571,9 @@ _SINGLE_LABEL_ONLY = {
     "mc_dropout": 0,
     "leaf_dim": 256,
     "embedding_source": "auto",
+    "metric": "euclidean",
+    "reduction": None,
+    "n_components": 256,
 }
 
 
@@ -544,8 +594,24 @@ def classes_of(clf):
     return classes
 
 
-def badge_factors(clf, flag_name, options, X):
+def badge_factors(clf, flag_name, options, transform, X):
     """``(pseudo-labels, delta, h)`` of ``X`` (a block function: see
-    :meth:`~._pool.Pool.embedded`)."""
+    :meth:`~._pool.Pool.embedded`), the factors passed through
+    ``transform`` (:func:`transform_factors`)."""
     proba, delta, h = gradient_factors(clf, X, flag_name, **options)
-    return proba.argmax(1), delta, h
+    return (proba.argmax(1), *transform(delta, h))
+
+
+def transform_factors(metric, reduction, n_components, seed, delta, h):
+    """The factors of one block for ``metric`` and ``reduction``: ``h``
+    randomly projected (``"random"``: the same projection for every block
+    of one seed), then both factors scaled to unit rows for
+    ``"cosine"``. The ``"svd"`` reduction needs every candidate and is
+    applied afterwards (and ``h`` scaled after it)."""
+    if reduction == "random":
+        h = reduce_h(h, "random", n_components, seed)
+    if metric == "cosine":
+        delta = unit_rows(delta)
+        if reduction != "svd":
+            h = unit_rows(h)
+    return delta, h

@@ -85,7 +85,7 @@ default="proximity+X"
         As in :class:`~skactiveml_badge.Badge`.
     dl_batch_size, backend, leaf_dim, embedding_source, class_balance
         As in :class:`~skactiveml_badge.Badge`.
-    algorithm, storage_dtype, mc_dropout
+    algorithm, storage_dtype, mc_dropout, metric, reduction, n_components
         As in :class:`~skactiveml_badge.Badge`.
 
     Attributes

@@ -14,6 +14,7 @@ from ._dispatch import ALGORITHMS, RULES
 from ._distances import DEFAULT_CHUNK_SIZE, pairwise_sq_distances, sq_norms
 from ._herding import adaptive_radius, uncertainty_herding, unit_factors
 from ._kernels import farthest_first, kmeans_plusplus
+from ._metric import METRICS, unit_rows
 from ._volume import VolumeState, sampling_pass
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "BAIT_MAX_CLASSES",
     "DEFAULT_CHUNK_SIZE",
     "HALF_DTYPES",
+    "METRICS",
     "RULES",
     "VolumeState",
     "adaptive_radius",
@@ -37,4 +39,5 @@ __all__ = [
     "sq_norms",
     "uncertainty_herding",
     "unit_factors",
+    "unit_rows",
 ]

@@ -9,6 +9,7 @@ picks, and utilities, when asked for, are the rows of a plain pass along
 those picks (exactly the distributions the picks were drawn from).
 """
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -41,6 +42,7 @@ from ._quota import QuotaTracker, class_quotas
 
 ALGORITHMS = ("auto", "plain", "lazy")
 RULES = ("kmeans++", "farthest_first")
+FIRST_PICKS = ("largest", "draw")
 
 
 class Options(NamedTuple):
@@ -59,6 +61,7 @@ class Options(NamedTuple):
     class_labels: object = None
     class_balance: object = None
     check_input: object = True
+    first_pick: object = "largest"
 
 
 def select(rule, delta, h, n_picks, **options):
@@ -112,6 +115,7 @@ def _select(rule, delta, h, n_picks, o):
     step = kmeans_plusplus_step
     if rule == "farthest_first":
         step = farthest_first_step
+    step = functools.partial(step, first_pick=o.first_pick)
     return _plain(step, state, n_picks, o.random_state, o.return_utilities,
                   quota, forced)  # fmt: skip
 
@@ -153,8 +157,11 @@ def _lazy_picks(rule, st, n_picks, o, quotas):
     """The picks of the lazy kernel of ``rule`` on a fresh state."""
     quota = _prepare(st, o.origin_as_centre, quotas)
     if rule == "kmeans++":
-        return lazy_kmeans_plusplus(st, n_picks, o.random_state, quota)
-    return lazy_farthest_first(st, n_picks, quota)
+        return lazy_kmeans_plusplus(
+            st, n_picks, o.random_state, quota, o.first_pick
+        )
+    first_draw = o.random_state if o.first_pick == "draw" else None
+    return lazy_farthest_first(st, n_picks, quota, first_draw=first_draw)
 
 
 def _checked(rule, n_picks, o):
@@ -162,6 +169,7 @@ def _checked(rule, n_picks, o):
     check_choice(rule, "rule", RULES)
     n_picks = check_positive_int(n_picks, "n_picks")
     check_choice(o.algorithm, "algorithm", ALGORITHMS)
+    check_choice(o.first_pick, "first_pick", FIRST_PICKS)
     if o.storage_dtype is not None and o.algorithm == "plain":
         raise ValueError(
             "`storage_dtype` is served by the lazy kernels only; use "

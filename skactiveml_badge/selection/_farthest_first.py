@@ -2,13 +2,18 @@
 
 import numpy as np
 
+from ._kmeanspp import draw_first
 
-def farthest_first_step(state, k, random_state, want_row, draw=True):
+
+def farthest_first_step(
+    state, k, random_state, want_row, draw=True, first_pick="largest"
+):
     """Pick ``k`` of farthest-first on a :class:`NearestCentreDistances`:
-    the largest norm first, then the largest distance to the nearest
-    earlier pick (the lowest index on ties, and among the remaining samples
-    when every distance is zero). ``random_state`` and ``draw`` are unused
-    (the rule is deterministic).
+    the largest norm first (``first_pick="draw"``: a draw from
+    ``random_state`` with probability ``|g|^2 / sum |g|^2``), then the
+    largest distance to the nearest earlier pick (the lowest index on
+    ties, and among the remaining samples when every distance is zero).
+    No random number is used unless pick 0 is drawn (and ``draw``).
 
     Returns
     -------
@@ -19,6 +24,8 @@ def farthest_first_step(state, k, random_state, want_row, draw=True):
     ops = state.ops
     sq = state.weights(k)
     idx, value = ops.argmax_first(sq)
+    if k == 0 and first_pick == "draw" and draw and value > 0.0:
+        idx = draw_first(ops, sq, random_state)
     if value == 0.0:
         # Every remaining distance is zero (earlier picks are exactly
         # zero): take the lowest index not picked yet.

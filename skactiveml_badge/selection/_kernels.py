@@ -22,6 +22,7 @@ def kmeans_plusplus(
     class_labels=None,
     class_balance=None,
     check_input=True,
+    first_pick="largest",
 ):
     """Pick a batch by k-means++ seeding on gradient embeddings.
 
@@ -109,6 +110,13 @@ default=None
     check_input : bool, default=True
         Scan ``delta`` and ``h`` for NaN and infinity (one pass over
         ``h``); callers that checked them already may skip it.
+    first_pick : {"largest", "draw"}, default="largest"
+        Pick 0: the largest norm ``|g|`` (the paper's rule; ties go to
+        the lowest index), or ``"draw"``: drawn from ``random_state`` with
+        probability ``|g|^2 / sum |g|^2`` (row 0), as in k-means++ seeding
+        proper. For unit embeddings (cosine distances: see
+        :func:`unit_rows`), whose norms are all one, ``"draw"`` is a
+        uniform draw among the non-zero ones.
 
     Returns
     -------
@@ -145,6 +153,7 @@ def farthest_first(
     h,
     n_picks,
     *,
+    random_state=None,
     dtype=np.float32,
     chunk_size=None,
     return_utilities=False,
@@ -156,6 +165,7 @@ def farthest_first(
     class_labels=None,
     class_balance=None,
     check_input=True,
+    first_pick="largest",
 ):
     """Pick a batch by farthest-first traversal on gradient embeddings.
 
@@ -176,6 +186,8 @@ def farthest_first(
         ``dask.array`` arrays, as for :func:`kmeans_plusplus`.
     n_picks : int
         Number of samples to pick, at most ``n_samples``.
+    random_state : None, int or numpy.random.RandomState, default=None
+        Used only to draw pick 0 (``first_pick="draw"``).
     dtype : {np.float32, np.float64}, default=np.float32
         Precision of the distance computation.
     chunk_size : int or None, default=None
@@ -211,6 +223,9 @@ default=None
         Per-class quotas, as for :func:`kmeans_plusplus`.
     check_input : bool, default=True
         Scan ``delta`` and ``h`` for NaN and infinity.
+    first_pick : {"largest", "draw"}, default="largest"
+        Pick 0: the largest norm, or drawn from ``random_state`` with
+        probability ``|g|^2 / sum |g|^2``, as for :func:`kmeans_plusplus`.
 
     Returns
     -------

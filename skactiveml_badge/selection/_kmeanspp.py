@@ -3,10 +3,13 @@
 import numpy as np
 
 
-def kmeans_plusplus_step(state, k, random_state, want_row, draw=True):
+def kmeans_plusplus_step(
+    state, k, random_state, want_row, draw=True, first_pick="largest"
+):
     """Pick ``k`` of k-means++ on a :class:`NearestCentreDistances`.
 
-    The first pick is the largest norm, every later pick a draw with
+    The first pick is the largest norm (``first_pick="draw"``: a draw with
+    probability ``|g|^2 / sum |g|^2``), every later pick a draw with
     probability ``D^2 / sum D^2``; when every weight is zero, a uniform
     draw among the remaining samples.
 
@@ -28,7 +31,7 @@ def kmeans_plusplus_step(state, k, random_state, want_row, draw=True):
         if draw:
             idx = (
                 ops.argmax_first(weights)[0]
-                if k == 0
+                if k == 0 and first_pick == "largest"
                 else _draw(ops, weights, block_sums, random_state)
             )
         return idx, row
@@ -42,6 +45,12 @@ def kmeans_plusplus_step(state, k, random_state, want_row, draw=True):
 
 
 _BLOCK = 1024
+
+
+def draw_first(ops, weights, random_state):
+    """Pick 0 drawn with probability ``weights / weights.sum()`` (the
+    caller checked that the sum is positive)."""
+    return _draw(ops, weights, ops.block_sums(weights, _BLOCK), random_state)
 
 
 def _draw(ops, weights, block_sums, random_state):

@@ -266,16 +266,33 @@ def _bounded(n):
     )
 
 
-def _first_pick(st, picks, if_all_zero, quota):
-    """Pick 0, the largest norm (``if_all_zero(remaining)`` if every norm
-    is zero), made the first centre. It is applied at once (a pass over
-    the pool) only if ``U`` has no finite bound yet; with the origin as a
-    centre ``U = |g|^2`` bounds every ``D^2`` and it stays pending."""
+def _first_pick(st, picks, if_all_zero, quota, random_state=None):
+    """Pick 0, the largest norm (with a ``random_state``: a draw with
+    probability ``|g|^2 / sum |g|^2``; ``if_all_zero(remaining)`` if every
+    norm is zero), made the first centre. It is applied at once (a pass
+    over the pool) only if ``U`` has no finite bound yet; with the origin
+    as a centre ``U = |g|^2`` bounds every ``D^2`` and it stays
+    pending."""
     first = st.largest_norm()
+    if first >= 0 and random_state is not None:
+        first = _draw_norm(st, random_state)
     picks[0] = first if first >= 0 else if_all_zero(st.remaining())
     _apply(st, picks[0], quota, len(picks) > 1)
     if not np.isfinite(st.block_sums).all():
         st.flush()
+
+
+def _draw_norm(st, random_state):
+    """An eligible index drawn with probability ``|g|^2 / sum |g|^2`` (on
+    the host, one uniform number; the sum is positive)."""
+    weights = np.asarray(st.ops.to_host(st.norms), dtype=np.float64)
+    if st.eligible is not None:
+        weights = weights * st.eligible
+    cum = np.cumsum(weights)
+    i = int(
+        np.searchsorted(cum, random_state.random_sample() * cum[-1], "right")
+    )
+    return min(i, int(np.flatnonzero(weights)[-1]))
 
 
 def _apply(st, idx, quota, more):
@@ -285,7 +302,9 @@ def _apply(st, idx, quota, more):
         quota.picked(idx)
 
 
-def lazy_kmeans_plusplus(st, n_picks, random_state, quota=None):
+def lazy_kmeans_plusplus(
+    st, n_picks, random_state, quota=None, first_pick="largest"
+):
     """k-means++ picks (the plain kernel's distribution) without utilities.
 
     Parameters
@@ -296,6 +315,8 @@ def lazy_kmeans_plusplus(st, n_picks, random_state, quota=None):
     random_state : numpy.random.RandomState
     quota : QuotaTracker or None
         Per-class quotas (its eligibility is applied to ``st``).
+    first_pick : {"largest", "draw"}, default="largest"
+        Pick 0: the largest norm, or drawn proportionally to ``|g|^2``.
 
     Returns
     -------
@@ -306,7 +327,8 @@ def lazy_kmeans_plusplus(st, n_picks, random_state, quota=None):
     def uniform(free):
         return int(free[random_state.randint(free.size)])
 
-    _first_pick(st, picks, uniform, quota)
+    first_draw = random_state if first_pick == "draw" else None
+    _first_pick(st, picks, uniform, quota, first_draw)
     for k in range(1, n_picks):
         rejected = 0
         for _ in _bounded(st.n):
@@ -331,21 +353,25 @@ def lazy_kmeans_plusplus(st, n_picks, random_state, quota=None):
     return picks
 
 
-def lazy_farthest_first(st, n_picks, quota=None, max_tighten=32):
+def lazy_farthest_first(
+    st, n_picks, quota=None, max_tighten=32, first_draw=None
+):
     """Farthest-first picks (the plain kernel's) from stale distances.
 
     Lazy greedy: take the largest upper bound ``U[i]``, compute the exact
     ``D^2[i]``; if the bound was tight, ``i`` is the farthest sample (every
     other ``D^2 <= U <= U[i]``), else lower ``U[i]`` and look again. After
     ``max_tighten`` loose bounds in one pick the pending centres are
-    flushed. Ties go to the lowest index, as in the plain kernel.
+    flushed. Ties go to the lowest index, as in the plain kernel. Pick 0
+    is the largest norm, or, given a random state ``first_draw``, drawn
+    proportionally to ``|g|^2``.
 
     Returns
     -------
     indices : ndarray of shape (n_picks,), dtype=np.intp
     """
     picks = np.empty(n_picks, dtype=np.intp)
-    _first_pick(st, picks, lambda free: int(free[0]), quota)
+    _first_pick(st, picks, lambda free: int(free[0]), quota, first_draw)
     for k in range(1, n_picks):
         loose = 0
         for _ in _bounded(st.n):
