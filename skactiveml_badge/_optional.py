@@ -9,6 +9,7 @@ _EXTRA_OF = {
     "skorch": "torch",
     "lightgbm": "trees",
     "xgboost": "trees",
+    "catboost": "trees",
     "matplotlib": "plot",
     "mlxtend": "experiments",
     "pandas": "experiments",

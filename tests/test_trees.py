@@ -31,6 +31,7 @@ from skactiveml_badge.selection import pairwise_sq_distances
 
 lightgbm = pytest.importorskip("lightgbm")
 xgboost = pytest.importorskip("xgboost")
+catboost = pytest.importorskip("catboost")
 
 
 def _models():
@@ -53,6 +54,14 @@ def _models():
         "hist_gradient_boosting": HistGradientBoostingClassifier(
             max_iter=5, max_leaf_nodes=6, random_state=0
         ),
+        "catboost": catboost.CatBoostClassifier(
+            iterations=6,
+            depth=3,
+            random_seed=0,
+            thread_count=1,
+            verbose=False,
+            allow_writing_files=False,
+        ),  # fmt: skip
     }
 
 
@@ -324,6 +333,45 @@ def test_tree_classes_rebuild_the_raw_scores(name, binary):
         ref = est.decision_function(X).reshape(len(X), -1)
     gap = ref - raw
     np.testing.assert_allclose(gap, gap[[0] * len(gap)], atol=1e-8)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_catboost_leaves_rebuild_its_raw_scores_and_leaf_gradients(binary):
+    """CatBoost's leaf indices are the leaves its prediction sums, and its
+    leaf-value gradient is the brute-force gradient of the loss at the
+    pseudo-label with respect to every leaf value (a vector of logits per
+    leaf for several classes, one logit for two)."""
+    from skactiveml_badge.embeddings._trees import leaf_gradient_factors
+
+    from ._reference import explicit_embeddings
+
+    X, y = _data(binary)
+    est = _models()["catboost"].fit(X, y)
+    leaves = leaf_indices(est, X)
+    n, n_trees = leaves.shape
+    dim = 1 if binary else len(est.classes_)
+    counts = np.asarray(est.get_tree_leaf_counts(), dtype=np.int64)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]]) * dim
+    values = est.get_leaf_values()
+    raw = np.zeros((n, dim))
+    grad = np.zeros((n, counts.sum() * dim))  # d loss / d leaf values
+    proba = est.predict_proba(X)
+    delta = proba - np.eye(proba.shape[1])[proba.argmax(1)]
+    for t in range(n_trees):
+        at = start[t] + leaves[:, t] * dim
+        for j in range(dim):
+            raw[:, j] += values[at + j]
+            grad[np.arange(n), at + j] = delta[:, 1] if binary else delta[:, j]
+    scale, bias = est.get_scale_and_bias()
+    ref = est.predict(X, prediction_type="RawFormulaVal").reshape(n, dim)
+    np.testing.assert_allclose(scale * raw + np.asarray(bias), ref)
+    _, d, h = leaf_gradient_factors(est, X, leaf_dim=None)
+    G = explicit_embeddings(np.asarray(d), h.toarray())
+    # The same embedding up to the order of the columns and the scale
+    # 1 / sqrt(n_trees): equal Gram matrices.
+    np.testing.assert_allclose(
+        G @ G.T, grad @ grad.T / n_trees, rtol=1e-5, atol=1e-7
+    )
 
 
 def test_private_api_of_hist_gradient_boosting():

@@ -186,10 +186,26 @@ def leaf_gradient_factors(
     )
     proba = check_proba(proba, n)
     delta = logit_gradients(proba)
+    if _scores_every_class(inner):
+        # Every tree adds a vector of logits (CatBoost's multi-class
+        # trees): the gradient with respect to its leaf values is
+        # delta (x) onehot(leaf), which is the proximity embedding
+        # (scaled by 1 / sqrt(n_trees), so that |g| = |delta|).
+        return (
+            proba,
+            delta,
+            leaf_embedding(leaves, leaf_dim, hashed=hashed_leaves),
+        )
     cols = _class_columns(clf, inner)
     values = leaf_gradient_values(leaves, inner, delta[:, cols])
     h = leaf_embedding(leaves, leaf_dim, values, hashed=hashed_leaves)
     return proba, np.ones((n, 1), dtype=np.float32), h
+
+
+def _scores_every_class(est):
+    """Whether every tree of the boosted ``est`` adds to every class's
+    logit (CatBoost with more than two classes)."""
+    return _kind(est) == "CatBoostClassifier" and len(est.classes_) > 2
 
 
 def tree_proba_and_leaves(clf, est, X):
@@ -277,6 +293,9 @@ def leaf_indices(est, X):
         ).reshape(X.shape[0], -1)
     if _is_hist_gradient_boosting(est):
         return hist_gradient_boosting_leaves(est, X)
+    if _kind(est) == "CatBoostClassifier":
+        # Oblivious trees: one leaf index per tree, in tree order.
+        return np.asarray(est.calc_leaf_indexes(X), dtype=np.int64)
     leaves = np.asarray(est.apply(X)).reshape(X.shape[0], -1)
     return leaves.astype(np.int64)
 
@@ -338,14 +357,19 @@ def lightgbm_proba(est, leaves):
 _GATHER_ROWS = 256
 
 
-_BOOSTED_KINDS = ("LGBMClassifier", "XGBClassifier", "XGBRFClassifier")
+_BOOSTED_KINDS = (
+    "LGBMClassifier",
+    "XGBClassifier",
+    "XGBRFClassifier",
+    "CatBoostClassifier",
+)
 
 
 def _kind(est):
-    """The LightGBM or XGBoost classifier class ``est`` is (or derives
-    from), by name, without importing either package; else ``""``."""
+    """The LightGBM, XGBoost or CatBoost classifier class ``est`` is (or
+    derives from), by name, without importing the package; else ``""``."""
     for cls in type(est).__mro__:
-        if cls.__module__.split(".")[0] in ("lightgbm", "xgboost"):
+        if cls.__module__.split(".")[0] in ("lightgbm", "xgboost", "catboost"):
             if cls.__name__ in _BOOSTED_KINDS:
                 return cls.__name__
     return ""

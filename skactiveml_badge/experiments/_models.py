@@ -52,6 +52,18 @@ def _lightgbm(n_features, n_classes, seed, **params):
     return _wrap(lightgbm.LGBMClassifier(**params), n_classes, seed)
 
 
+def _catboost(n_features, n_classes, seed, **params):
+    import_optional("catboost")
+    from ._catboost import SklearnCatBoostClassifier
+
+    defaults = dict(iterations=100, depth=3, learning_rate=0.1)
+    params = defaults | dict(
+        random_seed=seed, thread_count=1, verbose=False,
+        allow_writing_files=False,
+    ) | params  # fmt: skip
+    return _wrap(SklearnCatBoostClassifier(**params), n_classes, seed)
+
+
 def _xgboost(n_features, n_classes, seed, **params):
     import_optional("xgboost")
     from ._xgb import LabelEncodedXGBClassifier
@@ -172,6 +184,12 @@ MODELS = {
         make=_xgboost,
         description="XGBoost (100 rounds, depth 3, learning rate 0.1)",
         requires=("xgboost",),
+        family="trees",
+    ),
+    "catboost": ModelSpec(
+        make=_catboost,
+        description="CatBoost (100 rounds, depth 3, learning rate 0.1)",
+        requires=("catboost",),
         family="trees",
     ),
     "rf": ModelSpec(
