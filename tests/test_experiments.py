@@ -570,7 +570,8 @@ def test_config_file_and_study_page(tmp_path, capsys):
     assert "--config" in text and "Model family: linear" in text
     assert "beaten" in text and "Partial results" not in text
     assert "then 3 rounds of 5; seeds 0..2" in text
-    assert text.startswith("Label-efficiency study: 20 + 3 x 5 labels\n")
+    title = "Label-efficiency study, study: 20 + 3 x 5 labels\n"
+    assert text.startswith(title)  # the configuration file's name
     assert ".. image:: study_curves.png" in text
     assert (tmp_path / "study_curves.png").stat().st_size > 0
     assert "2 settings, 2 complete" in text
@@ -1125,3 +1126,19 @@ def test_warm_start_then_hands_over_where_the_recipe_would():
             else GradientUHerding(random_state=5)
         ).query(X, y, fitted, fit_clf=False, batch_size=4)
         np.testing.assert_array_equal(got, ref)
+
+
+def test_leaf_gradient_variants_run_on_every_boosted_model():
+    """Leaf-value gradients run on the boosted tree models (LightGBM,
+    XGBoost, scikit-learn's histogram boosting, CatBoost), not on forests
+    or other models."""
+    from skactiveml_badge.experiments import ExperimentConfig
+
+    config = ExperimentConfig(
+        datasets=["iris"],
+        models=["lightgbm", "xgboost", "hgb", "catboost", "rf", "logreg"],
+        strategies=["badge-leafgrad", "badge"],
+        seeds=1,
+    )
+    models = {r.model for r in config.runs() if r.strategy != "badge"}
+    assert models == {"lightgbm", "xgboost", "hgb", "catboost"}

@@ -299,6 +299,8 @@ def _study_page(parser, args, argv, config, rows):
             len(config.runs()),
             config=config,
             figure=None if figure is None else os.path.basename(figure),
+            name=args.config
+            and os.path.splitext(os.path.basename(args.config))[0],
         )
         fh.write(page)
     return [*written, args.study_page]

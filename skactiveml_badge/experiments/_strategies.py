@@ -200,7 +200,7 @@ def applies(strategy, model):
     return only is None or model in only or MODELS[model].family in only
 
 
-_BOOSTED = ("lightgbm", "xgboost")  # leaf gradients: not forests
+_BOOSTED = ("lightgbm", "xgboost", "hgb", "catboost")  # not forests
 
 
 def _variant(cls_name="Badge", **params):

@@ -230,6 +230,7 @@ def study_page(
     title=None,
     config=None,
     figure=None,
+    name=None,
 ):
     """The study's results as a reStructuredText page.
 
@@ -250,6 +251,9 @@ def study_page(
     figure : str or None, default=None
         File name (relative to the page) of :func:`plot_family_curves`'s
         figure, shown on the page.
+    name : str or None, default=None
+        The study's name in the default title (the configuration file's
+        name, e.g. ``low``).
 
     Returns
     -------
@@ -262,6 +266,8 @@ def study_page(
     n_runs = sum(len(v) for k in means for v in means[k].values())
     if title is None:
         title = "Label-efficiency study"
+        if name:
+            title += f", {name}"
         if config is not None:
             batches = ", ".join(map(str, config.batch_sizes))
             title += f": {config.n_start} + {config.rounds} x {batches} labels"
