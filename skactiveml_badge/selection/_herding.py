@@ -21,26 +21,30 @@ embedding.
 import numpy as np
 import scipy.sparse as sp
 
+from ._metric import unit_rows
+
 #: Reference rows per block when the kernel matrix is built.
 _BLOCK = 1024
 
 
 def unit_factors(delta, h):
-    """``(delta / |delta|, h / |h|)`` row by row as float64 (rows of norm
-    zero stay zero), and whether each embedding is non-zero."""
-    delta = np.asarray(delta, dtype=np.float64)
-    dn = np.linalg.norm(delta, axis=1)
+    """``(delta / |delta|, h / |h|)`` row by row as float64
+    (:func:`~._metric.unit_rows`), and whether each embedding is non-zero
+    (both factors of a zero embedding are zero)."""
+    dhat = unit_rows(np.asarray(delta, dtype=np.float64))
     if sp.issparse(h):
-        h = sp.csr_matrix(h, dtype=np.float64)
-        hn = np.sqrt(np.asarray(h.multiply(h).sum(1)).ravel())
+        hhat = unit_rows(sp.csr_matrix(h, dtype=np.float64))
+        h_alive = np.asarray(abs(hhat).sum(1)).ravel() > 0
     else:
-        h = np.asarray(h, dtype=np.float64)
-        hn = np.linalg.norm(h, axis=1)
-    alive = (dn > 0) & (hn > 0)
-    d_inv = np.where(alive, 1.0 / np.where(alive, dn, 1.0), 0.0)
-    h_inv = np.where(alive, 1.0 / np.where(alive, hn, 1.0), 0.0)
-    dhat = delta * d_inv[:, None]
-    hhat = sp.diags(h_inv) @ h if sp.issparse(h) else h * h_inv[:, None]
+        hhat = unit_rows(np.asarray(h, dtype=np.float64))
+        h_alive = np.abs(hhat).sum(1) > 0
+    alive = (np.abs(dhat).sum(1) > 0) & h_alive
+    dhat = dhat * alive[:, None]
+    hhat = (
+        sp.diags(alive * 1.0) @ hhat
+        if sp.issparse(h)
+        else hhat * alive[:, None]
+    )
     return dhat, hhat, alive
 
 

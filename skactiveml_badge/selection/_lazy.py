@@ -27,6 +27,7 @@ proposal), so the same seed gives other picks with the same distribution.
 import numpy as np
 
 from ._distances import checked_sq_norms, roundoff_tolerance
+from ._kmeanspp import draw_first
 
 _BLOCK = 1024
 # Pending centres at most before a forced flush. A proposal costs
@@ -283,16 +284,12 @@ def _first_pick(st, picks, if_all_zero, quota, random_state=None):
 
 
 def _draw_norm(st, random_state):
-    """An eligible index drawn with probability ``|g|^2 / sum |g|^2`` (on
-    the host, one uniform number; the sum is positive)."""
-    weights = np.asarray(st.ops.to_host(st.norms), dtype=np.float64)
+    """An eligible index drawn with probability ``|g|^2 / sum |g|^2`` (the
+    plain kernel's draw of pick 0; the sum is positive)."""
+    norms = st.norms
     if st.eligible is not None:
-        weights = weights * st.eligible
-    cum = np.cumsum(weights)
-    i = int(
-        np.searchsorted(cum, random_state.random_sample() * cum[-1], "right")
-    )
-    return min(i, int(np.flatnonzero(weights)[-1]))
+        norms = norms * st.ops.asarray(st.eligible)
+    return draw_first(st.ops, norms, random_state)
 
 
 def _apply(st, idx, quota, more):

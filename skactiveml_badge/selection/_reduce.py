@@ -16,6 +16,8 @@ draw exactly from BADGE's distribution for the reduced embeddings
   on Dask.
 """
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -24,13 +26,16 @@ from ._arrays import is_torch_tensor
 REDUCTIONS = (None, "svd", "random")
 
 
+@functools.lru_cache(maxsize=4)
 def random_projection(n_features, n_components, seed):
     """The ``(n_features, n_components)`` Gaussian projection of a seed,
-    entries ``N(0, 1 / n_components)``, float64."""
+    entries ``N(0, 1 / n_components)``, float64, read-only. Cached: a pool
+    embedded block by block projects every block with one matrix, drawn
+    once."""
     rng = np.random.default_rng(seed)
-    return rng.standard_normal((n_features, n_components)) / np.sqrt(
-        n_components
-    )
+    W = rng.standard_normal((n_features, n_components)) / np.sqrt(n_components)
+    W.flags.writeable = False
+    return W
 
 
 def svd_projection(h, n_components, seed):
