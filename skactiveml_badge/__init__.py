@@ -1,5 +1,6 @@
 """Fast, exact BADGE-family batch active learning for scikit-activeml."""
 
+from ._frame_classifier import FrameClassifier
 from .embeddings import multilabel_gradient_factors
 from .exceptions import (
     DaskWorkerError,
@@ -29,6 +30,7 @@ __all__ = [
     "ClusterMargin",
     "DaskWorkerError",
     "ExpectedGradientLength",
+    "FrameClassifier",
     "GradientUHerding",
     "MultilabelBadge",
     "PartlyLabeledWarning",

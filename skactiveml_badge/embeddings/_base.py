@@ -204,6 +204,7 @@ def model_kind(clf):
         return "torch"
     if _mlp.is_mlp(inner):
         return "mlp"
+    inner = _trees.final_step(inner)
     if _trees.is_tree_ensemble(inner):
         return "boosted" if _trees.is_boosted(inner) else "forest"
     return "other"

@@ -5,6 +5,8 @@ models."""
 import numpy as np
 import scipy.sparse as sp
 
+from .._frames import frame_features, is_frame
+
 
 def logit_gradients(proba):
     """Loss gradient with respect to the logits at the pseudo-label.
@@ -65,7 +67,8 @@ def check_outputs(proba, emb, n_samples):
     """Numeric, finite ``(proba, emb)`` with ``n_samples`` rows each;
     ``emb`` flattened to ``(n_samples, n_features)``."""
     proba = check_proba(proba, n_samples)
-    emb = np.asarray(emb)
+    # A data frame (the samples themselves): its numeric features
+    emb = frame_features(emb) if is_frame(emb) else np.asarray(emb)
     if emb.ndim < 2 or emb.shape[0] != n_samples:
         raise ValueError(
             f"Embeddings must have shape ({n_samples}, n_features), got "

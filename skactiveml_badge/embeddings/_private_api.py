@@ -27,6 +27,14 @@ query.
   reset=False)`` and ``_bin_mapper.make_known_categories_bitsets()``, and
   ``sklearn.utils._openmp_helpers._openmp_effective_n_threads``; checked
   by ``tests/test_trees.py::test_private_api_of_hist_gradient_boosting``.
+- scikit-activeml's ``SklearnClassifier``, subclassed by
+  :class:`~skactiveml_badge.FrameClassifier` (``_frame_classifier.py``,
+  which keeps data frames away from ``check_array``): it overrides
+  ``_validate_data(X, y, sample_weight, **kwargs)``, which ``_fit`` calls
+  with ``reset``, and reads ``_label_counts``, ``_le`` and
+  ``random_state_``. ``tests/test_frames.py::test_frame_classifier_on_frames``
+  and ``::test_frame_classifier_is_sklearn_classifier_on_arrays`` check
+  them on real fits.
 - scikit-activeml's ``make_criterion_tuple_aware`` (in
   ``skactiveml.utils._functions``): the loss classes it makes when a
   ``SkorchClassifier`` is fitted live only in the process that made them,

@@ -9,7 +9,6 @@ leaves next to the scaled ``X``). Bare or inside scikit-activeml's
 ``SklearnClassifier``; ``encode`` wins when a model has both.
 """
 
-import numpy as np
 import scipy.sparse as sp
 
 from ..exceptions import UntrainedModelWarning, warn
@@ -77,5 +76,5 @@ def embed(
     else:
         proba, z = check_outputs(proba, z, n)
     if tree_embedding == "proximity+X":
-        z = next_to_features(z, np.asarray(X).reshape(n, -1), features_scale)
+        z = next_to_features(z, X, features_scale)
     return proba, append_ones(z) if include_bias else z

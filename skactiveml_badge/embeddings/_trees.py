@@ -26,6 +26,7 @@ gradient embedding of a net (encoded exactly or hashed, :mod:`._leaves`):
 import numpy as np
 import scipy.sparse as sp
 
+from .._frames import feature_rows, is_frame
 from ..exceptions import UntrainedModelWarning, warn
 from ._leaves import leaf_embedding
 from ._outputs import (
@@ -46,7 +47,7 @@ from ._private_api import (
 
 def handles(clf):
     """A supported tree ensemble, bare or in a scikit-activeml wrapper."""
-    return is_tree_ensemble(inner_estimator(clf))
+    return is_tree_ensemble(final_step(inner_estimator(clf)))
 
 
 def has_leaves(clf):
@@ -112,8 +113,9 @@ def embed(
             UntrainedModelWarning,
         )
         return finish(proba, X, n, include_bias)
-    X2 = np.asarray(X).reshape(n, -1)
-    proba, leaves = tree_proba_and_leaves(clf, inner_estimator(clf), X2)
+    X2 = model_rows(X)
+    est, X_trees = through_pipeline(inner_estimator(clf), X2)
+    proba, leaves = tree_proba_and_leaves(clf, est, X2, X_trees)
     z = leaf_embedding(leaves, leaf_dim, hashed=hashed_leaves)
     if tree_embedding == "proximity+X":
         z = next_to_features(z, X2, features_scale)
@@ -139,10 +141,45 @@ def row_sq_sum(X2):
     return float(sq.sum(dtype=np.float64)), X2.shape[0]
 
 
+def model_rows(X):
+    """The rows a tree model reads: a data frame with categorical or text
+    columns as it is (the model handles them), anything else flattened per
+    sample."""
+    if is_frame(X):
+        return X
+    X = np.asarray(X)
+    return X.reshape(X.shape[0], -1)
+
+
+def final_step(est):
+    """The last step of a scikit-learn ``Pipeline`` (nested ones too), or
+    ``est``."""
+    from sklearn.pipeline import Pipeline
+
+    while isinstance(est, Pipeline):
+        est = est[-1]
+    return est
+
+
+def through_pipeline(est, X):
+    """``(model, rows)``: the last step of a scikit-learn ``Pipeline`` and
+    what the earlier steps make of ``X`` (the rows that model reads), or
+    ``(est, X)`` for any other model."""
+    from sklearn.pipeline import Pipeline
+
+    while isinstance(est, Pipeline):
+        if len(est) > 1:
+            X = est[:-1].transform(X)
+        est = est[-1]
+    return est, X
+
+
 def next_to_features(z, X2, scale=None):
     """``[z, X2 / s]`` with ``s`` the root mean squared row norm of X2
     (or ``scale``)."""
-    X2 = check_numeric(np.asarray(X2, dtype=np.float32), "features")
+    X2 = check_numeric(
+        np.asarray(feature_rows(X2), dtype=np.float32), "features"
+    )
     if scale is None:
         scale = features_scale(X2)
     X2 = X2 / np.float32(scale) if scale > 0 else X2
@@ -180,10 +217,9 @@ def leaf_gradient_factors(
             "it with tree_embedding='proximity'."
         )
     n = n_samples(X)
-    inner = inner_estimator(clf)
-    proba, leaves = tree_proba_and_leaves(
-        clf, inner, np.asarray(X).reshape(n, -1)
-    )
+    X2 = model_rows(X)
+    inner, X_trees = through_pipeline(inner_estimator(clf), X2)
+    proba, leaves = tree_proba_and_leaves(clf, inner, X2, X_trees)
     proba = check_proba(proba, n)
     delta = logit_gradients(proba)
     if _scores_every_class(inner):
@@ -208,8 +244,10 @@ def _scores_every_class(est):
     return _kind(est) == "CatBoostClassifier" and len(est.classes_) > 2
 
 
-def tree_proba_and_leaves(clf, est, X):
-    """``clf.predict_proba(X)`` and the leaf indices of its trees ``est``.
+def tree_proba_and_leaves(clf, est, X, X_trees=None):
+    """``clf.predict_proba(X)`` and the leaf indices of its trees ``est``
+    (on ``X_trees``, the rows the trees read, when ``est`` is the last
+    step of a pipeline: see :func:`through_pipeline`).
 
     For LightGBM the probabilities come from the leaves
     (:func:`lightgbm_proba`, one pass over the trees instead of two),
@@ -220,7 +258,7 @@ def tree_proba_and_leaves(clf, est, X):
     column of ``clf.classes_``, as scikit-activeml's wrapper predicts for
     such forests (:func:`_one_class_proba`).
     """
-    leaves = leaf_indices(est, X)
+    leaves = leaf_indices(est, X if X_trees is None else X_trees)
     if len(est.classes_) == 1:
         return _one_class_proba(clf, est, len(leaves)), leaves
     inner = lightgbm_proba(est, leaves)
@@ -283,11 +321,12 @@ def leaf_indices(est, X):
         # The booster in blocks of rows: LightGBM builds a float64 result
         # before its int32 one, which costs more than the traversal when
         # the trees are many.
+        # A data frame (categorical columns) keeps its dtypes.
         booster = est.booster_
-        X = np.asarray(X)
+        rows = X.iloc if is_frame(X) else np.asarray(X)
         return np.concatenate(
             [
-                booster.predict(X[s : s + _PREDICT_ROWS], pred_leaf=True)
+                booster.predict(rows[s : s + _PREDICT_ROWS], pred_leaf=True)
                 for s in range(0, X.shape[0], _PREDICT_ROWS)
             ]
         ).reshape(X.shape[0], -1)

@@ -294,6 +294,8 @@ default="proximity"
     True
     """
 
+    _takes_frames = True
+
     __init__ = stored_init(
         SKACTIVEML_PARAMS,
         selection="kmeans++",

@@ -162,6 +162,8 @@ embedding_source
     ((3,), (3, 150))
     """
 
+    _takes_frames = True
+
     __init__ = stored_init(
         SKACTIVEML_PARAMS,
         lamb=1.0,

@@ -41,6 +41,9 @@ class PoolStrategy(SingleAnnotatorPoolQueryStrategy):
     #: Why the strategy needs index candidates, or None if it also takes
     #: candidates given as samples.
     _index_candidates_only = None
+    #: Whether the strategy takes a data frame with categorical or text
+    #: columns (kept as a frame for the model; see :mod:`.._frames`).
+    _takes_frames = False
 
     def _check_params(self):
         """Check the parameters; return what ``_pick`` needs."""
@@ -83,7 +86,7 @@ class PoolStrategy(SingleAnnotatorPoolQueryStrategy):
         self.random_state_ = check_random_state(
             self.random_state, pool.n_samples - pool.labeled.size + 1
         )
-        if pool.chunked:
+        if pool.chunked or pool.frame:
             self.n_features_in_ = pool.X.shape[1]
 
     def query(
@@ -222,6 +225,16 @@ array-like of shape (n_candidates, ...), default=None
                 "ExpectedGradientLength or PowerSampling, which take pools "
                 "on disk and on Dask."
             )
+        if pool.frame and not self._takes_frames:
+            raise TypeError(
+                f"{name} needs numeric samples; got a data frame with "
+                "categorical or text columns. Encode them first (e.g. "
+                "sklearn.preprocessing.OneHotEncoder), or use Badge, "
+                "TypiClustThenBadge or Bait, which keep the frame for a "
+                "model with native categorical support."
+            )
+        if pool.frame:
+            _check_frame_model(clf)
         if pool.cand_rows is None and self._index_candidates_only:
             raise MappingError(
                 f"{name} {self._index_candidates_only}: give `candidates` as "
@@ -260,6 +273,26 @@ array-like of shape (n_candidates, ...), default=None
         else:
             idx, util = self._pick(clf, pool, n_picks, return_util, params)
         return pool.output(idx, util, return_util)
+
+
+def _check_frame_model(clf):
+    """Raise if ``clf`` is scikit-activeml's ``SklearnClassifier``, which
+    would turn a data frame into an object array (and lose its
+    categories); :class:`~skactiveml_badge.FrameClassifier` keeps it."""
+    from skactiveml.classifier import SklearnClassifier
+
+    from .._frame_classifier import FrameClassifier
+
+    if isinstance(clf, SklearnClassifier) and not isinstance(
+        clf, FrameClassifier
+    ):
+        raise TypeError(
+            f"`clf` is a {type(clf).__name__}, which turns a data frame "
+            "with categorical or text columns into an object array (the "
+            "model then cannot use its categories, or cannot be fitted); "
+            "wrap the model in skactiveml_badge.FrameClassifier instead "
+            "(the same parameters), or encode the columns first."
+        )
 
 
 class EmbeddingPoolStrategy(EmbeddingParamsMixin, PoolStrategy):

@@ -26,6 +26,13 @@ import numpy as np
 from skactiveml.utils import check_missing_label, is_labeled
 from sklearn.utils import check_array
 
+from .._frames import (
+    check_frame,
+    check_same_columns,
+    concat_rows,
+    is_frame,
+    take,
+)
 from .._validation import (
     check_bool,
     check_positive_int,
@@ -90,6 +97,8 @@ def read_rows(X, rows):
     """
     if is_dask_array(X):
         return dask_call(lambda: np.asarray(X[rows].compute()))
+    if is_frame(X):
+        return take(X, rows)
     if isinstance(X, DiskRows):
         return X[rows]
     if isinstance(X, np.memmap) and isinstance(X.base, mmap.mmap):
@@ -170,6 +179,9 @@ class Pool:
         self.sample_weight, self.offset = sample_weight, offset
         self.labels = None
         self.kind = kind_of(X) or kind_of(cand_samples)
+        #: Whether ``X`` is a data frame with categorical or text columns
+        #: (:mod:`.._frames`), kept as a frame for the model.
+        self.frame = is_frame(X)
         self.n_samples = X.shape[0]
         self.n_cand = (
             cand_samples.shape[0] if cand_rows is None else cand_rows.size
@@ -209,6 +221,8 @@ class Pool:
             return self.cand_samples
         if self.kind == "disk":
             return DiskRows([self.X], self.cand_rows)
+        if self.frame:
+            return take(self.X, self.cand_rows)
         return self.X[self.cand_rows]
 
     def all_rows(self):
@@ -390,6 +404,11 @@ def query_pool(
                 f"shape {y.shape}."
             )
         check_missing_label(labels.missing_label, target_type=y.dtype)
+    elif is_frame(X):
+        # scikit-activeml's checks of y (and of the number of rows), on a
+        # stand-in for the frame, which its checks would make an array
+        check_frame(X, "X")
+        _, y = checks(np.zeros((X.shape[0], 1)), y, return_util)
     else:
         X, y = checks(check_samples(X, "X"), y, return_util)
     y = labels.check(y)
@@ -413,6 +432,11 @@ def _candidates(candidates, X, labeled):
         _check_width(candidates, X)
         return None, candidates
     cand = np.asarray(candidates)
+    if is_frame(X) and cand.ndim != 1:
+        raise ValueError(
+            "With a data frame `X` (categorical or text columns), give "
+            "`candidates` as indices into X (or None), not samples."
+        )
     if cand.size == 0:
         raise ValueError(
             "`candidates` is empty: there is nothing to pick from (give "
@@ -468,7 +492,9 @@ def batch_pool(unlabeled_x, labeled_x, labeled_y, batch_size, labels):
     if (labeled_x is None) != (labeled_y is None):
         raise ValueError("Give both `labeled_x` and `labeled_y`, or neither.")
     kind = kind_of(unlabeled_x)
-    if kind is None:
+    if is_frame(unlabeled_x):
+        U = check_frame(unlabeled_x, "unlabeled_x")
+    elif kind is None:
         U = check_samples(unlabeled_x, "unlabeled_x")
     else:
         U = unlabeled_x
@@ -478,7 +504,16 @@ def batch_pool(unlabeled_x, labeled_x, labeled_y, batch_size, labels):
     if labeled_x is None:
         X, y = U, np.full(n, ml)
     else:
-        L = check_samples(labeled_x, "labeled_x")
+        if is_frame(U):
+            if not is_frame(labeled_x):
+                raise ValueError(
+                    "`labeled_x` must be a data frame like `unlabeled_x` "
+                    "(the same columns and dtypes)."
+                )
+            L = check_frame(labeled_x, "labeled_x")
+            check_same_columns(L, U, ("labeled_x", "unlabeled_x"))
+        else:
+            L = check_samples(labeled_x, "labeled_x")
         if L.shape[1:] != U.shape[1:]:
             raise ValueError(
                 "`labeled_x` and `unlabeled_x` must have the same sample "
@@ -514,6 +549,8 @@ def _stacked(L, U, kind):
         return da.concatenate([_as_dask(L).astype(U.dtype), U])
     if kind == "disk":
         return DiskRows([L, U])
+    if is_frame(U):
+        return concat_rows(L, U)
     return np.concatenate([L, U])
 
 

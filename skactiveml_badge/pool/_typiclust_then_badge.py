@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from .._frames import concat_rows, frame_features
 from .._params import SKACTIVEML_PARAMS, keyword_params, stored_init
 from .._validation import Choice, Int
 from ..embeddings import model_kind
@@ -171,9 +172,13 @@ default="proximity+X"
         rs = self.random_state_
         if rule in IN_MEMORY_RULES:
             pick = typiclust_pick if rule == "typiclust" else maxherding_pick
+            X_lab, X_cand = pool.X_lab, pool.candidates()
+            if pool.frame:  # one encoding of both: the same columns
+                both = frame_features(concat_rows(X_lab, X_cand))
+                X_lab, X_cand = both[: len(X_lab)], both[len(X_lab) :]
             return pick(
-                pool.X_lab, pool.y_lab, pool.candidates(), n_picks, rs,
-                self.missing_label_, return_util,
+                X_lab, pool.y_lab, X_cand, n_picks, rs, self.missing_label_,
+                return_util,
             )  # fmt: skip
         if rule == "random":
             return random_pick(pool.n_cand, n_picks, rs, return_util)

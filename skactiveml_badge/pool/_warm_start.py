@@ -9,6 +9,7 @@ by (higher is better), NaN at the earlier picks.
 
 import numpy as np
 
+from .._frames import feature_rows
 from ..embeddings import check_proba
 
 WARM_START_RULES = (
@@ -60,9 +61,8 @@ def feature_block(X):
     with dummy labels: ``|1 (x) x_i - 1 (x) x_j| = |x_i - x_j|``
     (``delta`` a column of ones, ``h`` the flattened features in float64;
     a block function: see :meth:`~._pool.Pool.embedded`)."""
-    X = np.asarray(X)
-    n = X.shape[0]
-    flat = np.ascontiguousarray(X.reshape(n, -1), dtype=np.float64)
+    flat = np.ascontiguousarray(feature_rows(X), dtype=np.float64)
+    n = flat.shape[0]
     return np.zeros(n, dtype=np.intp), np.ones((n, 1)), flat
 
 
