@@ -8,6 +8,8 @@ from skactiveml.classifier import SklearnClassifier
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skactiveml_badge import Badge
 from skactiveml_badge.embeddings import _private_api as api
@@ -90,13 +92,16 @@ def test_empty_factors_are_rejected():
 
 def test_one_adapter_per_model_family_asked_in_order():
     names = [a.__name__.rsplit(".", 1)[1] for a in ADAPTERS]
-    assert names == ["_protocol", "_nets", "_mlp", "_trees", "_classifier"]
+    assert names == [
+        "_protocol", "_nets", "_mlp", "_trees", "_pipeline", "_classifier"
+    ]  # fmt: skip
     for adapter in ADAPTERS:
         assert callable(adapter.handles) and callable(adapter.embed)
     X, y = digits(60)
     models = {
         "_mlp": MLPClassifier((4,), max_iter=5, random_state=0),
         "_trees": RandomForestClassifier(3, random_state=0),
+        "_pipeline": make_pipeline(StandardScaler(), LogisticRegression()),
         "_classifier": LogisticRegression(max_iter=5),
     }
     with warnings.catch_warnings():

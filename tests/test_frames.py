@@ -394,3 +394,44 @@ def test_unfitted_trees_fall_back_to_the_encoded_frame():
             warnings.filterwarnings("ignore", message="The estimator could")
             idx = qs.query(X, y_q, clf, batch_size=3)
     assert len(set(idx.tolist())) == 3 and (idx >= N_LAB).all()
+
+
+def test_a_pipeline_is_embedded_by_its_last_steps_input():
+    """StandardScaler then LogisticRegression: the last linear layer sees
+    the scaled X, so BADGE's h is the scaled X (scikit-activeml's
+    choice, ``embedding_source="classifier"``: X itself)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    X, y = _frame()
+    X_num = X[["size", "weight"]].to_numpy() * [1.0, 50.0]
+    y_q = _labels(y)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    clf = SklearnClassifier(pipe, classes=[0, 1], missing_label=-1)
+    fitted = clf.fit(X_num, y_q)
+    X_cand = X_num[N_LAB:]
+    proba = fitted.predict_proba(X_cand)
+    delta = proba.copy()
+    delta[np.arange(len(delta)), proba.argmax(1)] -= 1.0
+    scaled = fitted.estimator_[0].transform(X_cand)
+    for source, h in (("auto", scaled), ("classifier", X_cand)):
+        qs = Badge(
+            missing_label=-1, random_state=0, origin_as_centre=False,
+            dtype=np.float64, embedding_source=source,
+        )  # fmt: skip
+        idx, util = qs.query(X_num, y_q, clf, batch_size=4,
+                             return_utilities=True)  # fmt: skip
+        G = explicit_embeddings(delta, h)
+        np.testing.assert_allclose(
+            util[:, N_LAB:], paper_rows(G, idx - N_LAB), atol=1e-9,
+            err_msg=source,
+        )  # fmt: skip
+    # A sparse transform (one-hot) stays sparse
+    cats = X[["colour", "shop"]].astype(str).to_numpy()
+    onehot = make_pipeline(OneHotEncoder(), LogisticRegression())
+    onehot.fit(cats[:N_LAB], y[:N_LAB])
+    _, _, h = gradient_factors(onehot, cats[N_LAB:])
+    assert h.format == "csr"
+    np.testing.assert_array_equal(
+        h.toarray(), onehot[0].transform(cats[N_LAB:]).toarray()
+    )

@@ -6,13 +6,14 @@ Every adapter module has ``handles(clf) -> bool`` and ``embed(clf, X,
 :func:`proba_and_embedding` by keyword and ignoring those of the others.
 """
 
-from . import _classifier, _mlp, _nets, _protocol, _trees
+from . import _classifier, _mlp, _nets, _pipeline, _protocol, _trees
 from ._outputs import logit_gradients
 
 #: The adapters of ``source="auto"``, in the order they are asked: a model
-#: that says how to embed it (``encode``, ``leaf_embeddings``) first; the
-#: classifier's own outputs (or ``X``) come last and take any model.
-ADAPTERS = (_protocol, _nets, _mlp, _trees, _classifier)
+#: that says how to embed it (``encode``, ``leaf_embeddings``) first; a
+#: pipeline (the input of its last step) next to last; the classifier's own
+#: outputs (or ``X``) come last and take any model.
+ADAPTERS = (_protocol, _nets, _mlp, _trees, _pipeline, _classifier)
 
 TREE_EMBEDDINGS = ("proximity", "leaf_gradient", "proximity+X")
 
@@ -50,6 +51,9 @@ def proba_and_embedding(
       ``MLPClassifier`` gives its last hidden activation; a tree ensemble
       (LightGBM, XGBoost, scikit-learn forests and gradient boosting) gives
       its leaf embedding (:mod:`._trees`).
+    - A scikit-learn ``Pipeline`` (another last step than a tree
+      ensemble): what the steps before the last make of ``X``, the input
+      of the last step's linear layer.
     - Any other model: ``clf.predict_proba(X)``; a ``(proba, embedding)``
       tuple is used, otherwise ``X`` itself (flattened per sample), which is
       the last linear layer's input of a linear model.
