@@ -12,6 +12,13 @@ last commit before the split), made by::
     cd /tmp/head && python -m tests.recipe_cases --strategy Badge \\
         --out /path/to/tests/data/recipe_picks.json
 
+Three cases (``query/lightgbm/60/0``, ``query/lightgbm/60/1`` and
+``candidates/lightgbm/60``) were recorded again with
+``TypiClustThenBadge`` in issue 28: their exact leaf embedding has few
+columns and became dense, so the lazy kernel draws their picks from the
+same distribution with other random numbers (the plain kernel drew them
+before).
+
 ``tests/test_recipe.py`` checks that ``TypiClustThenBadge()`` makes the
 same picks today (``--strategy TypiClustThenBadge --check FILE`` does the
 same from the command line). The cases cover every model family (the

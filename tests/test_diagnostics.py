@@ -42,10 +42,13 @@ def test_diagnostics_with_sparse_leaf_embeddings(tree_embedding):
     are those of the materialised gradient embeddings: one column per
     (tree, leaf) pair, 1/sqrt(n_trees) where the sample lands, and for
     "proximity+X" the features scaled to a mean squared norm of one."""
-    X, y, _, _ = make_pool()
+    X, _, y_true, _ = make_pool()
+    # Two deep trees fitted on every label: more than 8 leaves a tree, so
+    # the exact embedding stays sparse
+    n_trees = 2
     clf = SklearnClassifier(
-        RandomForestClassifier(5, random_state=0), classes=[0, 1, 2]
-    ).fit(X, y)
+        RandomForestClassifier(n_trees, random_state=0), classes=[0, 1, 2]
+    ).fit(X, y_true)
     qs = Badge(
         leaf_dim=None,
         tree_embedding=tree_embedding,
@@ -55,8 +58,8 @@ def test_diagnostics_with_sparse_leaf_embeddings(tree_embedding):
     assert sp.issparse(gradient_factors(clf, X, leaf_dim=None)[2])
     leaves = clf.estimator_.apply(X)
     Z = np.hstack(
-        [leaves[:, [t]] == np.unique(leaves[:, t]) for t in range(5)]
-    ) / np.sqrt(5)
+        [leaves[:, [t]] == np.unique(leaves[:, t]) for t in range(n_trees)]
+    ) / np.sqrt(n_trees)
     if tree_embedding == "proximity+X":
         X32 = X.astype(np.float32).astype(np.float64)
         Z = np.hstack([Z, X32 / np.sqrt(np.mean((X32**2).sum(1)))])

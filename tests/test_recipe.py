@@ -39,7 +39,8 @@ pytestmark = [
 def test_picks_equal_badge_default_before_the_split(model):
     """The recorded picks of ``Badge()`` at a7bc4b8 (the recipe was its
     default), on every model family, both sides of the switch, query,
-    candidates, select_batch and loops (see ``recipe_cases.py``)."""
+    candidates, select_batch and loops (see ``recipe_cases.py``; three
+    LightGBM cases recorded again when their kernel changed)."""
     needs = {"lightgbm": ["lightgbm"], "skorch": ["torch", "skorch"]}
     for module in needs.get(model, []):
         pytest.importorskip(module)

@@ -65,6 +65,12 @@ def _models():
     }
 
 
+def _dense(h):
+    """``h`` as a dense array (exact leaf embeddings are sparse only when
+    their columns are many)."""
+    return h.toarray() if sp.issparse(h) else np.asarray(h)
+
+
 def _data(binary):
     if binary:
         X, y = load_breast_cancer(return_X_y=True)
@@ -105,20 +111,33 @@ def test_hashed_embedding_is_the_same_in_another_process():
     assert outs.pop().strip() == str(np.round(z, 6).tolist())
 
 
-def test_exact_embedding_is_sparse_with_unit_rows_and_proximity():
+def test_exact_embedding_has_unit_rows_and_proximity():
     leaves = np.array([[1, 4, 2], [1, 5, 2], [3, 5, 9]])
     z = leaf_embedding(leaves, leaf_dim=None)
-    assert sp.issparse(z) and z.nnz == 9 and z.shape == (3, 6)
-    gram = (z @ z.T).toarray()
+    # 6 columns (at most 8 a tree): dense, for the lazy kernels
+    assert isinstance(z, np.ndarray) and z.shape == (3, 6)
+    assert (z != 0).sum() == 9
+    gram = z @ z.T
     np.testing.assert_allclose(np.diag(gram), 1.0, rtol=1e-6)
     # Rows 0 and 1 share 2 of 3 leaves, rows 1 and 2 one, rows 0 and 2 none.
     np.testing.assert_allclose(
         [gram[0, 1], gram[1, 2], gram[0, 2]], [2 / 3, 1 / 3, 0], atol=1e-6
     )
-    assert sp.issparse(leaf_embedding(leaves, leaf_dim=6))
-    # Exact while a row is no longer than leaf_dim (3 trees), else hashed.
-    assert sp.issparse(leaf_embedding(leaves, leaf_dim=5))
-    assert isinstance(leaf_embedding(leaves, leaf_dim=2), np.ndarray)
+    # Exact while a row is no longer than leaf_dim (3 trees), else hashed
+    # (rescaled to unit rows, with other columns).
+    np.testing.assert_array_equal(leaf_embedding(leaves, leaf_dim=5), z)
+    hashed = leaf_embedding(leaves, leaf_dim=2)
+    assert hashed.shape == (3, 2)
+    # Many leaves a tree: sparse (CSR), the same inner products
+    many = np.arange(200).reshape(20, 10) % 97  # 20 distinct leaves a tree
+    exact = leaf_embedding(many, leaf_dim=None)
+    assert sp.issparse(exact) and exact.shape == (20, 200)
+    assert sp.issparse(leaf_embedding(many, leaf_dim=100))  # > 100, > 8 x 10
+    np.testing.assert_allclose(
+        (exact @ exact.T).toarray(),
+        (many[:, None, :] == many[None, :, :]).mean(-1),
+        atol=1e-6,
+    )
 
 
 def test_exact_and_hashed_give_same_distances_without_collisions(rng):
@@ -254,8 +273,9 @@ def test_unfittable_tree_model_warns_and_falls_back_to_x():
 def test_sparse_factors_in_public_kernels_bias_and_backend(rng):
     from skactiveml_badge.selection import farthest_first, kmeans_plusplus
 
-    leaves = rng.randint(0, 6, size=(120, 8))
+    leaves = rng.randint(0, 30, size=(120, 8))  # many leaves: sparse
     z = leaf_embedding(leaves, leaf_dim=None)
+    assert sp.issparse(z)
     delta = rng.randn(120, 3)
     for kernel, kw in (
         (kmeans_plusplus, {"random_state": 0, "algorithm": "plain"}),
@@ -366,7 +386,7 @@ def test_catboost_leaves_rebuild_its_raw_scores_and_leaf_gradients(binary):
     ref = est.predict(X, prediction_type="RawFormulaVal").reshape(n, dim)
     np.testing.assert_allclose(scale * raw + np.asarray(bias), ref)
     _, d, h = leaf_gradient_factors(est, X, leaf_dim=None)
-    G = explicit_embeddings(np.asarray(d), h.toarray())
+    G = explicit_embeddings(np.asarray(d), _dense(h))
     # The same embedding up to the order of the columns and the scale
     # 1 / sqrt(n_trees): equal Gram matrices.
     np.testing.assert_allclose(
@@ -450,7 +470,7 @@ def test_leaf_gradient_is_the_loss_gradient_wrt_leaf_values(binary):
     # d loss / d raw score of class c: p_c - 1[c = yhat] (binary: the one
     # logit of class 1).
     dlogit = p - np.eye(p.shape[1])[yhat]
-    h = h.toarray()
+    h = _dense(h)
     for i in (0, 7, 123):
         expected = {}
         for t in range(leaves.shape[1]):
@@ -496,8 +516,13 @@ def test_hashed_rows_keep_exact_norms_and_match_the_hash(rng):
 
 def test_exact_embedding_where_rows_are_short():
     leaves = np.arange(600).reshape(6, 100) % 37
-    assert sp.issparse(leaf_embedding(leaves, 256))  # 100 trees <= 256
-    assert not sp.issparse(leaf_embedding(np.tile(leaves, 3), 256))
+    z = leaf_embedding(leaves, 256)  # 100 trees <= 256: exact
+    np.testing.assert_allclose(
+        z @ z.T, (leaves[:, None, :] == leaves[None, :, :]).mean(-1),
+        atol=1e-6,
+    )  # fmt: skip
+    # 300 trees > 256: hashed into 256 columns
+    assert leaf_embedding(np.tile(leaves, 3), 256).shape == (6, 256)
 
 
 @pytest.mark.parametrize("labels", ["all", "one missing", "two of ten"])

@@ -4,9 +4,11 @@ Row ``i`` has, in the column of every (tree, leaf) pair that sample ``i``
 reaches, an entry: ``1 / sqrt(n_trees)`` for the proximity embedding, or
 given values (the leaf-gradient embedding, :mod:`._trees`). Two encodings:
 
-- exact: a sparse CSR matrix with one column per (tree, leaf) pair reached
-  by the samples and ``n_trees`` non-zeros per row, so an inner product
-  costs ``O(n_trees)``;
+- exact: one column per (tree, leaf) pair reached by the samples and
+  ``n_trees`` non-zeros per row; a dense array when the columns are few
+  (at most ``leaf_dim``, or at most 1,024 and 8 per tree), so that the
+  lazy kernels serve it, else a sparse CSR matrix (an inner product then
+  costs ``O(n_trees)``, and the plain kernel draws the picks);
 - hashed: every (tree, leaf) pair goes to one of ``leaf_dim`` buckets with
   a sign (feature hashing, Weinberger et al., ICML 2009), a dense
   ``(n, leaf_dim)`` array whose rows are rescaled to their exact norms.
@@ -16,9 +18,11 @@ given values (the leaf-gradient embedding, :mod:`._trees`). Two encodings:
   and are unbiased otherwise (up to the norm rescaling).
 
 The exact encoding is used when a row has no more entries than
-``leaf_dim`` (``n_trees <= leaf_dim``) or the samples reach no more than
-``leaf_dim`` distinct leaves in all; the hashed one otherwise.
+``leaf_dim`` (``n_trees <= leaf_dim``); the hashed one otherwise.
 """
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
@@ -71,11 +75,11 @@ def leaf_embedding(leaves, leaf_dim=256, values=None, hashed=False):
     ----------
     leaves : ndarray of shape (n_samples, n_trees), int
     leaf_dim : int or None, default=256
-        Buckets of the hashed embedding. The exact sparse embedding is used
-        when the samples reach at most ``leaf_dim`` distinct (tree, leaf)
-        pairs in all or when ``n_trees <= leaf_dim`` (a sparse row of
-        ``n_trees`` entries then costs no more per distance than a dense
-        one of ``leaf_dim``). ``None``: always exact.
+        Buckets of the hashed embedding, used when ``n_trees > leaf_dim``;
+        otherwise (and always for ``None``) the embedding is exact. The
+        exact embedding is a dense array when it has at most ``leaf_dim``
+        columns, or at most :data:`DENSE_PAIRS` and 8 per tree (the lazy
+        kernels then serve it), and a sparse CSR matrix otherwise.
     values : None, ndarray of shape (n_samples, n_trees) or tuple
         The entries; ``None`` for ``1 / sqrt(n_trees)``; a tuple
         ``(class_values, classes)`` for entries ``class_values[i,
@@ -103,11 +107,32 @@ def leaf_embedding(leaves, leaf_dim=256, values=None, hashed=False):
         # At least one pair per tree: more than leaf_dim pairs in all.
         return hashed_leaf_embedding(leaves, leaf_dim, values)
     cols, n_pairs = _pair_columns(leaves)
-    if leaf_dim is None or n_pairs <= leaf_dim or n_trees <= leaf_dim:
-        if values is None:
-            values = np.full(leaves.shape, 1 / np.sqrt(n_trees), np.float32)
-        return _exact(cols, n_pairs, _values_block(values, 0, len(leaves)))
-    return hashed_leaf_embedding(leaves, leaf_dim, values)
+    if values is None:
+        values = np.full(leaves.shape, 1 / np.sqrt(n_trees), np.float32)
+    z = _exact(cols, n_pairs, _values_block(values, 0, len(leaves)))
+    if n_pairs <= (leaf_dim or 0) or (
+        n_pairs <= DENSE_PAIRS and n_pairs <= 8 * n_trees
+    ):
+        return z.toarray()
+    return z
+
+
+def in_threads(fn, starts):
+    """``fn(start)`` for every block start, on a thread per CPU this
+    process may run on (for numpy work that releases the GIL and writes
+    only its own rows; the result does not depend on the threads)."""
+    starts = list(starts)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    workers = min(len(starts), cpus)
+    if workers <= 1:
+        for start in starts:
+            fn(start)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(fn, starts))
 
 
 def _values_block(values, start, stop):
@@ -156,6 +181,11 @@ def _exact(cols, n_pairs, values):
     return sp.csr_matrix((data, cols.ravel(), indptr), shape=(n, n_pairs))
 
 
+#: The exact embedding is dense (the lazy kernels serve it) when its columns
+#: number at most ``leaf_dim``, or at most this many and at most 8 per tree
+#: (4 KiB a row; 8 leaves a tree is LightGBM's and CatBoost's depth 3).
+DENSE_PAIRS = 1024
+
 # Rows hashed at once: bounds the (rows x n_trees) temporaries (8 MiB each
 # at 2,600 trees).
 _HASH_ROWS = 1024
@@ -165,9 +195,12 @@ def hashed_leaf_embedding(leaves, leaf_dim, values=None):
     """(tree, leaf) pairs hashed into ``leaf_dim`` signed buckets; dense.
 
     Every distinct (tree, leaf) pair is hashed once (a table per tree over
-    its range of leaf ids), and the samples' buckets and signs are
-    gathered from that table, in blocks of rows. Rows are rescaled to
-    their exact norms (see :func:`leaf_embedding`).
+    its range of leaf ids, the sign folded into the bucket: ``bucket +
+    leaf_dim`` for a negative one), and the samples' codes are gathered
+    from that table and counted (or their values summed) per row, in
+    blocks of rows spread over the CPU's cores (numpy releases the GIL in
+    both). Rows are rescaled to their exact norms (see
+    :func:`leaf_embedding`).
     """
     n, n_trees = leaves.shape
     low = leaves.min(axis=0)
@@ -175,27 +208,29 @@ def hashed_leaf_embedding(leaves, leaf_dim, values=None):
     grid_t = np.repeat(np.arange(n_trees), width).reshape(n_trees, width)
     grid_l = low[:, None] + np.arange(width)[None, :]
     table_b, table_s = hash_leaves(grid_t, grid_l, leaf_dim)
-    # One flat table: entry t * width + (leaf - low[t]); the sign folded
-    # into the bucket's table as a separate float32 table.
-    table_b = table_b.ravel().astype(np.int32)
-    table_s = table_s.ravel()
+    # One flat table of codes: entry t * width + (leaf - low[t]).
+    table = (table_b + leaf_dim * (table_s < 0)).ravel().astype(np.int32)
     small = n_trees * width < 2**31
     offset = np.arange(n_trees) * width - low
     offset = offset.astype(np.int32 if small else np.int64)
     z = np.empty((n, leaf_dim), dtype=np.float64)
-    for start in range(0, n, _HASH_ROWS):
+
+    def block(start):
         stop = min(start + _HASH_ROWS, n)
-        key = leaves[start:stop].astype(offset.dtype, copy=False) + offset
         m = stop - start
-        buckets = table_b[key]
-        buckets += (np.arange(m, dtype=np.int32) * leaf_dim)[:, None]
-        weights = table_s[key]
+        key = leaves[start:stop].astype(offset.dtype, copy=False) + offset
+        codes = table[key]
+        codes += (np.arange(m, dtype=np.int32) * (2 * leaf_dim))[:, None]
+        weights = None
         if values is not None:
-            weights *= _values_block(values, start, stop)
+            weights = np.asarray(_values_block(values, start, stop)).ravel()
         # Pairs of one row that share a bucket are summed (a collision).
-        z[start:stop] = np.bincount(
-            buckets.ravel(), weights=weights.ravel(), minlength=m * leaf_dim
-        ).reshape(m, leaf_dim)
+        sums = np.bincount(
+            codes.ravel(), weights=weights, minlength=m * 2 * leaf_dim
+        ).reshape(m, 2, leaf_dim)
+        np.subtract(sums[:, 0], sums[:, 1], out=z[start:stop])
+
+    in_threads(block, range(0, n, _HASH_ROWS))
     exact = _values_sq_norms(values, n, n_trees)
     hashed = np.einsum("ij,ij->i", z, z)
     scale = np.ones(n)

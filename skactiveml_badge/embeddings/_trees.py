@@ -28,7 +28,7 @@ import scipy.sparse as sp
 
 from .._frames import feature_rows, is_frame
 from ..exceptions import UntrainedModelWarning, warn
-from ._leaves import leaf_embedding
+from ._leaves import in_threads, leaf_embedding
 from ._outputs import (
     append_ones,
     check_numeric,
@@ -320,23 +320,40 @@ def leaf_indices(est, X):
     if _kind(est) == "LGBMClassifier":
         # The booster in blocks of rows: LightGBM builds a float64 result
         # before its int32 one, which costs more than the traversal when
-        # the trees are many.
-        # A data frame (categorical columns) keeps its dtypes.
+        # the trees are many. A data frame keeps its dtypes.
         booster = est.booster_
-        rows = X.iloc if is_frame(X) else np.asarray(X)
-        return np.concatenate(
-            [
-                booster.predict(rows[s : s + _PREDICT_ROWS], pred_leaf=True)
-                for s in range(0, X.shape[0], _PREDICT_ROWS)
-            ]
-        ).reshape(X.shape[0], -1)
+        return _in_blocks(
+            lambda rows: booster.predict(rows, pred_leaf=True), X
+        )
+    if _kind(est) in ("XGBClassifier", "XGBRFClassifier"):
+        # Its own ``apply`` (iteration range, missing values, categories),
+        # in blocks: one DMatrix and float result of the whole pool cost
+        # more than the traversal, and their time varies with the memory
+        # they take.
+        return _in_blocks(est.apply, X)
     if _is_hist_gradient_boosting(est):
         return hist_gradient_boosting_leaves(est, X)
     if _kind(est) == "CatBoostClassifier":
         # Oblivious trees: one leaf index per tree, in tree order.
-        return np.asarray(est.calc_leaf_indexes(X), dtype=np.int64)
+        return np.asarray(est.calc_leaf_indexes(X), dtype=np.int32)
     leaves = np.asarray(est.apply(X)).reshape(X.shape[0], -1)
-    return leaves.astype(np.int64)
+    return leaves.astype(np.int32)
+
+
+def _in_blocks(predict, X):
+    """``predict(rows)`` (leaf indices, any dtype) of blocks of
+    :data:`_PREDICT_ROWS` rows of ``X`` (an array or a data frame), into
+    one int32 array of shape (n_samples, n_trees)."""
+    rows = X.iloc if is_frame(X) else np.asarray(X)
+    n = X.shape[0]
+    out = None
+    for s in range(0, n, _PREDICT_ROWS):
+        block = np.asarray(predict(rows[s : s + _PREDICT_ROWS]))
+        block = block.reshape(block.shape[0], -1)
+        if out is None:
+            out = np.empty((n, block.shape[1]), dtype=np.int32)
+        out[s : s + len(block)] = block
+    return np.zeros((0, 0), dtype=np.int32) if out is None else out
 
 
 _PREDICT_ROWS = 2048
@@ -379,11 +396,14 @@ def lightgbm_proba(est, leaves):
     offset = np.arange(n_trees, dtype=np.int64) * width
     n_out = 1 if est.objective_ == "binary" else len(est.classes_)
     raw = np.empty((n, n_out))
-    for s in range(0, n, _GATHER_ROWS):
+
+    def gather(s):
         block = table[leaves[s : s + _GATHER_ROWS] + offset]
         raw[s : s + _GATHER_ROWS] = block.reshape(
             block.shape[0], -1, n_out
         ).sum(1)
+
+    in_threads(gather, range(0, n, _GATHER_ROWS))
     if n_out == 1:
         p1 = 1.0 / (1.0 + np.exp(-raw[:, 0]))
         return np.column_stack([1.0 - p1, p1])
