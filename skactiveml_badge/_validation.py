@@ -69,7 +69,8 @@ def check_classifier(clf, missing_label):
             "scikit-learn classifier in skactiveml.classifier."
             f"SklearnClassifier), got {type(clf).__name__}."
         )
-    check_equal_missing_label(clf.missing_label, missing_label)
+    if clf.missing_label is not missing_label:  # e.g. both MISSING_LABEL
+        check_equal_missing_label(clf.missing_label, missing_label)
     inner = getattr(clf, "estimator", None)  # SklearnClassifier's model
     if inner is not None and not hasattr(inner, "predict_proba"):
         raise AttributeError(

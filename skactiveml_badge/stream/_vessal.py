@@ -1,6 +1,9 @@
 """VeSSAL: streaming active learning by approximate volume sampling on
 gradient embeddings (Saran et al., ICML 2023)."""
 
+import functools
+from copy import deepcopy
+
 import numpy as np
 import scipy.sparse as sp
 from skactiveml.base import (
@@ -39,6 +42,12 @@ class _PositionsError(IndexError, ValueError):
     this package raises for a bad value), as numpy's ``AxisError`` is both
     a ``ValueError`` and an ``IndexError``.
     """
+
+
+@functools.cache
+def _param_names(cls):
+    """The constructor parameters of ``cls``, in order."""
+    return tuple(cls._get_param_names())
 
 
 def _check_positions_kind(queried_indices):
@@ -315,9 +324,7 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
         )
         clf = self._fitted_clf(clf, candidates, X, y, sample_weight, fit_clf)
         delta, h = self._factors(clf, candidates)
-        prior = self.random_state_.get_state()
-        draws = self.random_state_.random_sample(len(candidates))
-        self.random_state_.set_state(prior)
+        draws = self._peek_draws(len(candidates))
         state = self._state(delta, h)
         # Rolled back unless update() takes these picks.
         proba, taken = self._pass(state, delta, h, draws=draws)
@@ -420,15 +427,45 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
         self.labeled_delta_ = state.sel_delta[: state.m]
         self.labeled_h_ = state.sel_h[: state.m]
         self.k_inv_ = state.k_inv
-        self.random_state_.random_sample(n)
+        self._advance(n)
         return self
 
     # ------------------------------------------------------------ helpers
 
+    def _peek_draws(self, n):
+        """The next ``n`` uniform numbers of ``random_state_``, without
+        advancing it (:meth:`update` does). They come from a copy of it made
+        once, which runs ahead by the numbers kept for the next update (a
+        repeated ``query`` sees the same ones); cheaper per call than
+        saving and restoring the generator's state."""
+        if self.__dict__.get("_peek_of") is not self.random_state_:
+            self._peeker = deepcopy(self.random_state_)
+            self._peek_of, self._draws = self.random_state_, np.empty(0)
+        if len(self._draws) < n:
+            more = self._peeker.random_sample(n - len(self._draws))
+            self._draws = np.concatenate([self._draws, more])
+        return self._draws[:n]
+
+    def _advance(self, n):
+        """Advance ``random_state_`` past ``n`` numbers (those the last
+        ``query`` peeked, if it saw these arrivals)."""
+        self._peek_draws(n)
+        self._draws = self._draws[n:]
+        self.random_state_.random_sample(n)
+
     def _check_inputs(self, candidates, return_utilities):
-        self._check_embedding_params()
-        params = validate_params(self, self._parameter_constraints)
-        self.lamb_ = params["lamb"]
+        # The parameters are checked again only when one of them is
+        # another object than at the last check (set_params, assignment).
+        names = _param_names(type(self))
+        values = tuple(getattr(self, name) for name in names)
+        checked = self.__dict__.get("_checked_params")
+        if checked is None or any(
+            a is not b for a, b in zip(checked[0], values, strict=True)
+        ):
+            self._check_embedding_params()
+            params = validate_params(self, self._parameter_constraints)
+            self._checked_params = checked = (values, params)
+        self.lamb_ = checked[1]["lamb"]
         check_bool(return_utilities, "return_utilities")
         try:
             candidates = check_samples(candidates, "candidates")
