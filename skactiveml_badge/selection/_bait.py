@@ -40,7 +40,8 @@ from .._validation import (
     check_positive_int,
     check_positive_real,
 )
-from ._arrays import as_factors, to_numpy
+from ._arrays import NumpyOps, as_factors, to_numpy
+from ._threads import one_blas_thread
 
 # Values per chunk of the n x k x k and n x C x C stacks and temporaries.
 _CHUNK_ELEMENTS = 1 << 21
@@ -472,7 +473,14 @@ def bait_select(
     state = BaitState(L, h, B, F, ops)
     for name in ("G", "H"):
         check_finite(getattr(state, name), "Fisher quadratic forms", ops)
-    n = L.shape[0]
+    # The steps are many small products: one BLAS thread (see _threads).
+    with one_blas_thread(isinstance(ops, NumpyOps)):
+        return _steps(state, L.shape[0], n_picks, n_forward, random_state,
+                      return_utilities, ops)  # fmt: skip
+
+
+def _steps(state, n, n_picks, n_forward, random_state, return_utilities, ops):
+    """The forward and backward steps of :func:`bait_select`."""
     chosen = np.zeros(n, dtype=bool)
     order, rows = [], []
     for _ in range(n_forward):
