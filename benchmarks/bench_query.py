@@ -20,8 +20,9 @@ blobs around 10 class centres) and batches of ``--batches`` (100 and
   BADGE differs from ``Badge``'s defaults for trees (``"proximity+X"``).
 
 Columns: the median wall time of ``--repeats`` interleaved calls (3, after
-one warm-up), split into the model pass (``predict_proba`` for margin;
-the strategy's gradient factors, probabilities and ``h``, for the others,
+one warm-up; each round of calls starts with another query), split into
+the model pass (``predict_proba`` for margin; the strategy's gradient
+factors, probabilities and ``h``, for the others,
 timed inside the call) and the rest (checks, the top-k or the selection);
 the ratio to margin's total; the growth of the process's peak RSS during
 the first timed call (every allocator, torch's included; a lower bound:
@@ -37,6 +38,7 @@ How to run
 
     python benchmarks/bench_query.py --quick     # a smoke test, seconds
     python benchmarks/bench_query.py --out benchmarks/_results/query.md
+        # also writes query.rst next to it, which the docs include
     python benchmarks/bench_query.py --families lightgbm logreg --pools 50000
 
 Progress goes to stderr; the table goes to stdout (and to ``--out``,
@@ -59,6 +61,7 @@ from _common import (
     make_parser,
     markdown_table,
     median_time,
+    rst_table,
     versions_line,
     write_text,
 )
@@ -312,8 +315,12 @@ def time_batch(name, family, clf, X, y, X_pool, batch, args):
     totals = {k: [] for k in calls}
     passes = {k: [] for k in calls}
     rss = {}
+    labels = list(calls)
     for rep in range(args.repeats + 1):  # the first warms up
-        for label, call in calls.items():
+        # Each repeat starts with another query: what a query leaves
+        # behind (memory, threads) is not always paid by the same one.
+        for label in labels[rep % 3 :] + labels[: rep % 3]:
+            call = calls[label]
             split = {"pass": 0.0}
             t, _, peak = median_time(
                 lambda c=call, s=split: c(s), 1, measure_rss=(rep == 1)
@@ -424,6 +431,15 @@ def main(argv=None):
             ]
         )
         write_text(args.out, text)
+        if args.out and str(args.out).endswith(".md"):
+            info = [
+                line[2:] if line.startswith("- ") else f"command: {line}"
+                for line in header(args, load_start)[2:]
+                if line
+            ]
+            write_text(
+                str(args.out)[:-3] + ".rst", rst_table(COLUMNS, rows, info)
+            )
     print(text)
 
 

@@ -30,7 +30,6 @@ from .._validation import (
 )
 from ..exceptions import warn
 from ..selection import VolumeState, sampling_pass
-from ..selection._threads import one_blas_thread
 
 __all__ = ["VeSSAL"]
 
@@ -521,10 +520,9 @@ class VeSSAL(EmbeddingParamsMixin, SingleAnnotatorStreamQueryStrategy):
         back at once if it raises (an overflow)."""
         state.checkpoint()
         try:
-            with one_blas_thread():  # small products (see selection)
-                return sampling_pass(
-                    state, delta, h, self.budget_, self.lamb_, **kwargs
-                )
+            return sampling_pass(
+                state, delta, h, self.budget_, self.lamb_, **kwargs
+            )
         except ValueError:
             state.rollback()
             self._pending = None
