@@ -329,7 +329,7 @@ def time_batch(name, family, clf, X, y, X_pool, batch, args):
                 totals[label].append(t)
                 passes[label].append(split["pass"])
                 if peak is not None:
-                    rss[label] = peak
+                    rss[label] = max(peak, 0.0)
     if recipe.picked_by_ != "badge":
         raise RuntimeError(
             f"the recipe picked by {recipe.picked_by_}, not BADGE"
