@@ -27,7 +27,22 @@ extensions = [
 ]
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {
+    "members": True,
+    "inherited-members": False,
+    # scikit-learn's metadata-routing setters, which it adds to every
+    # estimator class (FrameClassifier): their docstrings cite its glossary.
+    "exclude-members": ",".join(
+        f"set_{method}_request"
+        for method in (
+            "fit",
+            "partial_fit",
+            "predict",
+            "predict_proba",
+            "score",
+        )
+    ),
+}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 # No network on our machines: no intersphinx.
