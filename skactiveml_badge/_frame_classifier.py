@@ -85,10 +85,9 @@ random_state
                 "This FrameClassifier was fitted on an array; predict on "
                 "an array too."
             )
-        if list(X.columns) != list(like.index) or list(X.dtypes) != list(like):
-            check_same_columns(
-                X, _Dtypes(like), ("X", "the frame the model was fitted on")
-            )
+        check_same_columns(
+            X.dtypes, like, ("X", "the frame the model was fitted on")
+        )
 
     def predict_proba(self, X, **predict_proba_kwargs):
         """Class probabilities of ``X`` (see ``SklearnClassifier``); a frame
@@ -139,11 +138,3 @@ random_state
         y_pred = rand_argmin(costs, random_state=self.random_state_, axis=1)
         y_pred = self._le.inverse_transform(y_pred)
         return y_pred.astype(self.classes_.dtype)
-
-
-class _Dtypes:
-    """The columns and dtypes of a fitted frame, seen as a frame by
-    :func:`check_same_columns`."""
-
-    def __init__(self, dtypes):
-        self.columns, self.dtypes = list(dtypes.index), list(dtypes)

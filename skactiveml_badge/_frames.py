@@ -81,10 +81,12 @@ def check_frame(X, name):
     return X
 
 
-def check_same_columns(A, B, names):
-    """Raise unless the frames ``A`` and ``B`` have the same columns with
-    the same dtypes (a categorical column: the same categories)."""
-    if list(A.columns) != list(B.columns) or list(A.dtypes) != list(B.dtypes):
+def check_same_columns(a_dtypes, b_dtypes, names):
+    """Raise unless two frames' ``dtypes`` (a Series: the columns and
+    their dtypes) agree (a categorical column: the same categories)."""
+    if list(a_dtypes.index) != list(b_dtypes.index) or list(a_dtypes) != list(
+        b_dtypes
+    ):
         raise ValueError(
             f"`{names[0]}` and `{names[1]}` must be data frames with the "
             "same columns and dtypes (categorical columns with the same "

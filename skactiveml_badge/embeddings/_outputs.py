@@ -65,8 +65,18 @@ def finish(proba, emb, n, include_bias):
 
 def check_outputs(proba, emb, n_samples):
     """Numeric, finite ``(proba, emb)`` with ``n_samples`` rows each;
-    ``emb`` flattened to ``(n_samples, n_features)``."""
+    ``emb`` flattened to ``(n_samples, n_features)`` (a sparse ``emb``
+    stays sparse, as CSR)."""
     proba = check_proba(proba, n_samples)
+    if sp.issparse(emb):
+        emb = sp.csr_matrix(emb)
+        if emb.shape[0] != n_samples:
+            raise ValueError(
+                f"Embeddings must have shape ({n_samples}, n_features), "
+                f"got {emb.shape}."
+            )
+        check_numeric(emb.data, "embeddings")
+        return proba, emb
     # A data frame (the samples themselves): its numeric features
     emb = frame_features(emb) if is_frame(emb) else np.asarray(emb)
     if emb.ndim < 2 or emb.shape[0] != n_samples:

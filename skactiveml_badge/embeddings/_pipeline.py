@@ -8,10 +8,7 @@ tree ensemble is served by :mod:`._trees` (its leaves, on the same
 transformed rows).
 """
 
-import scipy.sparse as sp
-
-from .._frames import feature_rows
-from ._outputs import append_ones, check_numeric, check_proba, finish
+from ._outputs import finish, n_samples
 from ._private_api import could_not_fit, inner_estimator
 
 
@@ -46,16 +43,6 @@ def embed(clf, X, *, include_bias=False, **_):
     proba : ndarray of shape (n_samples, n_classes)
     h : ndarray or scipy.sparse.csr_matrix of shape (n_samples, n_features)
     """
-    n = X.shape[0] if hasattr(X, "shape") else len(X)
     proba = clf.predict_proba(X)
     h = inner_estimator(clf)[:-1].transform(X)
-    if sp.issparse(h):
-        h = sp.csr_matrix(h, dtype=float)
-        if h.shape[0] != n:
-            raise ValueError(
-                f"The pipeline's transform gave {h.shape[0]} rows for {n}."
-            )
-        check_numeric(h.data, "embeddings")
-        h = append_ones(h) if include_bias else h
-        return check_proba(proba, n), h
-    return finish(proba, feature_rows(h), n, include_bias)
+    return finish(proba, h, n_samples(X), include_bias)

@@ -9,14 +9,10 @@ leaves next to the scaled ``X``). Bare or inside scikit-activeml's
 ``SklearnClassifier``; ``encode`` wins when a model has both.
 """
 
-import scipy.sparse as sp
-
 from ..exceptions import UntrainedModelWarning, warn
 from ._outputs import (
     append_ones,
-    check_numeric,
     check_outputs,
-    check_proba,
     finish,
     method_of,
 )
@@ -63,18 +59,7 @@ def embed(
     est = inner_estimator(clf)
     if method_of(est) == "encode":
         return finish(proba, est.encode(X), n, include_bias)
-    z = est.leaf_embeddings(X)
-    if sp.issparse(z):
-        z = sp.csr_matrix(z)
-        if z.shape[0] != n:
-            raise ValueError(
-                f"`leaf_embeddings` must return ({n}, n_leaves), got "
-                f"{z.shape}."
-            )
-        check_numeric(z.data, "leaf embeddings")
-        proba = check_proba(proba, n)
-    else:
-        proba, z = check_outputs(proba, z, n)
+    proba, z = check_outputs(proba, est.leaf_embeddings(X), n)
     if tree_embedding == "proximity+X":
         z = next_to_features(z, X, features_scale)
     return proba, append_ones(z) if include_bias else z

@@ -511,7 +511,9 @@ def batch_pool(unlabeled_x, labeled_x, labeled_y, batch_size, labels):
                     "(the same columns and dtypes)."
                 )
             L = check_frame(labeled_x, "labeled_x")
-            check_same_columns(L, U, ("labeled_x", "unlabeled_x"))
+            check_same_columns(
+                L.dtypes, U.dtypes, ("labeled_x", "unlabeled_x")
+            )
         else:
             L = check_samples(labeled_x, "labeled_x")
         if L.shape[1:] != U.shape[1:]:
