@@ -233,6 +233,15 @@ def test_half_storage_picks_are_exact_for_the_rounded_embeddings(kind):
     np.testing.assert_array_equal(half, ref)
     with pytest.raises(ValueError, match="float16 range"):
         kernel(delta, h * 1e5, 3, storage_dtype="float16", **kw)
+    # The float16 h is checked by the norm pass, not a scan: one NaN or
+    # infinity in any row is still refused, with and without check_input.
+    for bad in (np.nan, np.inf, -np.inf):
+        for check in (True, False):
+            h_bad = h.copy()
+            h_bad[2999, 39] = bad
+            with pytest.raises(ValueError, match="float16 range"):
+                kernel(delta, h_bad, 3, storage_dtype="float16",
+                       check_input=check, **kw)  # fmt: skip
     with pytest.raises(ValueError, match="lazy kernels"):
         kernel(delta, h, 3, storage_dtype="float16", algorithm="plain",
                **kw)  # fmt: skip

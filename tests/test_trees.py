@@ -307,6 +307,34 @@ def test_sparse_factors_in_public_kernels_bias_and_backend(rng):
     assert (idx >= 50).all()
 
 
+@pytest.mark.parametrize("n_dense", [0, 3])
+def test_sparse_h_split_into_column_parts_gives_the_dense_results(
+    rng, n_dense
+):
+    """The plain kernels' products with a new centre on a sparse h (its
+    sparse columns gathered, the columns non-zero in most rows as a dense
+    block, as "proximity+X" makes them) equal those on the dense h: the
+    same picks and utility rows."""
+    from skactiveml_badge.selection import farthest_first, kmeans_plusplus
+
+    leaves = rng.randint(0, 25, size=(300, 6))
+    z = leaf_embedding(leaves, leaf_dim=None)
+    parts = [z, sp.csr_matrix(rng.randn(300, n_dense))]
+    h = sp.hstack(parts, format="csr")
+    h = sp.csr_matrix(h.multiply(rng.rand(300, 1) + 0.5))
+    delta = rng.randn(300, 4)
+    for kernel, kw in (
+        (kmeans_plusplus, {"random_state": 1, "algorithm": "plain"}),
+        (farthest_first, {"algorithm": "plain"}),
+    ):
+        sparse = kernel(delta, h, 25, dtype=np.float64,
+                        return_utilities=True, **kw)  # fmt: skip
+        dense = kernel(delta, h.toarray(), 25, dtype=np.float64,
+                       return_utilities=True, **kw)  # fmt: skip
+        np.testing.assert_array_equal(sparse[0], dense[0])
+        np.testing.assert_allclose(sparse[1], dense[1], rtol=1e-12)
+
+
 def _raw_scores_from_leaves(est, X):
     """Each class's raw score rebuilt from leaf values and tree_classes."""
     from skactiveml_badge.embeddings._trees import tree_classes
@@ -555,6 +583,48 @@ def test_lightgbm_proba_from_leaves_equals_predict_proba(labels):
     assert lightgbm_proba(ova, leaf_indices(ova, X)) is None
     proba, _ = tree_proba_and_leaves(ova, ova, X)
     np.testing.assert_allclose(proba, ova.predict_proba(X))
+
+
+@pytest.mark.parametrize("labels", ["all", "two of ten"])
+@pytest.mark.parametrize("kind", ["random", "extra"])
+def test_forest_proba_from_leaves_equals_predict_proba(kind, labels):
+    """Forests: the averaged leaf fractions gathered from ``apply``'s node
+    indices equal predict_proba (bare, in the wrapper with classes it has
+    not seen, class weights); a class overriding predict_proba keeps it."""
+    from sklearn.ensemble import ExtraTreesClassifier
+
+    from skactiveml_badge.embeddings._trees import (
+        forest_proba,
+        tree_proba_and_leaves,
+    )
+
+    X, y = load_digits(return_X_y=True)
+    y = y.astype(float)
+    if labels == "two of ten":
+        y[~np.isin(y, [1, 7])] = np.nan
+    Forest = RandomForestClassifier if kind == "random" else (
+        ExtraTreesClassifier
+    )  # fmt: skip
+    est = Forest(n_estimators=7, class_weight="balanced", random_state=0)
+    clf = SklearnClassifier(est, classes=np.arange(10)).fit(X, y)
+    proba, leaves = tree_proba_and_leaves(clf, clf.estimator_, X)
+    assert forest_proba(clf.estimator_, leaves) is not None
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-12)
+    bare = Forest(n_estimators=5, max_depth=4, random_state=1).fit(
+        X, load_digits().target % 3
+    )
+    proba, leaves = tree_proba_and_leaves(bare, bare, X)
+    assert leaves.shape == (len(X), 5)
+    np.testing.assert_allclose(proba, bare.predict_proba(X), atol=1e-12)
+
+    class Sharpened(Forest):
+        def predict_proba(self, X):
+            return super().predict_proba(X) ** 2
+
+    odd = Sharpened(n_estimators=3, random_state=0).fit(X, y > 4)
+    assert forest_proba(odd, leaf_indices(odd, X)) is None
+    proba, _ = tree_proba_and_leaves(odd, odd, X)
+    np.testing.assert_allclose(proba, odd.predict_proba(X))
 
 
 def test_compact_leaf_values_equal_the_full_array(rng):

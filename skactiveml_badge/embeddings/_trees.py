@@ -249,8 +249,9 @@ def tree_proba_and_leaves(clf, est, X, X_trees=None):
     (on ``X_trees``, the rows the trees read, when ``est`` is the last
     step of a pipeline: see :func:`through_pipeline`).
 
-    For LightGBM the probabilities come from the leaves
-    (:func:`lightgbm_proba`, one pass over the trees instead of two),
+    For LightGBM and scikit-learn's forests the probabilities come from
+    the leaves (:func:`lightgbm_proba`, :func:`forest_proba`: one pass
+    over the trees instead of two),
     placed in the columns of ``clf.classes_`` as scikit-activeml's wrapper
     places them (zero for classes the trees have not seen).
 
@@ -262,6 +263,8 @@ def tree_proba_and_leaves(clf, est, X, X_trees=None):
     if len(est.classes_) == 1:
         return _one_class_proba(clf, est, len(leaves)), leaves
     inner = lightgbm_proba(est, leaves)
+    if inner is None:
+        inner = forest_proba(est, leaves)
     if inner is None or could_not_fit(clf):
         return clf.predict_proba(X), leaves
     if clf is est:
@@ -414,6 +417,59 @@ def lightgbm_proba(est, leaves):
 
 
 _GATHER_ROWS = 256
+
+
+def forest_proba(est, leaves):
+    """A scikit-learn forest's class probabilities from its leaf indices,
+    or None.
+
+    ``RandomForestClassifier`` and ``ExtraTreesClassifier`` average their
+    trees' ``predict_proba``, and a tree's is the class fractions held at
+    the leaf a sample reaches (``tree_.value``, fractions since
+    scikit-learn 1.4): a gather per tree from the node indices of
+    ``apply``, instead of a second pass down the trees. ``None`` for other
+    models, several outputs, or a forest or tree class that overrides
+    ``predict_proba``.
+
+    Parameters
+    ----------
+    est : fitted estimator
+    leaves : ndarray of shape (n_samples, n_trees), int
+        Node indices, from :func:`leaf_indices`.
+
+    Returns
+    -------
+    proba : ndarray of shape (n_samples, len(est.classes_)) or None
+    """
+    from sklearn.ensemble._forest import ForestClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    if not (
+        isinstance(est, ForestClassifier)
+        and type(est).predict_proba is ForestClassifier.predict_proba
+        and getattr(est, "n_outputs_", None) == 1
+        and all(
+            type(tree).predict_proba is DecisionTreeClassifier.predict_proba
+            for tree in est.estimators_
+        )
+    ):
+        return None
+    n_classes = int(est.n_classes_)
+    values = [tree.tree_.value[:, 0, :n_classes] for tree in est.estimators_]
+    n = leaves.shape[0]
+    proba = np.zeros((n, n_classes))
+
+    def gather(s):
+        block, acc = leaves[s : s + _FOREST_ROWS], proba[s : s + _FOREST_ROWS]
+        for t, value in enumerate(values):
+            acc += value[block[:, t]]
+
+    in_threads(gather, range(0, n, _FOREST_ROWS))
+    proba /= len(values)
+    return proba
+
+
+_FOREST_ROWS = 2048
 
 
 _BOOSTED_KINDS = (

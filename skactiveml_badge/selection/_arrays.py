@@ -262,6 +262,7 @@ def as_factors(
     storage_dtype=None,
     check_finite=True,
     names=("delta", "h"),
+    half_checked_later=False,
 ):
     """Validate the factors and convert them, once, to one backend.
 
@@ -287,6 +288,11 @@ def as_factors(
         classifier's outputs skip this pass over ``h``).
     names : tuple of two str, default=("delta", "h")
         Parameter names in error messages.
+    half_checked_later : bool, default=False
+        With ``storage_dtype="float16"``, leave the scan of the float16 ``h``
+        to the caller's pass over its rows (the lazy kernels' norms,
+        :meth:`LazyDistances._norms`, raise the same error). Scanning a
+        float16 array takes numpy about as long as the whole selection.
 
     Returns
     -------
@@ -325,6 +331,12 @@ def as_factors(
     _check_rows(out, names)
     if check_finite or storage_dtype is not None:
         for name, arr in zip(names, out, strict=True):
+            if (
+                name == names[1]
+                and storage_dtype == "float16"
+                and (half_checked_later)
+            ):
+                continue
             data = arr.data if sp.issparse(arr) else arr
             if not ops.all_finite(data):
                 raise ValueError(non_finite_message(name, storage_dtype))

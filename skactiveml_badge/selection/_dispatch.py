@@ -98,6 +98,7 @@ def _select(rule, delta, h, n_picks, o):
     delta, h, ops = as_factors(
         delta, h, dtype=o.dtype, backend=o.backend, device=o.device,
         storage_dtype=o.storage_dtype, check_finite=o.check_input,
+        half_checked_later=True,  # storage_dtype: always the lazy kernel
     )  # fmt: skip
     quotas = _checked_quotas(o, delta.shape[0], n_picks)
     forced = norms = None

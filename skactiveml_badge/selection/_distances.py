@@ -21,6 +21,10 @@ from ._arrays import NumpyOps
 # measurably slows it down (about 12 % at 16384 rows, N=50,000, D=512).
 DEFAULT_CHUNK_SIZE = 65536
 
+#: A sparse h's column non-zero in more than ``1 / _DENSE_COLUMN_SHARE`` of
+#: the rows is held dense by the plain kernel (NearestCentreDistances).
+_DENSE_COLUMN_SHARE = 4
+
 
 def roundoff_tolerance(dtype, n_terms: int) -> float:
     """Relative size below which a factored squared distance is round-off.
@@ -155,7 +159,9 @@ class NearestCentreDistances:
     h : array or scipy.sparse.csr_matrix of shape (n_samples, n_features)
         Inputs of the last linear layer (or leaf embeddings), C-contiguous
         or CSR (numpy only), in the compute dtype. For a sparse ``h`` each
-        centre costs ``O(nnz(h))``.
+        centre costs ``O(n_samples * n_classes)`` plus the non-zeros of
+        the columns where the centre's ``h`` is non-zero (see
+        :meth:`_split_columns`).
     ops : NumpyOps or TorchOps, default=None
         The backend of ``delta`` and ``h`` (``None``: numpy).
     chunk_size : int, default=DEFAULT_CHUNK_SIZE
@@ -176,6 +182,8 @@ class NearestCentreDistances:
         self.ops = NumpyOps(h.dtype) if ops is None else ops
         self.delta, self.h = delta, h
         self.sparse = sp.issparse(h)
+        if self.sparse:
+            self._split_columns()
         self.chunk_size = int(chunk_size)
         n = delta.shape[0]
         self.sq_norms = sq_norms
@@ -191,6 +199,38 @@ class NearestCentreDistances:
         size = min(self.chunk_size, n)
         self._hh, self._dd, self._tmp = (self.ops.empty(size) for _ in "abc")
         self._mask = self.ops.empty(size, dtype=bool)
+
+    def _split_columns(self):
+        """A sparse ``h`` by columns, for :meth:`_sparse_products`: the
+        columns non-zero in more than a quarter of the rows (the features
+        next to leaves in ``"proximity+X"``) as a dense block, the others
+        in CSC: at most twice the memory of ``h``."""
+        columns = self.h.tocsc()
+        n = self.h.shape[0]
+        dense = np.diff(columns.indptr) * _DENSE_COLUMN_SHARE > n
+        self._columns = columns[:, ~dense] if dense.any() else columns
+        self._dense = dense
+        # Each column's position in its part.
+        self._pos = np.where(dense, np.cumsum(dense), np.cumsum(~dense)) - 1
+        self._dense_block = (
+            np.ascontiguousarray(columns[:, dense].toarray())
+            if dense.any()
+            else None
+        )
+
+    def _sparse_products(self, idx):
+        """``h @ h[idx]`` for a sparse ``h``: from the columns where
+        ``h[idx]`` is non-zero (for leaf embeddings the few rows of each
+        leaf), the dense block by a matrix-vector product."""
+        row = self.h[idx]
+        cols, vals = row.indices, row.data
+        in_block = self._dense[cols]
+        out = self._columns[:, self._pos[cols[~in_block]]] @ vals[~in_block]
+        if in_block.any():
+            v = np.zeros(self._dense_block.shape[1], dtype=self.h.dtype)
+            v[self._pos[cols[in_block]]] = vals[in_block]
+            out += self._dense_block @ v
+        return np.asarray(out, dtype=self.h.dtype)
 
     def _checked_norms(self):
         """``|g|^2``, after the overflow check of :func:`checked_sq_norms`."""
@@ -219,9 +259,7 @@ class NearestCentreDistances:
             return
         d_c, a_c = self.delta[idx], self.sq_norms[idx]
         if self.sparse:
-            # Slicing CSR rows copies them: one sparse product instead.
-            h_c = self.h[idx].toarray().ravel()
-            hh_all = np.asarray(self.h @ h_c, dtype=self.h.dtype)
+            hh_all, h_c = self._sparse_products(idx), None
         else:
             h_c, hh_all = self.h[idx], None
         n = self.n_samples

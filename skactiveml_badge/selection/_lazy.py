@@ -26,6 +26,7 @@ proposal), so the same seed gives other picks with the same distribution.
 
 import numpy as np
 
+from ._arrays import non_finite_message
 from ._distances import checked_sq_norms, roundoff_tolerance
 from ._kmeanspp import draw_first
 
@@ -94,7 +95,13 @@ class LazyDistances:
                 for start in range(0, self.n, _HALF_ROWS)
             ]
             d_sq = ops.row_sq_norms(self.delta)
-        return checked_sq_norms(ops, d_sq, ops.cat(parts))
+        h_sq = ops.cat(parts)
+        storage = str(self.h.dtype).replace("torch.", "")
+        if storage == "float16" and not ops.all_finite(h_sq):
+            # |h|^2 of a finite float16 row is finite in float32 (at most
+            # D * 65504^2): the check of h that `as_factors` left out.
+            raise ValueError(non_finite_message("h", storage))
+        return checked_sq_norms(ops, d_sq, h_sq)
 
     # -------------------------------------------------------------- centres
 
