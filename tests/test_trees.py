@@ -307,6 +307,21 @@ def test_sparse_factors_in_public_kernels_bias_and_backend(rng):
     assert (idx >= 50).all()
 
 
+def test_sparse_row_norms_with_empty_rows_and_repeated_entries():
+    from skactiveml_badge.selection._distances import _csr_row_sq_norms
+
+    # Row 1 is empty; row 2 holds column 0 twice (entries add up).
+    h = sp.csr_matrix(
+        (np.array([3.0, 4.0, 1.0, 2.0, 2.0], dtype=np.float32),
+         np.array([0, 2, 0, 0, 1]), np.array([0, 2, 2, 5, 5])),
+        shape=(4, 3),
+    )  # fmt: skip
+    assert not h.has_canonical_format
+    np.testing.assert_array_equal(
+        _csr_row_sq_norms(h), np.array([25.0, 0.0, 13.0, 0.0], np.float32)
+    )
+
+
 @pytest.mark.parametrize("n_dense", [0, 3])
 def test_sparse_h_split_into_column_parts_gives_the_dense_results(
     rng, n_dense
@@ -333,6 +348,33 @@ def test_sparse_h_split_into_column_parts_gives_the_dense_results(
                        return_utilities=True, **kw)  # fmt: skip
         np.testing.assert_array_equal(sparse[0], dense[0])
         np.testing.assert_allclose(sparse[1], dense[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name, leaf_dim", [("lightgbm", 8), ("xgboost", 8), ("catboost", 4),
+                       ("random_forest", 256), ("random_forest", None)],
+)  # fmt: skip
+@pytest.mark.parametrize("tree_embedding", ["proximity", "proximity+X"])
+def test_pool_embedded_in_row_blocks_equals_at_once(
+    monkeypatch, name, leaf_dim, tree_embedding
+):
+    """Leaves, probabilities and a hashed embedding made block by block
+    (the whole pool's leaf indices never held) equal those of the pool at
+    once; an exact embedding joins its blocks' leaves first."""
+    from skactiveml_badge.embeddings import _trees
+
+    X, y = load_digits(return_X_y=True)
+    clf = SklearnClassifier(_models()[name], classes=np.arange(10))
+    clf.fit(X, y)
+    kw = dict(leaf_dim=leaf_dim, tree_embedding=tree_embedding)
+    proba, z = _trees.embed(clf, X, **kw)
+    monkeypatch.setattr(_trees, "_EMBED_ROWS", 97)
+    proba_b, z_b = _trees.embed(clf, X, **kw)
+    np.testing.assert_array_equal(proba_b, proba)
+    assert sp.issparse(z_b) == sp.issparse(z)
+    if sp.issparse(z):
+        z, z_b = z.toarray(), z_b.toarray()
+    np.testing.assert_array_equal(z_b, z)
 
 
 def _raw_scores_from_leaves(est, X):

@@ -115,12 +115,59 @@ def embed(
         return finish(proba, X, n, include_bias)
     X2 = model_rows(X)
     est, X_trees = through_pipeline(inner_estimator(clf), X2)
-    proba, leaves = tree_proba_and_leaves(clf, est, X2, X_trees)
-    z = leaf_embedding(leaves, leaf_dim, hashed=hashed_leaves)
+    proba, z = _proba_and_leaf_embedding(
+        clf, est, X2, X_trees, leaf_dim, hashed_leaves
+    )
     if tree_embedding == "proximity+X":
         z = next_to_features(z, X2, features_scale)
     proba = check_proba(proba, n)
     return proba, append_ones(z) if include_bias else z
+
+
+def _proba_and_leaf_embedding(clf, est, X2, X_trees, leaf_dim, hashed):
+    """Probabilities and leaf embedding of the rows ``X2`` (read by the
+    trees as ``X_trees``), in blocks of :data:`_EMBED_ROWS` rows.
+
+    A hashed embedding is made block by block (its rows do not depend on
+    the other rows), so the leaf indices of the whole pool are never held:
+    1,000 trees on a million samples would be 4 GB of int32. The exact one
+    numbers the (tree, leaf) pairs of the whole pool: its blocks' leaves
+    are joined first. A data frame is one block.
+    """
+    n = X2.shape[0]
+    step = n if is_frame(X2) else _EMBED_ROWS
+    proba = z = None
+    leaves = []
+    for start in range(0, max(n, 1), max(step, 1)):
+        stop = min(start + step, n)
+        p, L = tree_proba_and_leaves(
+            clf, est, _rows(X2, start, stop), _rows(X_trees, start, stop)
+        )
+        if proba is None:
+            proba = np.empty((n, p.shape[1]), dtype=p.dtype)
+            hashed = hashed or (leaf_dim is not None and L.shape[1] > leaf_dim)
+        proba[start:stop] = p
+        if not hashed:
+            leaves.append(L)
+            continue
+        zb = leaf_embedding(L, leaf_dim, hashed=True)
+        if z is None:
+            z = np.empty((n, zb.shape[1]), dtype=zb.dtype)
+        z[start:stop] = zb
+    if not hashed:
+        leaves = leaves[0] if len(leaves) == 1 else np.concatenate(leaves)
+        z = leaf_embedding(leaves, leaf_dim)
+    return proba, z
+
+
+#: Rows whose leaves are computed and hashed at once (256 MiB of int32
+#: leaf indices at 1,000 trees).
+_EMBED_ROWS = 65536
+
+
+def _rows(A, start, stop):
+    """Rows ``start:stop`` of an array, sparse matrix or data frame."""
+    return A.iloc[start:stop] if hasattr(A, "iloc") else A[start:stop]
 
 
 def features_scale(X2, total=None):

@@ -141,6 +141,21 @@ def pairwise_sq_distances(delta_a, h_a, delta_b, h_b):
     return dist
 
 
+def _csr_row_sq_norms(h):
+    """Squared row norms of a CSR matrix, summed in float64, in ``h``'s
+    dtype (a reduction over ``h.data``: no product matrix is formed)."""
+    if not h.has_canonical_format:  # repeated entries add up first
+        h = h.copy()
+        h.sum_duplicates()
+    out = np.zeros(h.shape[0])
+    starts = h.indptr[:-1]
+    filled = np.diff(h.indptr) > 0
+    if filled.any():
+        data = h.data.astype(np.float64)
+        out[filled] = np.add.reduceat(data * data, starts[filled])
+    return out.astype(h.dtype)
+
+
 class NearestCentreDistances:
     """Running squared distance of every sample to its nearest centre.
 
@@ -236,11 +251,10 @@ class NearestCentreDistances:
         """``|g|^2``, after the overflow check of :func:`checked_sq_norms`."""
         h = self.h
         with np.errstate(over="ignore", invalid="ignore"):  # checked
-            h_sq = (
-                np.asarray(h.multiply(h).sum(axis=1)).ravel().astype(h.dtype)
-                if self.sparse
-                else self.ops.row_sq_norms(h)
-            )
+            if self.sparse:
+                h_sq = _csr_row_sq_norms(h)
+            else:
+                h_sq = self.ops.row_sq_norms(h)
             d_sq = self.ops.row_sq_norms(self.delta)
         return checked_sq_norms(self.ops, d_sq, h_sq)
 
