@@ -324,6 +324,9 @@ def hooked_forward(
         X[start : start + dl_batch_size]
         for start in range(0, X.shape[0], dl_batch_size)
     ]
+    # Numpy results are written batch by batch into their arrays, so that h
+    # is not held twice (a list of batches, then their concatenation).
+    into = None if as_tensor else _Outputs(X.shape[0], include_bias)
     try:
         with _eval_mode(module), torch.no_grad():
             for x in batches:
@@ -337,8 +340,13 @@ def hooked_forward(
                     )
                 h, logits = captured[-1]
                 out = logits if proba_of_layer else out
-                probas.append(proba_fn(out).detach())
-                hs.append(h.reshape(xb.shape[0], -1))
+                proba_b = proba_fn(out).detach()
+                h_b = h.reshape(xb.shape[0], -1)
+                if into is None:
+                    probas.append(proba_b)
+                    hs.append(h_b)
+                else:
+                    into.add(proba_b, h_b)
             if mc_dropout:
                 probas = _mc_dropout_proba(
                     module, batches, proba_fn, device, dtype, mc_dropout,
@@ -346,12 +354,42 @@ def hooked_forward(
                 )  # fmt: skip
     finally:
         handle.remove()
+    if into is not None and into.h is not None:
+        if mc_dropout:
+            into.proba[:] = torch.cat(probas).cpu().numpy()
+        return into.proba, into.finish()
     proba, h = torch.cat(probas), torch.cat(hs)
     if include_bias:
         h = torch.cat([h, torch.ones_like(h[:, :1])], dim=1)
     if as_tensor:
         return proba, h
     return proba.cpu().numpy(), h.cpu().numpy()
+
+
+class _Outputs:
+    """Numpy arrays that :func:`hooked_forward`'s batches are written
+    into, made at the first batch (its shapes and dtypes); ``h`` has one
+    more column, of ones, with ``include_bias``."""
+
+    def __init__(self, n, include_bias):
+        self.n, self.bias = n, bool(include_bias)
+        self.proba = self.h = None
+        self.filled = 0
+
+    def add(self, proba, h):
+        proba, h = proba.cpu().numpy(), h.cpu().numpy()
+        if self.h is None:
+            self.proba = np.empty((self.n, proba.shape[1]), proba.dtype)
+            self.h = np.empty((self.n, h.shape[1] + self.bias), h.dtype)
+        stop = self.filled + h.shape[0]
+        self.proba[self.filled : stop] = proba
+        self.h[self.filled : stop, : h.shape[1]] = h
+        self.filled = stop
+
+    def finish(self):
+        if self.bias:
+            self.h[:, -1] = 1
+        return self.h
 
 
 def _mc_dropout_proba(module, batches, proba_fn, device, dtype, n, seed):
