@@ -308,7 +308,7 @@ def test_sparse_factors_in_public_kernels_bias_and_backend(rng):
 
 
 def test_sparse_row_norms_with_empty_rows_and_repeated_entries():
-    from skactiveml_badge.selection._distances import _csr_row_sq_norms
+    from skactiveml_badge.selection._arrays import csr_row_sq_norms
 
     # Row 1 is empty; row 2 holds column 0 twice (entries add up).
     h = sp.csr_matrix(
@@ -318,7 +318,7 @@ def test_sparse_row_norms_with_empty_rows_and_repeated_entries():
     )  # fmt: skip
     assert not h.has_canonical_format
     np.testing.assert_array_equal(
-        _csr_row_sq_norms(h), np.array([25.0, 0.0, 13.0, 0.0], np.float32)
+        csr_row_sq_norms(h), np.array([25.0, 0.0, 13.0, 0.0], np.float32)
     )
 
 

@@ -103,7 +103,7 @@ def leaf_embedding(leaves, leaf_dim=256, values=None, hashed=False):
             "A pool embedded block by block needs hashed leaf embeddings: "
             "give `leaf_dim` as an int, not None."
         )
-    if hashed or (leaf_dim is not None and n_trees > leaf_dim):
+    if is_hashed(n_trees, leaf_dim, hashed):
         # At least one pair per tree: more than leaf_dim pairs in all.
         return hashed_leaf_embedding(leaves, leaf_dim, values)
     cols, n_pairs = _pair_columns(leaves)
@@ -115,6 +115,11 @@ def leaf_embedding(leaves, leaf_dim=256, values=None, hashed=False):
     ):
         return z.toarray()
     return z
+
+
+def is_hashed(n_trees, leaf_dim, hashed=False):
+    """Whether :func:`leaf_embedding` hashes ``n_trees`` trees' leaves."""
+    return hashed or (leaf_dim is not None and n_trees > leaf_dim)
 
 
 def in_threads(fn, starts):

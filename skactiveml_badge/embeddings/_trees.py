@@ -28,7 +28,7 @@ import scipy.sparse as sp
 
 from .._frames import feature_rows, is_frame
 from ..exceptions import UntrainedModelWarning, warn
-from ._leaves import in_threads, leaf_embedding
+from ._leaves import in_threads, is_hashed, leaf_embedding
 from ._outputs import (
     append_ones,
     check_numeric,
@@ -145,7 +145,7 @@ def _proba_and_leaf_embedding(clf, est, X2, X_trees, leaf_dim, hashed):
         )
         if proba is None:
             proba = np.empty((n, p.shape[1]), dtype=p.dtype)
-            hashed = hashed or (leaf_dim is not None and L.shape[1] > leaf_dim)
+            hashed = is_hashed(L.shape[1], leaf_dim, hashed)
         proba[start:stop] = p
         if not hashed:
             leaves.append(L)

@@ -19,6 +19,7 @@ from .._params import (
 )
 from .._validation import check_choice, check_positive_int, check_positive_real
 from ..embeddings import check_proba, proba_and_embedding
+from ..selection._arrays import csr_row_sq_norms
 from ._base import EmbeddingPoolStrategy, PoolStrategy
 from ._warm_start import score_rows
 
@@ -278,7 +279,7 @@ def _egl_block(clf, flag_name, options, X):
     sq = (proba * proba).sum(1, keepdims=True) - 2.0 * proba + 1.0
     expected = (proba * np.sqrt(np.maximum(sq, 0.0))).sum(1)
     if sp.issparse(h):
-        h_norm = np.sqrt(np.asarray(h.multiply(h).sum(1)).ravel())
+        h_norm = np.sqrt(csr_row_sq_norms(sp.csr_matrix(h)))
     else:  # scaled by the largest entry: |h|^2 may overflow, |h| not
         h = np.abs(np.asarray(h, dtype=np.float64))
         top = h.max(axis=1, initial=0.0)

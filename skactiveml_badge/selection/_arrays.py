@@ -252,6 +252,21 @@ def _torch_available():
     return importlib.util.find_spec("torch") is not None
 
 
+def csr_row_sq_norms(h):
+    """Squared row norms of a CSR matrix, summed in float64, in ``h``'s
+    dtype (a reduction over ``h.data``: no product matrix is formed)."""
+    if not h.has_canonical_format:  # repeated entries add up first
+        h = h.copy()
+        h.sum_duplicates()
+    out = np.zeros(h.shape[0])
+    starts = h.indptr[:-1]
+    filled = np.diff(h.indptr) > 0
+    if filled.any():
+        data = h.data.astype(np.float64)
+        out[filled] = np.add.reduceat(data * data, starts[filled])
+    return out.astype(h.dtype)
+
+
 def as_factors(
     delta,
     h,

@@ -13,7 +13,7 @@ so every distance needs only the factors (``O(C + D)`` per pair) and the
 import numpy as np
 import scipy.sparse as sp
 
-from ._arrays import NumpyOps
+from ._arrays import NumpyOps, csr_row_sq_norms
 
 # Rows processed at once when updating distances to one new centre: the
 # extra memory is four vectors of this length (1 MiB in float32). Smaller
@@ -106,7 +106,7 @@ def sq_norms(delta, h):
     """
     dn = np.einsum("ij,ij->i", delta, delta)
     if sp.issparse(h):
-        hn = np.asarray(h.multiply(h).sum(axis=1)).ravel().astype(h.dtype)
+        hn = csr_row_sq_norms(h)
     else:
         hn = np.einsum("ij,ij->i", h, h)
     return dn * hn
@@ -139,21 +139,6 @@ def pairwise_sq_distances(delta_a, h_a, delta_b, h_b):
     # Round-off can make the difference slightly negative.
     np.maximum(dist, 0.0, out=dist)
     return dist
-
-
-def _csr_row_sq_norms(h):
-    """Squared row norms of a CSR matrix, summed in float64, in ``h``'s
-    dtype (a reduction over ``h.data``: no product matrix is formed)."""
-    if not h.has_canonical_format:  # repeated entries add up first
-        h = h.copy()
-        h.sum_duplicates()
-    out = np.zeros(h.shape[0])
-    starts = h.indptr[:-1]
-    filled = np.diff(h.indptr) > 0
-    if filled.any():
-        data = h.data.astype(np.float64)
-        out[filled] = np.add.reduceat(data * data, starts[filled])
-    return out.astype(h.dtype)
 
 
 class NearestCentreDistances:
@@ -252,7 +237,7 @@ class NearestCentreDistances:
         h = self.h
         with np.errstate(over="ignore", invalid="ignore"):  # checked
             if self.sparse:
-                h_sq = _csr_row_sq_norms(h)
+                h_sq = csr_row_sq_norms(h)
             else:
                 h_sq = self.ops.row_sq_norms(h)
             d_sq = self.ops.row_sq_norms(self.delta)

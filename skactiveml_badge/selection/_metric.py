@@ -12,7 +12,7 @@ rows of both factors to norm one is all a kernel needs to serve
 import numpy as np
 import scipy.sparse as sp
 
-from ._arrays import is_torch_tensor
+from ._arrays import csr_row_sq_norms, is_torch_tensor
 
 METRICS = ("euclidean", "cosine")
 
@@ -54,7 +54,7 @@ def unit_rows(a):
         return a / norms.masked_fill(norms == 0, 1.0)
     if sp.issparse(a):
         a = sp.csr_matrix(a)
-        norms = np.sqrt(np.asarray(a.multiply(a).sum(axis=1)).ravel())
+        norms = np.sqrt(csr_row_sq_norms(a))
         inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
         return sp.csr_matrix(sp.diags(inv.astype(a.dtype)) @ a)
     a = np.asarray(a)
