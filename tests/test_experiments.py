@@ -631,6 +631,20 @@ def test_more_seeds_run_for_their_strategies_and_get_a_section(tmp_path):
     assert "**linear** (1 settings)" in section
     assert "badge-paper" in section and "random" in section
     assert "margin" not in section
+    # Before any setting has every seed, no section (not an empty one).
+    from skactiveml_badge.experiments._study import (
+        _more_seeds_section,
+        loop_means,
+    )
+
+    means = loop_means(
+        [{**r, "round": int(r["round"]), "seed": int(r["seed"]),
+          "batch_size": int(r["batch_size"]),
+          "accuracy": float(r["accuracy"])}
+         for r in rows if int(r["seed"]) < 3]
+    )  # fmt: skip
+    assert _more_seeds_section(means, config, ["linear"]) == []
+    assert _more_seeds_section(loop_means([]), config, ["linear"]) == []
 
 
 def test_more_seeds_table_uses_every_seed():
@@ -727,6 +741,29 @@ def test_study_ranks_intervals_and_paired_wins():
     assert not paired_beats({0: 1.0}, {0: 0.5})
     mean, half = interval95([1.0, 2.0, 3.0])
     assert mean == 2.0 and half == pytest.approx(2.4841, rel=1e-4)
+
+
+def test_compute_is_the_median_run_times_the_runs():
+    from skactiveml_badge.experiments._study import compute_seconds
+
+    def row(strategy, seed, rnd, fit, query, model="logreg"):
+        return dict(dataset="d", model=model, strategy=strategy,
+                    batch_size=5, seed=seed, round=rnd, fit_seconds=fit,
+                    query_seconds=query)  # fmt: skip
+
+    rows = []
+    for seed, paused in enumerate([0.0, 0.0, 100.0]):
+        # A run of three rounds: round 0 has no query (NaN).
+        rows += [
+            row("a", seed, 0, 1.0, float("nan")),
+            row("a", seed, 1, 1.0, 0.5 + paused),
+            row("a", seed, 2, 1.0, 0.5),
+        ]
+        rows.append(row("b", seed, 0, 2.0 + seed, float("nan")))
+    rows.append(row("a", 0, 0, 7.0, float("nan"), model="rf"))
+    total = compute_seconds(rows)
+    # a: runs of 4, 4 and 104 seconds -> median 4 x 3 runs; b: 3 x 3.
+    assert total == {("d", "logreg"): 12.0 + 9.0, ("d", "rf"): 7.0}
 
 
 def test_strategies_for_some_models_only_are_not_ranked():
@@ -1099,10 +1136,11 @@ def test_the_study_candidates_run_in_the_loop(name):
         np.testing.assert_array_equal(a, b)
 
 
-def test_warm_start_then_hands_over_where_the_recipe_would():
-    """``maxherding-then-uherding``: MaxHerding's picks while the recipe
-    warm-starts, GradientUHerding's (same seed, same fitted model) once
-    it would hand over to BADGE."""
+def test_maxherding_then_uherding_is_the_composition_the_study_ran():
+    """``maxherding-then-uherding`` (MaxHerdingThenUHerding since the
+    high budget; a composition of the two strategies before): the
+    recipe's MaxHerding warm start while it warm-starts, GradientUHerding
+    (same seed, same fitted model) once it would hand over to BADGE."""
     from skactiveml.classifier import SklearnClassifier
     from sklearn.linear_model import LogisticRegression
 
@@ -1113,15 +1151,21 @@ def test_warm_start_then_hands_over_where_the_recipe_would():
     clf = SklearnClassifier(
         LogisticRegression(max_iter=500), classes=[0, 1, 2]
     )
-    for n_labeled, rule in ((9, "maxherding"), (90, "badge")):
+    for n_labeled, rule in ((9, "maxherding"), (90, "uherding")):
         y = np.full(len(y_all), np.nan)
         y[:n_labeled] = y_all[:n_labeled]
         fitted = clf.fit(X, y)
         qs = STRATEGIES["maxherding-then-uherding"].make(5)
         got = qs.query(X, y, fitted, fit_clf=False, batch_size=4)
-        assert qs.recipe.picked_by_ == rule
+        assert qs.picked_by_ == rule
+        recipe = TypiClustThenBadge(
+            random_state=5, warm_start_rule="maxherding"
+        )
+        assert (recipe._warm_start_rule(y[:n_labeled], fitted) is None) == (
+            rule == "uherding"
+        )
         ref = (
-            TypiClustThenBadge(random_state=5, warm_start_rule="maxherding")
+            recipe
             if rule == "maxherding"
             else GradientUHerding(random_state=5)
         ).query(X, y, fitted, fit_clf=False, batch_size=4)

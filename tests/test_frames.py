@@ -21,6 +21,7 @@ from skactiveml_badge import (
     ExpectedGradientLength,
     FrameClassifier,
     GradientUHerding,
+    MaxHerdingThenUHerding,
     PowerSampling,
     TypiClustThenBadge,
     UntrainedModelWarning,
@@ -288,6 +289,7 @@ def test_a_tree_model_in_a_pipeline_is_found():
     "qs",
     [
         GradientUHerding(missing_label=-1),
+        MaxHerdingThenUHerding(missing_label=-1),
         ClusterMargin(missing_label=-1),
         PowerSampling(missing_label=-1),
         ExpectedGradientLength(missing_label=-1),

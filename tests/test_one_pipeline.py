@@ -23,6 +23,7 @@ from skactiveml_badge import (
     ClusterMargin,
     ExpectedGradientLength,
     GradientUHerding,
+    MaxHerdingThenUHerding,
     MultilabelBadge,
     PowerSampling,
     TypiClustThenBadge,
@@ -186,7 +187,12 @@ def test_multilabel_badge_gives_the_same_batch_on_every_pool(tmp_path):
 
 @pytest.mark.parametrize(
     "make",
-    [ClusterMargin, ActiveLearningByLearning, GradientUHerding],
+    [
+        ClusterMargin,
+        ActiveLearningByLearning,
+        GradientUHerding,
+        MaxHerdingThenUHerding,
+    ],
     ids=lambda c: c.__name__,
 )
 def test_strategies_that_need_memory_refuse_chunked_pools_first(

@@ -18,7 +18,7 @@ from skactiveml.utils import MISSING_LABEL
 from sklearn.linear_model import LogisticRegression
 
 from skactiveml_badge import Badge, TypiClustThenBadge, WarmStartWarning
-from skactiveml_badge.pool._typiclust_then_badge import model_family
+from skactiveml_badge.pool._switch import model_family
 from skactiveml_badge.selection import farthest_first
 
 from ._conformance import QueryStrategyContract, make_pool
@@ -407,13 +407,18 @@ SHARED = {
 
 
 def _passes_on(name, value):
+    """A test that ``name=value`` reaches the strategy after the switch
+    (``after_class``) unchanged: the same picks and rows past it."""
+
     def test(self):
         X, y, _, clf = make_pool(n=90, n_labeled=75)  # past the switch
         kw = {name: value, "random_state": 3}
-        got = TypiClustThenBadge(**kw).query(
+        got = self.make(**kw).query(
             X, y, clf, batch_size=4, return_utilities=True
         )
-        ref = Badge(**kw).query(X, y, clf, batch_size=4, return_utilities=True)
+        ref = self.after_class(**kw).query(
+            X, y, clf, batch_size=4, return_utilities=True
+        )
         np.testing.assert_array_equal(got[0], ref[0])
         np.testing.assert_allclose(got[1], ref[1])
 
@@ -421,8 +426,12 @@ def _passes_on(name, value):
     return test
 
 
-class TestRecipeContract(QueryStrategyContract):
-    strategy_class = TypiClustThenBadge
+class SwitchContract(QueryStrategyContract):
+    """The contract of a recipe with a warm start: its own parameters
+    here, the shared ones (``shared``: name to a value that is not the
+    default) passed on to ``after_class``."""
+
+    after_class = None
     default_params: dict = {}
 
     test_param_missing_label = BadgeParamTests.test_param_missing_label
@@ -441,6 +450,9 @@ class TestRecipeContract(QueryStrategyContract):
             self.make(warm_start_rule="coreset").query(X, y, clf)
         with pytest.raises(ValueError, match="warm_start_rule"):
             self.make(warm_start_rule=None).query(X, y, clf)
+        qs = self.make(warm_start_rule="margin")
+        qs.query(X, y, clf, batch_size=2)
+        assert qs.picked_by_ == "margin"
 
     def test_param_warm_start_labels(self):
         X, y, _, clf = make_pool()
@@ -449,13 +461,21 @@ class TestRecipeContract(QueryStrategyContract):
                 self.make(warm_start_labels=bad).query(X, y, clf)
         qs = self.make(warm_start_per_class=0, warm_start_labels=11)
         qs.query(X, y, clf, batch_size=2)
-        assert qs.picked_by_ == "typiclust"
+        assert qs.picked_by_ == qs.warm_start_rule
+        qs = self.make(warm_start_per_class=0, warm_start_labels=10)
+        qs.query(X, y, clf, batch_size=2)
+        assert qs.picked_by_ == qs._after_switch
 
     def test_param_warm_start_per_class(self):
         X, y, _, clf = make_pool()
         for bad, exc in ((-1, ValueError), (2.0, TypeError), ("x", TypeError)):
             with pytest.raises(exc, match="warm_start_per_class"):
                 self.make(warm_start_per_class=bad).query(X, y, clf)
+
+
+class TestRecipeContract(SwitchContract):
+    strategy_class = TypiClustThenBadge
+    after_class = Badge
 
     for _name, _value in SHARED.items():
         locals()[f"test_param_{_name}"] = _passes_on(_name, _value)

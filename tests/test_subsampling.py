@@ -11,12 +11,19 @@ from skactiveml_badge import (
     Badge,
     Bait,
     GradientUHerding,
+    MaxHerdingThenUHerding,
     TypiClustThenBadge,
 )
 
 from .conftest import digits
 
-STRATEGIES = [Badge, Bait, GradientUHerding, TypiClustThenBadge]
+STRATEGIES = [
+    Badge,
+    Bait,
+    GradientUHerding,
+    MaxHerdingThenUHerding,
+    TypiClustThenBadge,
+]
 
 
 @pytest.fixture(scope="module")

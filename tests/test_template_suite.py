@@ -72,6 +72,7 @@ from skactiveml_badge import (
     ClusterMargin,
     ExpectedGradientLength,
     GradientUHerding,
+    MaxHerdingThenUHerding,
     PowerSampling,
     TypiClustThenBadge,
 )
@@ -103,6 +104,7 @@ CONFIGS = {
     "expected_gradient_length": (ExpectedGradientLength, {}),
     "albl": (ActiveLearningByLearning, {}),
     "gradient_uherding": (GradientUHerding, {}),
+    "maxherding_then_uherding": (MaxHerdingThenUHerding, {}),
 }
 
 # Strategies that refuse candidates given as samples (MappingError).
@@ -118,6 +120,7 @@ STRATEGY_TEST_MODULES = {
     ActiveLearningByLearning: "test_albl",
     TypiClustThenBadge: "test_recipe",
     GradientUHerding: "test_uherding",
+    MaxHerdingThenUHerding: "test_maxherding_then_uherding",
 }
 
 

@@ -471,7 +471,7 @@ def test_mc_dropout_probabilities_are_the_mean_of_dropout_passes():
 
 
 def test_skorch_nets_get_the_nets_study_settings():
-    from skactiveml_badge.pool._typiclust_then_badge import model_family
+    from skactiveml_badge.pool._switch import model_family
 
     X, y, clf = make_skorch_problem()
     assert model_family(clf) == "nets"

@@ -687,7 +687,7 @@ def test_recipe_settings_for_trees(name):
     """Tree ensembles get the trees' study settings in the recipe: leaves
     next to X, the origin kept, TypiClust until 5 labels per class;
     ``Badge()`` keeps the plain leaf embedding."""
-    from skactiveml_badge.pool._typiclust_then_badge import model_family
+    from skactiveml_badge.pool._switch import model_family
 
     X, y_true = _data(binary=False)
     clf = SklearnClassifier(_models()[name], classes=np.arange(10))

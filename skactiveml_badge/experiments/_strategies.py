@@ -53,36 +53,6 @@ def _make_clustering(cls_name, seed, **params):
     return EstimatorQuery(qs) if cls_name == "Clue" else qs
 
 
-class WarmStartThen:
-    """A study candidate: the warm start (and switch) of a
-    ``TypiClustThenBadge``, then another strategy where it would hand
-    over to BADGE. The model is fitted once, for both."""
-
-    def __init__(self, recipe, then):
-        self.recipe, self.then = recipe, then
-
-    def query(self, X, y, clf, fit_clf=True, batch_size=1):
-        from sklearn.base import clone
-
-        if fit_clf:
-            clf = clone(clf).fit(X, y)
-        picks = self.recipe.query(
-            X, y, clf, fit_clf=False, batch_size=batch_size
-        )
-        if self.recipe.picked_by_ != "badge":
-            return picks
-        return self.then.query(X, y, clf, fit_clf=False, batch_size=batch_size)
-
-
-def _make_warm_start_then(rule, then, seed):
-    from .. import TypiClustThenBadge
-
-    recipe = TypiClustThenBadge(random_state=seed, warm_start_rule=rule)
-    return WarmStartThen(
-        recipe, _make_strategy("skactiveml_badge", then, seed)
-    )
-
-
 def _make_multilabel_random(seed):
     return MultilabelRandomSampling(random_state=seed)
 
@@ -323,9 +293,7 @@ STRATEGIES = {
         "paper's shrinking radius (trees: leaves next to X)",
     ),
     "maxherding-then-uherding": StrategySpec(
-        make=functools.partial(
-            _make_warm_start_then, "maxherding", "GradientUHerding"
-        ),
+        make=_ours("MaxHerdingThenUHerding"),
         description="MaxHerding (on X) while labels are few (the recipe's "
         "switch), then GradientUHerding",
     ),

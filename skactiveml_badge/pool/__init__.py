@@ -7,6 +7,7 @@ from ._albl import ActiveLearningByLearning
 from ._badge import Badge
 from ._bait import Bait
 from ._baselines import ClusterMargin, ExpectedGradientLength, PowerSampling
+from ._maxherding_then_uherding import MaxHerdingThenUHerding
 from ._multilabel_badge import MultilabelBadge
 from ._typiclust_then_badge import TypiClustThenBadge
 from ._uherding import GradientUHerding
@@ -18,6 +19,7 @@ __all__ = [
     "ClusterMargin",
     "ExpectedGradientLength",
     "GradientUHerding",
+    "MaxHerdingThenUHerding",
     "MultilabelBadge",
     "PowerSampling",
     "TypiClustThenBadge",

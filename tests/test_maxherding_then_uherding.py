@@ -1,0 +1,102 @@
+"""MaxHerdingThenUHerding: MaxHerding's picks while labels are few,
+GradientUHerding's from the switch on, every parameter passed on, and
+the study's ``maxherding-then-uherding`` made by it."""
+
+import numpy as np
+import pytest
+from skactiveml.classifier import SklearnClassifier
+from sklearn.linear_model import LogisticRegression
+
+from skactiveml_badge import (
+    GradientUHerding,
+    MaxHerdingThenUHerding,
+    TypiClustThenBadge,
+)
+
+from ._conformance import make_pool
+from .test_recipe import SwitchContract, _passes_on
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:The 'base_estimator' could not"),
+    pytest.mark.filterwarnings("ignore:Since the 'base_estimator' could"),
+]
+
+SHARED = {
+    "clf_embedding_flag_name": None,
+    "temperature": 2.0,
+    "n_reference": 20,
+    "embedding_layer": None,
+    "include_bias": True,
+    "dl_batch_size": 16,
+    "backend": "numpy",
+    "leaf_dim": 8,
+    "embedding_source": "X",
+    "tree_embedding": "proximity",
+    "mc_dropout": 0,
+}
+
+
+class TestMaxHerdingThenUHerdingContract(SwitchContract):
+    strategy_class = MaxHerdingThenUHerding
+    after_class = GradientUHerding
+
+    for _name, _value in SHARED.items():
+        locals()[f"test_param_{_name}"] = _passes_on(_name, _value)
+    del _name, _value
+
+
+def _models():
+    from lightgbm import LGBMClassifier
+
+    return {
+        "logreg": LogisticRegression(max_iter=500),
+        "lightgbm": LGBMClassifier(n_estimators=15, verbose=-1),
+    }
+
+
+@pytest.mark.parametrize("model", ["logreg", "lightgbm"])
+@pytest.mark.parametrize("seed", [0, 7])
+def test_both_sides_of_the_switch(model, seed):
+    """Before the switch: the picks and rows of the recipe's MaxHerding
+    warm start; from it on: GradientUHerding's with its defaults (for
+    trees, leaves next to ``X``)."""
+    if model == "lightgbm":
+        pytest.importorskip("lightgbm")
+    X, y, y_true, _ = make_pool(n=120, n_labeled=0, seed=seed)
+    clf = SklearnClassifier(_models()[model], classes=[0, 1, 2])
+    switch = 60 if model == "logreg" else 15  # 20 or 5 per class
+    for n_labeled, rule, ref_cls in (
+        (6, "maxherding", TypiClustThenBadge),
+        (switch - 1, "maxherding", TypiClustThenBadge),
+        (switch, "uherding", GradientUHerding),
+    ):
+        y = np.full(len(X), np.nan)
+        y[:n_labeled] = y_true[:n_labeled]
+        qs = MaxHerdingThenUHerding(random_state=seed)
+        got = qs.query(X, y, clf, batch_size=5, return_utilities=True)
+        assert qs.picked_by_ == rule
+        kw = {"warm_start_rule": "maxherding"} if rule != "uherding" else {}
+        ref = ref_cls(random_state=seed, **kw).query(
+            X, y, clf, batch_size=5, return_utilities=True
+        )
+        np.testing.assert_array_equal(got[0], ref[0])
+        np.testing.assert_allclose(got[1], ref[1])
+
+
+def test_pool_on_disk_is_refused_before_fitting(tmp_path):
+    X, y, _, clf = make_pool()
+    pool = np.lib.format.open_memmap(
+        tmp_path / "X.npy", mode="w+", dtype=X.dtype, shape=X.shape
+    )
+    pool[:] = X
+
+    class Unfittable(SklearnClassifier):
+        def fit(self, *args, **kwargs):
+            raise AssertionError("fitted before the refusal")
+
+    bad = Unfittable(LogisticRegression(), classes=[0, 1, 2])
+    for n_labeled in (3, 75):
+        y = np.full(len(X), np.nan)
+        y[:n_labeled] = make_pool()[2][:n_labeled]
+        with pytest.raises(TypeError, match="needs the pool in memory"):
+            MaxHerdingThenUHerding().query(pool, y, bad)
