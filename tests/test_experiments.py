@@ -766,6 +766,40 @@ def test_compute_is_the_median_run_times_the_runs():
     assert total == {("d", "logreg"): 12.0 + 9.0, ("d", "rf"): 7.0}
 
 
+def test_budget_overview_against_the_best_baseline_per_stage():
+    from skactiveml_badge.experiments._study import budget_overview
+
+    config = ExperimentConfig(
+        datasets=["iris", "wine"], models=["logreg"],
+        strategies=["badge", "margin", "random"], seeds=2,
+        more_seeds=[2, 3], more_seeds_strategies=["badge", "margin"],
+    )  # fmt: skip
+    base = {"badge": 0.80, "margin": 0.79, "random": 0.70}
+    rows = []
+    for d in ("iris", "wine"):
+        for s, acc in base.items():
+            for seed in range(4 if s != "random" else 2):
+                # Stage 2's seeds lower badge by 3 points.
+                a = acc - (0.03 if s == "badge" and seed >= 2 else 0.0)
+                a += 0.001 * seed
+                for r in range(3):
+                    rows.append(
+                        dict(dataset=d, model="logreg", strategy=s,
+                             batch_size=5, seed=seed, round=r, accuracy=a)
+                    )  # fmt: skip
+    text = "\n".join(budget_overview([("low", config, rows)]))
+    lines = [ln.split() for ln in text.splitlines() if ln.startswith("low")]
+    assert lines[0][:5] == ["low", "linear", "2", "margin", "(best"]
+    assert lines[0][-1] == "79.05"  # seeds 0, 1: 0.79 + 0.0005
+    assert lines[1] == ["low", "linear", "2", "badge", "80.05", "+1.00",
+                        "0/2", "yes"]  # fmt: skip
+    # Over all four seeds badge falls half a point below margin.
+    assert lines[2][:4] == ["low", "linear", "4", "margin"]
+    assert lines[3] == ["low", "linear", "4", "badge", "78.65", "-0.50",
+                        "0/2", "no"]  # fmt: skip
+    assert budget_overview([]) == []
+
+
 def test_strategies_for_some_models_only_are_not_ranked():
     from skactiveml_badge.experiments._study import family_table
 

@@ -566,6 +566,84 @@ def _more_seeds_section(means, config, families):
     return out if len(out) > n_head else []  # no setting has every seed
 
 
+def _on_seeds(means, seeds):
+    """``means`` restricted to ``seeds``."""
+    seeds = set(seeds)
+    return {
+        k: {s: {i: v[i] for i in v if i in seeds} for s, v in by.items()}
+        for k, by in means.items()
+    }
+
+
+def budget_overview(budgets):
+    """One reStructuredText table of this package's strategies against
+    the best baseline, per budget and model family: the bar's figures.
+
+    Parameters
+    ----------
+    budgets : list of (str, ExperimentConfig, list of dict)
+        Each budget's name, configuration and rows
+        (:func:`~skactiveml_badge.experiments.read_results`).
+
+    Returns
+    -------
+    list of str
+        The lines: for every budget and family, the best baseline's mean
+        accuracy, then each of this package's strategies with its mean
+        accuracy, its difference to that baseline, the settings it lost
+        and the bar, over stage 1's seeds and, where every seed of the
+        configuration's ``more_seeds`` has run for every strategy of
+        ``more_seeds_strategies`` in some setting, over all of them.
+    """
+    body = []
+    for name, config, rows in budgets:
+        means = loop_means(rows)
+        names = sorted({s for k in means for s in means[k]})
+        seeds = config.seed_list() + [int(s) for s in config.more_seeds]
+        for fam in sorted({family_of(k[1]) for k in means}):
+            first = _on_seeds(means, config.seed_list())
+            views = [(f"{len(config.seed_list())}", names, None)]
+            if len(config.more_seeds):
+                more = [s for s in config.more_seeds_strategies if s in names]
+                views.append((f"{len(seeds)}", more, seeds))
+            for n_seeds, strategies, view_seeds in views:
+                if view_seeds is None:
+                    table, _, _ = family_table(
+                        first, fam, baseline_names(strategies)
+                    )
+                else:
+                    table = more_seeds_table(means, fam, strategies, seeds)
+                if not table or not table[0]["n_settings"]:
+                    continue
+                base = baseline_names(strategies)
+                best = _best_base(table, base)
+                if best is None:
+                    continue
+                top = max(
+                    (r for r in table if r["strategy"] in base),
+                    key=lambda r: r["mean_accuracy"] or -1.0,
+                )
+                body.append(
+                    [name, fam, n_seeds, f"{top['strategy']} (best baseline)",
+                     f"{100 * best:.2f}", "", "", ""]
+                )  # fmt: skip
+                for r in table:
+                    if r["strategy"] in base or r["mean_accuracy"] is None:
+                        continue
+                    acc = r["mean_accuracy"]
+                    body.append(
+                        [name, fam, n_seeds, r["strategy"],
+                         f"{100 * acc:.2f}", f"{100 * (acc - best):+.2f}",
+                         f"{r['lost']}/{r['n_settings']}",
+                         _meets_bar(r, best, base)]
+                    )  # fmt: skip
+    header = [
+        "budget", "family", "seeds", "strategy", "mean acc. (%)",
+        "vs best baseline", "lost", "bar",
+    ]  # fmt: skip
+    return [_rst_table(header, body), ""] if body else []
+
+
 def _settings_section(means, names):
     head = "Mean accuracy over the loop, per setting"
     out = [head, "-" * len(head), ""]

@@ -4,11 +4,16 @@ For every budget and model family, stage 1's mean accuracy over the loop
 (seeds 0..4) of this package's best strategy there, and every strategy
 within ``--within`` points of it: the pairs five seeds cannot tell
 apart. Their union per budget gets seeds 5..19 (``more_seeds``,
-``more_seeds_strategies`` in the budget's configuration). The cost is
-each strategy's median seconds per run (fit and query, per data set and
-model) times the runs stage 2 adds, on two workers.
+``more_seeds_strategies`` in the budget's configuration). With
+``--candidate NAME --top-baselines K`` the rule is instead: the
+candidate and the ``K`` best baselines of every family (where every
+strategy is within a point, which the within rule would rerun whole).
+The cost is each strategy's median seconds per run (fit and query, per
+data set and model) times the runs stage 2 adds, on two workers.
 
-    python benchmarks/study/budgets/stage2.py low mid high
+    python benchmarks/study/budgets/stage2.py low mid
+    python benchmarks/study/budgets/stage2.py high \
+        --candidate uherding-grad --top-baselines 2
 """
 
 import argparse
@@ -64,11 +69,32 @@ def close_strategies(means, within):
     return out
 
 
+def top_baselines(means, candidate, k):
+    """Per family: the candidate's row and the ``k`` best baselines."""
+    out = {}
+    for fam in sorted({family_of(k_[1]) for k_ in means}):
+        names = sorted({s for k_ in means for s in means[k_]})
+        base = baseline_names(names)
+        table, _, _ = family_table(means, fam, base)
+        ranked = [r for r in table if r["mean_accuracy"] is not None]
+        best = next(r for r in ranked if r["strategy"] == candidate)
+        tops = sorted(
+            (r for r in ranked if r["strategy"] in base),
+            key=lambda r: -r["mean_accuracy"],
+        )[:k]
+        out[fam] = (best, [best, *tops])
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("budgets", nargs="+")
     parser.add_argument(
         "--within", type=float, default=1.0, help="points of accuracy"
+    )
+    parser.add_argument("--candidate", help="the recipe's candidate")
+    parser.add_argument(
+        "--top-baselines", type=int, help="with --candidate: K baselines"
     )
     parser.add_argument("--more-seeds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2)
@@ -78,12 +104,20 @@ def main(argv=None):
         rows = [r for r in rows if r["seed"] < 5]  # stage 1 only
         means = loop_means(rows)
         print(f"## {budget}\n")
-        print("| family | best of ours | within a point (accuracy %) |")
+        rule = (
+            f"{args.candidate} and the {args.top_baselines} best baselines"
+            if args.candidate
+            else f"within {args.within:g} point(s)"
+        )
+        print(f"| family | reference | {rule} (accuracy %) |")
         print("|---|---|---|")
         union = []
-        for fam, (best, close) in close_strategies(
-            means, args.within / 100
-        ).items():
+        chosen = (
+            top_baselines(means, args.candidate, args.top_baselines)
+            if args.candidate
+            else close_strategies(means, args.within / 100)
+        )
+        for fam, (best, close) in chosen.items():
             cells = ", ".join(
                 f"{r['strategy']} {100 * r['mean_accuracy']:.2f}"
                 for r in close
