@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -488,3 +489,63 @@ def test_bad_settings_are_refused_before_anything_is_written(
             call()
     assert fragment in str(info.value)
     assert not out.exists()
+
+
+# ------------------------------------------------------ the code of runs
+
+
+def test_config_records_the_code_and_a_change_of_it_warns(tmp_path):
+    """config.json records the package's digest and the libraries'
+    versions; a resume or extension by other code warns, naming what
+    changed, and adds a record; the same code adds none."""
+    import json
+
+    from skactiveml_badge.experiments import RunnerWarning
+    from skactiveml_badge.experiments._config import CODE_LIBRARIES
+
+    run_experiment(ExperimentConfig(**TINY), tmp_path, progress=False)
+    path = tmp_path / "config.json"
+    saved = json.loads(path.read_text())
+    (record,) = saved["code"]
+    assert record["rows_before"] == 0
+    assert set(record["code"]["versions"]) == set(CODE_LIBRARIES)
+    assert record["code"]["versions"]["numpy"] == np.__version__
+    assert len(record["code"]["package"]) == 16
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RunnerWarning)
+        run_experiment(ExperimentConfig(**TINY), tmp_path, progress=False)
+    assert json.loads(path.read_text())["code"] == saved["code"]
+    record["code"]["versions"]["numpy"] = "1.0"
+    record["code"]["package"] = "0" * 16
+    path.write_text(json.dumps(saved))
+    more = ExperimentConfig(**(TINY | {"seeds": 2}))
+    with pytest.warns(RunnerWarning) as caught:
+        run_experiment(more, tmp_path, progress=False, extend=True)
+    (message,) = [str(w.message) for w in caught]
+    assert "holds 3 result rows made by other code" in message
+    assert f"numpy 1.0 -> {np.__version__}" in message
+    assert "this package's files (0000000000000000 -> " in message
+    old, new = json.loads(path.read_text())["code"]
+    assert old == record and new["rows_before"] == 3
+    assert new["code"]["versions"]["numpy"] == np.__version__
+    saved["code"] = {"package": "x"}
+    path.write_text(json.dumps(saved))
+    with pytest.raises(ValueError, match="'code' must be a list"):
+        run_experiment(ExperimentConfig(**TINY), tmp_path, progress=False)
+
+
+def test_code_digest_follows_the_python_files(tmp_path):
+    from skactiveml_badge.experiments._config import code_version
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "sub" / "b.py").write_text("y = 2\n")
+    first = code_version(tmp_path)["package"]
+    assert code_version(tmp_path)["package"] == first
+    (tmp_path / "notes.txt").write_text("not code")
+    assert code_version(tmp_path)["package"] == first
+    (tmp_path / "sub" / "b.py").write_text("y = 3\n")
+    assert code_version(tmp_path)["package"] != first
+    (tmp_path / "sub" / "b.py").write_text("y = 2\n")
+    (tmp_path / "sub" / "b.py").rename(tmp_path / "sub" / "c.py")
+    assert code_version(tmp_path)["package"] != first  # names count

@@ -5,6 +5,7 @@ import dataclasses
 import json
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -41,6 +42,20 @@ MAX_SEED = 2**32 - 1
 MAX_RUNS = 10**6
 #: The most worker processes.
 MAX_WORKERS = 1024
+
+#: Libraries whose versions can change what a run picks or scores, with
+#: the distributions that install each (the first installed counts).
+CODE_LIBRARIES = {
+    "numpy": ("numpy",),
+    "scipy": ("scipy",),
+    "scikit-learn": ("scikit-learn",),
+    "scikit-activeml": ("scikit-activeml",),
+    "torch": ("torch",),
+    "skorch": ("skorch",),
+    "lightgbm": ("lightgbm",),
+    "xgboost": ("xgboost", "xgboost-cpu"),
+    "catboost": ("catboost",),
+}
 
 # Settings that must not change between a run and its resumption.
 _PROTOCOL = (
@@ -413,6 +428,14 @@ def _read_config(path):
         isinstance(saved.get(k), dict) for k in parts
     ):
         raise ValueError(f"{path!r}: expected {_CONFIG}.")
+    code = saved.get("code", [])
+    if not isinstance(code, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("code"), dict) for c in code
+    ):
+        raise ValueError(
+            f"{path!r}: 'code' must be a list of records of the code that "
+            "made the runs."
+        )
     missing = [k for k in _PROTOCOL if k not in saved["protocol"]]
     if missing:
         raise ValueError(
@@ -497,12 +520,88 @@ def _short(value, width=60):
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _write_config(config, out_dir):
-    """Write ``config.json`` whole or not at all (a file moved in)."""
+def code_version(root=None):
+    """What makes the runs: a digest of this package's Python files (or
+    those under ``root``) and the versions of :data:`CODE_LIBRARIES`
+    (None: not installed)."""
+    import hashlib
+    from importlib import metadata
+
+    if root is None:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    digest = hashlib.sha256()
+    files = sorted(
+        os.path.relpath(os.path.join(d, f), root)
+        for d, _, names in os.walk(root)
+        for f in names
+        if f.endswith(".py")
+    )
+    for name in files:
+        digest.update(name.replace(os.sep, "/").encode() + b"\0")
+        with open(os.path.join(root, name), "rb") as fh:
+            digest.update(fh.read() + b"\0")
+    versions = dict.fromkeys(CODE_LIBRARIES)
+    for lib, dists in CODE_LIBRARIES.items():
+        for dist in dists:
+            try:
+                versions[lib] = metadata.version(dist)
+                break
+            except metadata.PackageNotFoundError:
+                continue
+    return {"package": digest.hexdigest()[:16], "versions": versions}
+
+
+def code_changes(before, now):
+    """What differs between two :func:`code_version` records, in words."""
+    out = []
+    if before.get("package") != now["package"]:
+        out.append(
+            f"this package's files ({before.get('package')} -> "
+            f"{now['package']})"
+        )
+    old = before.get("versions", {})
+    out += [
+        f"{lib} {old.get(lib)} -> {v}"
+        for lib, v in now["versions"].items()
+        if old.get(lib) != v
+    ]
+    return out
+
+
+def _check_code(out_dir, n_rows):
+    """The ``code`` records of ``out_dir``'s ``config.json`` with today's
+    appended when it differs from the last (with the number of result
+    rows made before it), and a :class:`RunnerWarning` then if the folder
+    holds results; None if nothing changed."""
     path = os.path.join(out_dir, CONFIG_FILE)
+    history = []
+    if os.path.exists(path):
+        history = _read_config(path).get("code", [])
+    now = code_version()
+    if history and history[-1]["code"] == now:
+        return None
+    if history and n_rows:
+        warnings.warn(
+            f"{out_dir!r} holds {n_rows} result rows made by other code ("
+            + "; ".join(code_changes(history[-1]["code"], now))
+            + "): the runs made now can pick and score differently from "
+            "those (benchmarks/study/budgets/drift.py compares a sample).",
+            RunnerWarning,
+            stacklevel=4,
+        )
+    return [*history, {"code": now, "rows_before": n_rows}]
+
+
+def _write_config(config, out_dir, code=None):
+    """Write ``config.json`` whole or not at all (a file moved in); keep
+    its ``code`` records unless ``code`` gives new ones."""
+    path = os.path.join(out_dir, CONFIG_FILE)
+    if code is None and os.path.exists(path):
+        code = _read_config(path).get("code")
     settings = {
         "protocol": _protocol(config),
         "last_run": dataclasses.asdict(config),
+        "code": code or [],
     }
     with open(path + ".tmp", "w") as fh:
         json.dump(settings, fh, indent=2, default=_to_json)

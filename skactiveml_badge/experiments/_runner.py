@@ -14,6 +14,7 @@ from ._config import (
     LOCK_FILE,
     RESULTS_FILE,
     OutputFolderError,
+    _check_code,
     _check_config,
     _name,
 )
@@ -115,6 +116,7 @@ def _run_locked(config, out_dir, data, extend, log, progress, after_row):
     _check_kind(header_columns(content), columns, out_dir)
     rows, end = parse_results(content, path)
     other = _check_config(out_dir, config, extend, bool(content))
+    code = _check_code(out_dir, len(rows))
     done = _by_run(rows, path)
     _check_queried(done, config, data, path)
     runs = config.runs()
@@ -132,7 +134,7 @@ def _run_locked(config, out_dir, data, extend, log, progress, after_row):
     total = sum(config.rounds + 1 - len(rows) for _, rows in todo)
     tqdm = import_optional("tqdm").tqdm if progress else None
     with (
-        _results_file(path, end, config, out_dir, other, columns) as fh,
+        _results_file(path, end, config, out_dir, other, columns, code) as fh,
         tqdm(total=total, unit="round", file=sys.stderr)
         if tqdm
         else contextlib.nullcontext() as bar,

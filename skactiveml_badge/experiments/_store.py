@@ -146,17 +146,19 @@ def _check_kind(found, columns, out_dir):
 
 
 @contextlib.contextmanager
-def _results_file(path, end, config, out_dir, other, columns=COLUMNS):
+def _results_file(
+    path, end, config, out_dir, other, columns=COLUMNS, code=None
+):
     """``results.csv`` open for appending, after cutting a torn last line
     (anything after ``end``) and writing the header (``columns``) and
-    ``config.json`` where they are missing or ``other`` settings are
-    added."""
+    ``config.json`` where they are missing, ``other`` settings are
+    added or ``code`` (its new ``code`` records) is given."""
     try:
         if os.path.exists(path) and os.path.getsize(path) > end:
             with open(path, "rb+") as fh:
                 fh.truncate(end)
-        if other is None or other:
-            _write_config(config, out_dir)
+        if other is None or other or code is not None:
+            _write_config(config, out_dir, code)
         fh = open(path, "a", newline="", encoding="utf-8")
         if not end:
             csv.writer(fh).writerow(columns)
