@@ -182,15 +182,9 @@ def _best_base(table, baselines):
     return max((a for a in accs if a is not None), default=None)
 
 
-def compute_seconds(rows):
-    """Fit and query seconds per (data set, model): for every strategy
-    and batch size, the median over its runs of a run's seconds, times
-    its number of runs.
-
-    A median per run, not a sum of the rows: the timing columns are wall
-    time, so a run whose process was paused (or shared its core) while
-    a round was timed would count that time in a sum.
-    """
+def run_seconds(rows):
+    """Fit and query seconds of every run (its rounds summed), by
+    ``(dataset, model, batch_size, strategy)``: a list over its seeds."""
     per_run = defaultdict(float)
     for r in rows:
         q = r["query_seconds"]
@@ -201,8 +195,20 @@ def compute_seconds(rows):
     runs = defaultdict(list)
     for (key, _), seconds in per_run.items():
         runs[key].append(seconds)
+    return dict(runs)
+
+
+def compute_seconds(rows):
+    """Fit and query seconds per (data set, model): for every strategy
+    and batch size, the median over its runs of a run's seconds, times
+    its number of runs.
+
+    A median per run, not a sum of the rows: the timing columns are wall
+    time, so a run whose process was paused (or shared its core) while
+    a round was timed would count that time in a sum.
+    """
     total = defaultdict(float)
-    for (d, m, _, _), seconds in runs.items():
+    for (d, m, _, _), seconds in run_seconds(rows).items():
         total[(d, m)] += float(np.median(seconds)) * len(seconds)
     return dict(total)
 

@@ -18,7 +18,6 @@ data set and model) times the runs stage 2 adds, on two workers.
 
 import argparse
 import os
-from collections import defaultdict
 
 import numpy as np
 
@@ -29,25 +28,19 @@ from skactiveml_badge.experiments._study import (
     family_of,
     family_table,
     loop_means,
+    run_seconds,
 )
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..")
 RESULTS = os.path.join(ROOT, "benchmarks", "_results", "study-budgets")
 
 
-def run_seconds(rows):
+def median_seconds(rows):
     """Median seconds of a run per (data set, model, strategy)."""
-    per_run = defaultdict(float)
-    for r in rows:
-        q = r["query_seconds"]
-        key = (r["dataset"], r["model"], r["strategy"])
-        per_run[key, r["seed"]] += r["fit_seconds"] + (
-            0.0 if np.isnan(q) else q
-        )
-    runs = defaultdict(list)
-    for (key, _), seconds in per_run.items():
-        runs[key].append(seconds)
-    return {k: float(np.median(v)) for k, v in runs.items()}
+    return {
+        (d, m, s): float(np.median(v))
+        for (d, m, _, s), v in run_seconds(rows).items()
+    }
 
 
 def close_strategies(means, within):
@@ -59,6 +52,8 @@ def close_strategies(means, within):
         table, _, _ = family_table(means, fam, baseline_names(names))
         ranked = [r for r in table if r["mean_accuracy"] is not None]
         ours = [r for r in ranked if r["strategy"].startswith(OURS)]
+        if not ours:  # no setting where every strategy ran
+            continue
         best = max(ours, key=lambda r: r["mean_accuracy"])
         close = sorted(
             (r for r in ranked if r["mean_accuracy"] >= best["mean_accuracy"]
@@ -77,7 +72,9 @@ def top_baselines(means, candidate, k):
         base = baseline_names(names)
         table, _, _ = family_table(means, fam, base)
         ranked = [r for r in table if r["mean_accuracy"] is not None]
-        best = next(r for r in ranked if r["strategy"] == candidate)
+        best = next((r for r in ranked if r["strategy"] == candidate), None)
+        if best is None:  # no setting where every strategy ran
+            continue
         tops = sorted(
             (r for r in ranked if r["strategy"] in base),
             key=lambda r: -r["mean_accuracy"],
@@ -125,7 +122,7 @@ def main(argv=None):
             print(f"| {fam} | {best['strategy']} | {cells} |")
             union += [r["strategy"] for r in close if r["strategy"] not in
                       union]  # fmt: skip
-        seconds = run_seconds(rows)
+        seconds = median_seconds(rows)
         settings = {(k[0], k[1]) for k in means}
         print("\n| strategy | stage 2 seconds (one core) |")
         print("|---|---:|")
