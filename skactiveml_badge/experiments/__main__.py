@@ -18,8 +18,8 @@ from ._config import (
     ExperimentConfig,
     OutputFolderError,
     RunnerWarning,
-    _run_of,
     read_json,
+    rows_of,
 )
 from ._datasets import DATASETS
 from ._models import MODELS
@@ -222,11 +222,7 @@ def _results(parser, args, config):
         parser.error(f"--out: {exc}")
     except (ValueError, TypeError, ImportError) as exc:
         parser.error(str(exc))
-    # Report only this configuration's runs (the folder may hold more).
-    wanted = set(config.runs())
-    return path, [
-        r for r in rows if _run_of(r) in wanted and r["round"] <= config.rounds
-    ]
+    return path, rows_of(config, rows)
 
 
 def main(argv=None):

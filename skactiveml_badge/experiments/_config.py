@@ -385,6 +385,15 @@ def _run_of(row):
     return Run(*(row[c] for c in Run._fields))
 
 
+def rows_of(config, rows):
+    """The rows of ``config``'s runs and rounds (a folder may hold more:
+    another configuration's, added with ``extend``)."""
+    wanted = set(config.runs())
+    return [
+        r for r in rows if _run_of(r) in wanted and r["round"] <= config.rounds
+    ]
+
+
 _CONFIG = "the runner's config.json (a JSON object with 'protocol' and "
 _CONFIG += "'last_run' objects)"
 

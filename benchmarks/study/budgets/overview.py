@@ -10,6 +10,7 @@ import os
 import sys
 
 from skactiveml_badge.experiments import ExperimentConfig
+from skactiveml_badge.experiments._config import rows_of
 from skactiveml_badge.experiments._report import read_results
 from skactiveml_badge.experiments._study import (
     BAR_LOST_SHARE,
@@ -33,7 +34,7 @@ def main(out=PAGE):
             ROOT, "benchmarks", "_results", "study-budgets", name,
             "results.csv",
         )  # fmt: skip
-        rows = [r for r in read_results(path) if _in(r, config)]
+        rows = rows_of(config, read_results(path))
         budgets.append((name, config, rows))
     lines = [
         TITLE,
@@ -60,21 +61,6 @@ def main(out=PAGE):
     with open(out, "w") as fh:
         fh.write("\n".join(lines))
     print(f"wrote {out}")
-
-
-def _in(row, config):
-    """Whether ``row`` is one of ``config``'s runs."""
-    return (
-        row["dataset"] in config.datasets
-        and row["model"] in config.models
-        and row["batch_size"] in config.batch_sizes
-        and (
-            (row["seed"] in config.seed_list()
-             and row["strategy"] in config.strategies)
-            or (row["seed"] in config.more_seeds
-                and row["strategy"] in config.more_seeds_strategies)
-        )
-    )  # fmt: skip
 
 
 if __name__ == "__main__":
