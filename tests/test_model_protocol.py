@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from skactiveml_badge import Badge, TypiClustThenBadge
 from skactiveml_badge.embeddings import model_kind
 from skactiveml_badge.embeddings._trees import features_scale
-from skactiveml_badge.pool._typiclust_then_badge import model_family
+from skactiveml_badge.pool._switch import model_family
 
 from ._reference import explicit_embeddings, paper_rows
 from .conftest import digits
