@@ -45,13 +45,11 @@ class TestMaxHerdingThenUHerdingContract(SwitchContract):
     del _name, _value
 
 
-def _models():
-    from lightgbm import LGBMClassifier
-
-    return {
-        "logreg": LogisticRegression(max_iter=500),
-        "lightgbm": LGBMClassifier(n_estimators=15, verbose=-1),
-    }
+def _model(name):
+    if name == "logreg":
+        return LogisticRegression(max_iter=500)
+    lightgbm = pytest.importorskip("lightgbm")
+    return lightgbm.LGBMClassifier(n_estimators=15, verbose=-1)
 
 
 @pytest.mark.parametrize("model", ["logreg", "lightgbm"])
@@ -60,10 +58,8 @@ def test_both_sides_of_the_switch(model, seed):
     """Before the switch: the picks and rows of the recipe's MaxHerding
     warm start; from it on: GradientUHerding's with its defaults (for
     trees, leaves next to ``X``)."""
-    if model == "lightgbm":
-        pytest.importorskip("lightgbm")
     X, y, y_true, _ = make_pool(n=120, n_labeled=0, seed=seed)
-    clf = SklearnClassifier(_models()[model], classes=[0, 1, 2])
+    clf = SklearnClassifier(_model(model), classes=[0, 1, 2])
     switch = 60 if model == "logreg" else 15  # 20 or 5 per class
     for n_labeled, rule, ref_cls in (
         (6, "maxherding", TypiClustThenBadge),
