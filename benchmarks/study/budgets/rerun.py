@@ -16,6 +16,13 @@ import argparse
 import csv
 import os
 
+from skactiveml_badge.experiments._config import (
+    LOCK_FILE,
+    RESULTS_FILE,
+    OutputFolderError,
+)
+from skactiveml_badge.experiments._store import _acquire, _release
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "..", "..", "_results", "study-budgets")
 
@@ -41,23 +48,6 @@ def drop_runs(path, models, strategies):
     return kept, dropped
 
 
-def _lock_holder(lock):
-    """The pid of a live run holding ``lock`` (None: no lock, or one left
-    by a run that ended)."""
-    try:
-        with open(lock) as fh:
-            pid = int(fh.read().strip())
-    except (OSError, ValueError):
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass
-    return pid
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("budget")
@@ -65,11 +55,17 @@ def main(argv=None):
     parser.add_argument("--strategies", nargs="+", required=True)
     args = parser.parse_args(argv)
     folder = os.path.normpath(os.path.join(RESULTS, args.budget))
-    path = os.path.join(folder, "results.csv")
-    pid = _lock_holder(os.path.join(folder, ".lock"))
-    if pid is not None:
-        raise SystemExit(f"{folder}: run {pid} holds the folder; stop it")
-    kept, dropped = drop_runs(path, set(args.models), set(args.strategies))
+    path = os.path.join(folder, RESULTS_FILE)
+    # The runner's lock: refused while a run writes the folder, taken
+    # over (with a warning) from one that was killed.
+    try:
+        fd = _acquire(os.path.join(folder, LOCK_FILE))
+    except OutputFolderError as exc:
+        raise SystemExit(str(exc)) from None
+    try:
+        kept, dropped = drop_runs(path, set(args.models), set(args.strategies))
+    finally:
+        _release(os.path.join(folder, LOCK_FILE), fd)
     print(f"{path}: dropped {dropped:,} rows, kept {kept:,}")
 
 

@@ -43,14 +43,21 @@ def median_seconds(rows):
     }
 
 
+def _ranked(means):
+    """Per family: its strategies' stage-1 rows (family_table) with a
+    mean accuracy, and the baselines among the strategies."""
+    names = sorted({s for k in means for s in means[k]})
+    base = baseline_names(names)
+    for fam in sorted({family_of(k[1]) for k in means}):
+        table, _, _ = family_table(means, fam, base)
+        yield fam, [r for r in table if r["mean_accuracy"] is not None], base
+
+
 def close_strategies(means, within):
     """Per family: this package's best strategy, its accuracy and the
     strategies within ``within`` (a share) of it, best first."""
     out = {}
-    for fam in sorted({family_of(k[1]) for k in means}):
-        names = sorted({s for k in means for s in means[k]})
-        table, _, _ = family_table(means, fam, baseline_names(names))
-        ranked = [r for r in table if r["mean_accuracy"] is not None]
+    for fam, ranked, _ in _ranked(means):
         ours = [r for r in ranked if r["strategy"].startswith(OURS)]
         if not ours:  # no setting where every strategy ran
             continue
@@ -67,11 +74,7 @@ def close_strategies(means, within):
 def top_baselines(means, candidate, k):
     """Per family: the candidate's row and the ``k`` best baselines."""
     out = {}
-    for fam in sorted({family_of(k_[1]) for k_ in means}):
-        names = sorted({s for k_ in means for s in means[k_]})
-        base = baseline_names(names)
-        table, _, _ = family_table(means, fam, base)
-        ranked = [r for r in table if r["mean_accuracy"] is not None]
+    for fam, ranked, base in _ranked(means):
         best = next((r for r in ranked if r["strategy"] == candidate), None)
         if best is None:  # no setting where every strategy ran
             continue
