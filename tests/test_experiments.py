@@ -302,6 +302,53 @@ def test_a_strategy_that_picks_labeled_samples_is_stopped():
         list(loop)
 
 
+def test_skactiveml_badge_repeats_are_replaced_by_distinct_unlabeled():
+    # 1.0.1's fallback (every D^2 zero) forgets its earlier picks and picks
+    # them again (upstream #586); the runner's wrapper replaces the repeats.
+    from skactiveml.pool import Badge as UpstreamBadge
+
+    from skactiveml_badge.experiments import STRATEGIES
+
+    from .conftest import LookupClassifier
+
+    n = 30
+    proba = np.tile([1.0, 0.0], (n, 1))  # zero gradient embeddings ...
+    proba[1::2] = [0.0, 1.0]
+    proba[[12, 15, 18]] = [[0.6, 0.4], [0.3, 0.7], [0.55, 0.45]]  # ... but 3
+    X = np.arange(n, dtype=float)[:, None]
+    y = np.full(n, np.nan)
+    y[:10] = np.arange(10) % 2
+    clf = LookupClassifier(proba=proba).fit(X, y)
+    for seed in range(5):
+        upstream = np.asarray(
+            UpstreamBadge(random_state=seed).query(
+                X, y, clf, fit_clf=False, batch_size=8
+            )
+        )
+        assert len(set(upstream.tolist())) < 8  # the bug is there
+        qs = STRATEGIES["skactiveml-badge"].make(seed)
+        picks = qs.query(X, y, clf, fit_clf=False, batch_size=8)
+        again = (
+            STRATEGIES["skactiveml-badge"]
+            .make(seed)
+            .query(X, y, clf, fit_clf=False, batch_size=8)
+        )
+        np.testing.assert_array_equal(picks, again)
+        assert len(set(picks.tolist())) == 8 and (picks >= 10).all()
+        _, first = np.unique(upstream, return_index=True)
+        np.testing.assert_array_equal(picks[first], upstream[first])
+        assert qs.n_replaced_ == 8 - len(first)
+        # a batch without repeats is upstream's own
+        short = STRATEGIES["skactiveml-badge"].make(seed)
+        np.testing.assert_array_equal(
+            short.query(X, y, clf, fit_clf=False, batch_size=3),
+            UpstreamBadge(random_state=seed).query(
+                X, y, clf, fit_clf=False, batch_size=3
+            ),
+        )
+        assert short.n_replaced_ == 0
+
+
 def test_records_with_other_settings():
     from skactiveml_badge.experiments import MODELS, STRATEGIES
 

@@ -96,3 +96,48 @@ def test_pool_on_disk_is_refused_before_fitting(tmp_path):
         y[:n_labeled] = make_pool()[2][:n_labeled]
         with pytest.raises(TypeError, match="needs the pool in memory"):
             MaxHerdingThenUHerding().query(pool, y, bad)
+
+
+@pytest.mark.parametrize(
+    "recipe", [MaxHerdingThenUHerding, TypiClustThenBadge]
+)
+def test_a_maxherding_kernel_larger_than_memory_is_refused_first(
+    recipe, monkeypatch
+):
+    from skactiveml_badge.pool import _warm_start
+
+    X, _, y_true, _ = make_pool()
+    n = len(X)
+    y = np.full(n, np.nan)
+    y[:3] = y_true[:3]  # few labels: the warm start picks
+    need = _warm_start.maxherding_bytes(n - 3, 3)
+    assert need == 8 * (n - 3) * (3 * (n - 3) + 3)
+
+    class Unfittable(SklearnClassifier):
+        def fit(self, *args, **kwargs):
+            raise AssertionError("fitted before the refusal")
+
+    bad = Unfittable(LogisticRegression(), classes=[0, 1, 2])
+    qs = recipe(warm_start_rule="maxherding")
+    monkeypatch.setattr(_warm_start, "physical_memory", lambda: need - 1)
+    with pytest.raises(ValueError, match=r"warm_start_rule='maxherding'.*"
+                       r"more than this machine's"):  # fmt: skip
+        qs.query(X, y, bad)
+    # within memory, or past the switch (many labels), it runs
+    clf = SklearnClassifier(LogisticRegression(), classes=[0, 1, 2])
+    monkeypatch.setattr(_warm_start, "physical_memory", lambda: need)
+    assert len(qs.query(X, y, clf, batch_size=2)) == 2
+    monkeypatch.setattr(_warm_start, "physical_memory", lambda: 1)
+    y_many = y_true.astype(float)
+    y_many[70:] = np.nan
+    assert len(qs.query(X, y_many, clf, batch_size=2)) == 2
+    assert qs.picked_by_ in ("badge", "uherding")
+    monkeypatch.setattr(_warm_start, "physical_memory", lambda: None)
+    assert len(qs.query(X, y, clf, batch_size=2)) == 2  # unknown: no check
+
+
+def test_physical_memory_is_a_positive_size_or_unknown():
+    from skactiveml_badge.pool._warm_start import physical_memory
+
+    have = physical_memory()
+    assert have is None or (isinstance(have, int) and have > 2**20)

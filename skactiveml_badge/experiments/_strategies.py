@@ -53,6 +53,47 @@ def _make_clustering(cls_name, seed, **params):
     return EstimatorQuery(qs) if cls_name == "Clue" else qs
 
 
+class DistinctPicks:
+    """scikit-activeml 1.0.1's ``Badge`` with its repeated picks replaced.
+
+    When every unlabeled gradient embedding is at distance zero from some
+    pick (a net whose probabilities are exactly 0 and 1 on most of the
+    pool), 1.0.1's fallback draws uniformly but forgets the earlier picks,
+    so it can pick a sample twice (upstream issue #586, fixed after 1.0.1).
+    Each repeat is replaced by a uniform draw among the unlabeled samples
+    not picked, the distribution its fallback means; batches without a
+    repeat are returned as they are.
+    """
+
+    def __init__(self, qs, seed):
+        self.qs = qs
+        self.seed = seed
+        self.n_replaced_ = 0
+
+    def query(self, X, y, clf, fit_clf=True, batch_size=1):
+        picks = np.asarray(
+            self.qs.query(X, y, clf, fit_clf=fit_clf, batch_size=batch_size),
+            dtype=int,
+        )
+        _, first = np.unique(picks, return_index=True)
+        repeats = np.setdiff1d(np.arange(len(picks)), first)
+        if repeats.size:
+            free = np.isnan(np.asarray(y, dtype=float))
+            free[picks] = False
+            rng = np.random.default_rng(self.seed)
+            picks[repeats] = rng.choice(
+                np.flatnonzero(free), repeats.size, replace=False
+            )
+            self.n_replaced_ = int(repeats.size)
+        return picks
+
+
+def _make_distinct(cls_name, seed):
+    return DistinctPicks(
+        _make_strategy("skactiveml.pool", cls_name, seed), seed
+    )
+
+
 def _make_multilabel_random(seed):
     return MultilabelRandomSampling(random_state=seed)
 
@@ -338,7 +379,10 @@ STRATEGIES = {
         description="CLUE (Prabhu et al., ICCV 2021)",
     ),
     "skactiveml-badge": StrategySpec(
-        make=_skactiveml("Badge"), description="scikit-activeml 1.0.1's Badge"
+        make=functools.partial(_make_distinct, "Badge"),
+        description="scikit-activeml 1.0.1's Badge (a repeated pick, "
+        "upstream issue #586, replaced by a uniform draw among the unlabeled "
+        "samples not picked)",
     ),
     "qbc": StrategySpec(
         make=_committee("QueryByCommittee"),

@@ -20,6 +20,7 @@ from ._pool import read_rows
 from ._warm_start import (
     IN_MEMORY_RULES,
     WARM_START_RULES,
+    check_maxherding_memory,
     feature_block,
     maxherding_pick,
     random_pick,
@@ -60,14 +61,17 @@ class WarmStartSwitch:
     def _check_before_fit(self, clf, pool, n_picks, params):
         super()._check_before_fit(clf, pool, n_picks, params)
         rule = self.warm_start_rule
+        if self._warm_start_rule(pool.y_lab, clf) is None:
+            return
         if pool.chunked and rule in IN_MEMORY_RULES:
-            if self._warm_start_rule(pool.y_lab, clf) is not None:
-                raise ValueError(
-                    f"warm_start_rule={rule!r} needs the pool in memory "
-                    "(it sees every candidate at once), and it picks this "
-                    f"batch (too few labels for {self._after_switch}); for "
-                    "a pool on disk or on Dask use another warm_start_rule."
-                )
+            raise ValueError(
+                f"warm_start_rule={rule!r} needs the pool in memory "
+                "(it sees every candidate at once), and it picks this "
+                f"batch (too few labels for {self._after_switch}); for "
+                "a pool on disk or on Dask use another warm_start_rule."
+            )
+        if rule == "maxherding":
+            check_maxherding_memory(pool.n_cand, pool.y_lab.size)
 
     def _pick(self, clf, pool, n_picks, return_util, params):
         rule = self._warm_start_rule(pool.y_lab, clf)

@@ -43,7 +43,11 @@ class TypiClustThenBadge(WarmStartSwitch, Badge):
         Pools on disk or on Dask take every rule but ``"typiclust"`` and
         ``"maxherding"``, which see the whole pool in memory (``query``
         raises a ``ValueError`` before fitting the model when they would
-        pick).
+        pick). ``"maxherding"`` holds three n x n float64 matrices of the
+        n candidates (9.6 GB at 20,000); a batch it would pick on a pool
+        whose matrices exceed this machine's physical memory is refused
+        the same way (pass fewer candidates, for example through
+        :class:`~skactiveml.pool.SubSamplingWrapper`).
     warm_start_per_class : int or "auto", default="auto"
         Labels per class (of ``clf.classes_``, or of the labels seen when
         the classifier declares none) from which BADGE takes over.

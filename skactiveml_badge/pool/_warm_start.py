@@ -7,6 +7,8 @@ A warm-start rule returns utility rows like the selection kernels: row
 by (higher is better), NaN at the earlier picks.
 """
 
+import os
+
 import numpy as np
 
 from .._frames import feature_rows
@@ -145,6 +147,40 @@ def maxherding_pick(X, y, X_cand, n_picks, random_state, missing_label, util):
         return_utilities=True,
     )
     return np.asarray(idx, dtype=np.intp), (rows[:, :n_cand] if util else None)
+
+
+def maxherding_bytes(n_cand, n_lab):
+    """Peak bytes of scikit-activeml's MaxHerding on ``n_cand`` candidates
+    and ``n_lab`` labeled samples: its candidates' kernel and two
+    temporaries of that size in each greedy step (3.05 times the kernel,
+    measured with tracemalloc at 3,000 candidates), and the kernel
+    between candidates and labeled samples."""
+    return 8 * n_cand * (3 * n_cand + n_lab)
+
+
+def physical_memory():
+    """Bytes of physical memory of this machine, or None where the
+    system does not say (``os.sysconf``: Linux and macOS)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_maxherding_memory(n_cand, n_lab):
+    """Refuse a MaxHerding warm start that cannot fit in this machine's
+    memory, before any model is fitted."""
+    need, have = maxherding_bytes(n_cand, n_lab), physical_memory()
+    if have is not None and need > have:
+        raise ValueError(
+            "warm_start_rule='maxherding' picks this batch, and "
+            "scikit-activeml's MaxHerding holds three n x n float64 "
+            f"matrices: {need / 2**30:.1f} GiB for {n_cand:,} candidates, "
+            f"more than this machine's {have / 2**30:.1f} GiB. Pass fewer "
+            "candidates (for example through "
+            "skactiveml.pool.SubSamplingWrapper(qs, max_candidates=...)) "
+            "or use warm_start_rule='typiclust'."
+        )
 
 
 def _stacked(X, y, X_cand, missing_label):
