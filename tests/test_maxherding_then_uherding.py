@@ -104,13 +104,15 @@ def test_pool_on_disk_is_refused_before_fitting(tmp_path):
 def test_a_maxherding_kernel_larger_than_memory_is_refused_first(
     recipe, monkeypatch
 ):
-    from skactiveml_badge.pool import _warm_start
+    from skactiveml_badge import _memory
+    from skactiveml_badge.pool._uherding import herding_bytes
+    from skactiveml_badge.pool._warm_start import maxherding_bytes
 
     X, _, y_true, _ = make_pool()
     n = len(X)
     y = np.full(n, np.nan)
     y[:3] = y_true[:3]  # few labels: the warm start picks
-    need = _warm_start.maxherding_bytes(n - 3, 3)
+    need = maxherding_bytes(n - 3, 3)
     assert need == 8 * (n - 3) * (3 * (n - 3) + 3)
 
     class Unfittable(SklearnClassifier):
@@ -119,25 +121,27 @@ def test_a_maxherding_kernel_larger_than_memory_is_refused_first(
 
     bad = Unfittable(LogisticRegression(), classes=[0, 1, 2])
     qs = recipe(warm_start_rule="maxherding")
-    monkeypatch.setattr(_warm_start, "physical_memory", lambda: need - 1)
+    monkeypatch.setattr(_memory, "physical_memory", lambda: need - 1)
     with pytest.raises(ValueError, match=r"warm_start_rule='maxherding'.*"
                        r"more than this machine's"):  # fmt: skip
         qs.query(X, y, bad)
     # within memory, or past the switch (many labels), it runs
     clf = SklearnClassifier(LogisticRegression(), classes=[0, 1, 2])
-    monkeypatch.setattr(_warm_start, "physical_memory", lambda: need)
+    monkeypatch.setattr(_memory, "physical_memory", lambda: need)
     assert len(qs.query(X, y, clf, batch_size=2)) == 2
-    monkeypatch.setattr(_warm_start, "physical_memory", lambda: 1)
+    assert qs.picked_by_ == "maxherding"
     y_many = y_true.astype(float)
     y_many[70:] = np.nan
+    after = herding_bytes(10, 10) if recipe is MaxHerdingThenUHerding else 1
+    monkeypatch.setattr(_memory, "physical_memory", lambda: after)
     assert len(qs.query(X, y_many, clf, batch_size=2)) == 2
     assert qs.picked_by_ in ("badge", "uherding")
-    monkeypatch.setattr(_warm_start, "physical_memory", lambda: None)
+    monkeypatch.setattr(_memory, "physical_memory", lambda: None)
     assert len(qs.query(X, y, clf, batch_size=2)) == 2  # unknown: no check
 
 
 def test_physical_memory_is_a_positive_size_or_unknown():
-    from skactiveml_badge.pool._warm_start import physical_memory
+    from skactiveml_badge._memory import physical_memory
 
     have = physical_memory()
     assert have is None or (isinstance(have, int) and have > 2**20)

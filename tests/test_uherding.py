@@ -360,3 +360,34 @@ class TestGradientUHerding(TorchEmbeddingParamTests, QueryStrategyContract):
         assert not np.allclose(a[1], c[1], equal_nan=True)
         with pytest.raises(ValueError, match="mc_dropout"):
             self.make(mc_dropout=-1).query(X, y, clf, False)
+
+
+def test_a_kernel_larger_than_memory_is_refused_before_fitting(monkeypatch):
+    from sklearn.linear_model import LogisticRegression
+
+    from skactiveml_badge import _memory
+    from skactiveml_badge.pool._uherding import herding_bytes
+
+    from ._conformance import make_pool
+
+    X, y, _, clf = make_pool()  # 70 candidates
+    assert herding_bytes(70, 30) == 24 * 70 * 30
+
+    class Unfittable(SklearnClassifier):
+        def fit(self, *args, **kwargs):
+            raise AssertionError("fitted before the refusal")
+
+    bad = Unfittable(LogisticRegression(), classes=[0, 1, 2])
+    qs = GradientUHerding(n_reference=30)
+    monkeypatch.setattr(_memory, "physical_memory", lambda: 24 * 70 * 30 - 1)
+    with pytest.raises(ValueError, match=r"a 30 x 70 kernel.*more than "
+                       r"this machine's.*Lower n_reference"):  # fmt: skip
+        qs.query(X, y, bad)
+    monkeypatch.setattr(_memory, "physical_memory", lambda: 24 * 70 * 30)
+    assert len(qs.query(X, y, clf, batch_size=3)) == 3
+    # the reference is all candidates when they are fewer
+    monkeypatch.setattr(_memory, "physical_memory", lambda: 24 * 70 * 70)
+    assert len(GradientUHerding().query(X, y, clf, batch_size=3)) == 3
+    monkeypatch.setattr(_memory, "physical_memory", lambda: 24 * 70 * 70 - 1)
+    with pytest.raises(ValueError, match="a 70 x 70 kernel"):
+        GradientUHerding().query(X, y, clf)

@@ -66,11 +66,11 @@ embedding_source, tree_embedding, mc_dropout
     as by GradientUHerding.
 
     MaxHerding holds three n x n float64 matrices of the n candidates
-    (9.6 GB at 20,000; GradientUHerding past the switch holds
-    ``8 * n_reference * n`` bytes). A warm-start batch on a pool whose
-    matrices exceed this machine's physical memory is refused with a
-    ``ValueError`` before the model is fitted; pass fewer candidates,
-    for example through :class:`~skactiveml.pool.SubSamplingWrapper`.
+    (9.6 GB at 20,000), GradientUHerding ``24 * n_reference * n``
+    bytes. A query whose warm start or herding would need more than this
+    machine's physical memory is refused with a ``ValueError`` before
+    the model is fitted; pass fewer candidates, for example through
+    :class:`~skactiveml.pool.SubSamplingWrapper`.
 
     While the warm start picks, one candidate is still embedded as
     GradientUHerding will embed it, so that a setting the model cannot

@@ -7,11 +7,10 @@ A warm-start rule returns utility rows like the selection kernels: row
 by (higher is better), NaN at the earlier picks.
 """
 
-import os
-
 import numpy as np
 
 from .._frames import feature_rows
+from .._memory import check_memory
 from ..embeddings import check_proba
 
 WARM_START_RULES = (
@@ -158,29 +157,18 @@ def maxherding_bytes(n_cand, n_lab):
     return 8 * n_cand * (3 * n_cand + n_lab)
 
 
-def physical_memory():
-    """Bytes of physical memory of this machine, or None where the
-    system does not say (``os.sysconf``: Linux and macOS)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
 def check_maxherding_memory(n_cand, n_lab):
     """Refuse a MaxHerding warm start that cannot fit in this machine's
     memory, before any model is fitted."""
-    need, have = maxherding_bytes(n_cand, n_lab), physical_memory()
-    if have is not None and need > have:
-        raise ValueError(
-            "warm_start_rule='maxherding' picks this batch, and "
-            "scikit-activeml's MaxHerding holds three n x n float64 "
-            f"matrices: {need / 2**30:.1f} GiB for {n_cand:,} candidates, "
-            f"more than this machine's {have / 2**30:.1f} GiB. Pass fewer "
-            "candidates (for example through "
-            "skactiveml.pool.SubSamplingWrapper(qs, max_candidates=...)) "
-            "or use warm_start_rule='typiclust'."
-        )
+    check_memory(
+        maxherding_bytes(n_cand, n_lab),
+        "warm_start_rule='maxherding' picks this batch, and scikit-activeml's"
+        f" MaxHerding holds three n x n float64 matrices for {n_cand:,} "
+        "candidates",
+        "Pass fewer candidates (for example through "
+        "skactiveml.pool.SubSamplingWrapper(qs, max_candidates=...)) or use "
+        "warm_start_rule='typiclust'.",
+    )
 
 
 def _stacked(X, y, X_cand, missing_label):
