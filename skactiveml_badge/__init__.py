@@ -5,6 +5,7 @@ from .embeddings import multilabel_gradient_factors
 from .exceptions import (
     DaskWorkerError,
     PartlyLabeledWarning,
+    RepeatedPickWarning,
     UntrainedModelWarning,
     WarmStartWarning,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "MultilabelBadge",
     "PartlyLabeledWarning",
     "PowerSampling",
+    "RepeatedPickWarning",
     "TypiClustThenBadge",
     "UntrainedModelWarning",
     "VeSSAL",

@@ -16,6 +16,13 @@ class PartlyLabeledWarning(UserWarning):
     :class:`~skactiveml_badge.MultilabelBadge`)."""
 
 
+class RepeatedPickWarning(UserWarning):
+    """A strategy asked by another (an arm of
+    :class:`~skactiveml_badge.ActiveLearningByLearning`) picked a sample
+    twice in one batch; the repeat was replaced by a uniform draw among
+    the candidates not in the batch."""
+
+
 class DaskWorkerError(RuntimeError):
     """A Dask worker was lost (or kept failing) during a query."""
 

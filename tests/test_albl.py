@@ -186,3 +186,63 @@ def test_inclusion_probabilities_add_up_over_overlapping_arms():
     np.testing.assert_allclose(util[0, shared], 1.0)
     np.testing.assert_allclose(np.nansum(util[0]), 6 * p.sum())
     assert any(np.array_equal(idx, b) for b in batches)
+
+
+def _few_distinct(n_labeled, seed=0):
+    """60 samples, 6 distinct points: TypiClust runs out of clusters."""
+    X, y_true = make_pool(n=6, n_labeled=6)[0], np.arange(6) % 3
+    X, y_true = np.repeat(X, 10, axis=0), np.repeat(y_true, 10)
+    y = np.full(60, np.nan)
+    take = np.random.default_rng(seed).permutation(60)[:n_labeled]
+    y[take] = y_true[take]
+    return X, y
+
+
+def test_default_typiclust_arm_where_scikit_activeml_fails():
+    from skactiveml.pool import TypiClust
+
+    from skactiveml_badge.pool._albl import TypiClustArm
+
+    X, y = _few_distinct(20)
+    with pytest.raises(UnboundLocalError):  # 1.0.1: every cluster labeled
+        TypiClust(random_state=0).query(X, y, batch_size=5)
+    picks = TypiClustArm(random_state=0).query(X, y, batch_size=5)
+    assert len(set(picks.tolist())) == 5 and np.isnan(y[picks]).all()
+    clf = ParzenWindowClassifier(classes=[0, 1, 2])
+    for seed in range(3):
+        idx = ActiveLearningByLearning(random_state=seed).query(
+            X, y, clf, batch_size=5
+        )
+        assert len(set(idx.tolist())) == 5 and np.isnan(y[idx]).all()
+    # elsewhere the arm is TypiClust with the same seed
+    X, y, _, _ = make_pool()
+    for seed in range(3):
+        np.testing.assert_array_equal(
+            TypiClustArm(random_state=seed).query(X, y, batch_size=4),
+            TypiClust(random_state=seed).query(X, y, batch_size=4),
+        )
+
+
+def test_an_arm_that_repeats_a_pick_is_mended_with_a_warning():
+    from skactiveml_badge import RepeatedPickWarning
+
+    class Repeats:
+        def query(self, X, y, candidates=None, batch_size=1):
+            return np.repeat(np.asarray(candidates)[:1], batch_size)
+
+    X, y, _, clf = make_pool()
+    qs = ActiveLearningByLearning(
+        strategies=[("repeats", Repeats())], random_state=0
+    )
+    with pytest.warns(RepeatedPickWarning, match="'repeats' .*picked 3"):
+        idx, util = qs.query(X, y, clf, batch_size=4, return_utilities=True)
+    assert len(set(idx.tolist())) == 4 and np.isnan(y[idx]).all()
+    assert idx[0] == np.flatnonzero(np.isnan(y))[0]
+    np.testing.assert_allclose(np.nansum(util[0]), 4.0)  # q of 4 picks
+    again = ActiveLearningByLearning(
+        strategies=[("repeats", Repeats())], random_state=0
+    )
+    with pytest.warns(RepeatedPickWarning):
+        np.testing.assert_array_equal(
+            again.query(X, y, clf, batch_size=4), idx
+        )

@@ -4,16 +4,17 @@ import inspect
 
 import numpy as np
 from skactiveml.utils import MISSING_LABEL, is_labeled
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 
 from .._params import POOL_PARAMS, stored_init
 from .._validation import check_positive_real
+from ..exceptions import RepeatedPickWarning, warn
 from ._base import PoolStrategy
 
 
 def default_arms(missing_label=MISSING_LABEL):
     """The default strategies of :class:`ActiveLearningByLearning`."""
-    from skactiveml.pool import RandomSampling, TypiClust, UncertaintySampling
+    from skactiveml.pool import RandomSampling, UncertaintySampling
 
     from ._badge import Badge
     from ._baselines import PowerSampling
@@ -27,9 +28,40 @@ def default_arms(missing_label=MISSING_LABEL):
         ),
         ("margin", UncertaintySampling(method="margin_sampling", **kw)),
         ("power-entropy", PowerSampling(method="entropy", **kw)),
-        ("typiclust", TypiClust(**kw)),
+        ("typiclust", TypiClustArm(**kw)),
         ("random", RandomSampling(**kw)),
     ]
+
+
+class TypiClustArm(BaseEstimator):
+    """scikit-activeml's TypiClust (its default settings), uniform among
+    the candidates when every cluster already holds a label, where 1.0.1
+    raises an ``UnboundLocalError`` (a pool of few distinct samples).
+    Otherwise its picks are TypiClust's with the same seed."""
+
+    def __init__(self, missing_label=MISSING_LABEL, random_state=None):
+        self.missing_label = missing_label
+        self.random_state = random_state
+
+    def query(self, X, y, candidates=None, batch_size=1):
+        from skactiveml.pool import TypiClust
+
+        qs = TypiClust(
+            missing_label=self.missing_label, random_state=self.random_state
+        )
+        try:
+            return qs.query(X, y, candidates=candidates, batch_size=batch_size)
+        except UnboundLocalError as err:
+            if "cluster_id" not in str(err):
+                raise
+        if candidates is None:
+            candidates = np.flatnonzero(
+                ~is_labeled(y, missing_label=self.missing_label)
+            )
+        pool = np.asarray(candidates)
+        return qs.random_state_.choice(
+            pool, min(batch_size, pool.size), replace=False
+        )
 
 
 class ActiveLearningByLearning(PoolStrategy):
@@ -79,6 +111,13 @@ class ActiveLearningByLearning(PoolStrategy):
     Utilities: every row holds ``q(x)`` of the candidates (NaN for earlier
     picks), the probability that the round would label each of them; the
     picks are the drawn arm's batch, not the rows' argmax.
+
+    An arm that picks a candidate twice in one batch (scikit-activeml
+    1.0.1's TypiClust does when fewer clusters than picks are left) has
+    each repeat replaced by a uniform draw among the candidates not in
+    its batch, with a :class:`~skactiveml_badge.RepeatedPickWarning`.
+    The default TypiClust arm draws uniformly where 1.0.1's fails (every
+    cluster already labeled).
 
     The bandit tracks the pool between calls and its reward needs the
     model's predictions on every row, so ``candidates`` must be indices
@@ -145,7 +184,8 @@ class ActiveLearningByLearning(PoolStrategy):
                     "must return indices into X among the candidates it "
                     "was given (unlabeled samples)."
                 )
-            batches.append(np.array([position[int(i)] for i in idx]))
+            batch = np.array([position[int(i)] for i in idx], dtype=np.intp)
+            batches.append(self._distinct(batch, len(mapping), name, arm))
         q = np.zeros(len(mapping))
         for k, b in enumerate(batches):
             q[b] += p[k]
@@ -167,6 +207,29 @@ class ActiveLearningByLearning(PoolStrategy):
             for j in range(1, len(chosen)):
                 util[j:, chosen[j - 1]] = np.nan
         return chosen, util
+
+    def _distinct(self, batch, n_cand, name, arm):
+        """``batch`` (positions among the candidates) with each repeated
+        pick replaced by a uniform draw among the candidates not in it,
+        with a warning naming the arm."""
+        _, first = np.unique(batch, return_index=True)
+        if first.size == batch.size:
+            return batch
+        repeats = np.setdiff1d(np.arange(batch.size), first)
+        warn(
+            f"The arm {name!r} ({type(arm).__name__}) picked "
+            f"{repeats.size} candidate(s) twice in one batch; each repeat "
+            "is replaced by a uniform draw among the candidates not in "
+            "its batch.",
+            RepeatedPickWarning,
+        )
+        free = np.ones(n_cand, dtype=bool)
+        free[batch] = False
+        batch = batch.copy()
+        batch[repeats] = self.random_state_.choice(
+            np.flatnonzero(free), repeats.size, replace=False
+        )
+        return batch
 
     def arm_probabilities(self, gamma=None):
         """EXP3's current probabilities of the arms.
@@ -208,8 +271,8 @@ class ActiveLearningByLearning(PoolStrategy):
             now["rewarded"] = True
 
     def _arm_query(self, arm, X, y, clf, candidates, batch_size):
-        arm = clone(arm)
-        params = arm.get_params()
+        arm = clone(arm, safe=False)  # a copy, if not an estimator
+        params = arm.get_params() if hasattr(arm, "get_params") else {}
         if "random_state" in params:
             arm.set_params(
                 random_state=int(self.random_state_.randint(2**31 - 1))
