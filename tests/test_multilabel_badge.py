@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from skactiveml.classifier import SklearnClassifier
 from skactiveml.utils import check_random_state
+from sklearn.base import BaseEstimator
 from sklearn.datasets import make_multilabel_classification
 from sklearn.neural_network import MLPClassifier
 
@@ -541,3 +542,47 @@ def test_badge_refuses_partly_labeled_rows_and_single_label_settings():
             Badge(**params).query(X, y, NoFit())
     with pytest.raises(ValueError, match="1d array"):
         TypiClustThenBadge().query(X, y, NoFit())
+
+
+class _EncodedLabels(BaseEstimator):
+    """Multi-label model of the design's protocol: per-label logistic
+    regressions on a fixed feature map, with ``encode`` (that map) and a
+    flag giving the same embedding."""
+
+    def __init__(self, seed=0):
+        self.seed = seed
+
+    def encode(self, X):
+        W = np.random.RandomState(self.seed).randn(np.shape(X)[1], 6)
+        return np.tanh(np.asarray(X) @ W)
+
+    def fit(self, X, Y):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.multioutput import MultiOutputClassifier
+
+        self.heads_ = MultiOutputClassifier(LogisticRegression())
+        self.heads_.fit(self.encode(X), Y)
+        return self
+
+    def predict_proba(self, X, return_embeddings=False):
+        H = self.encode(X)
+        proba = np.column_stack(
+            [p[:, 1] for p in self.heads_.predict_proba(H)]
+        )
+        return (proba, H) if return_embeddings else proba
+
+
+def test_a_model_with_encode_is_embedded_by_it():
+    X, Y, y = _data()
+    by_encode = MultilabelBadge(random_state=3).query(
+        X, y, _EncodedLabels(), batch_size=6, return_utilities=True
+    )
+    by_flag = MultilabelBadge(
+        random_state=3, clf_embedding_flag_name="return_embeddings"
+    ).query(X, y, _EncodedLabels(), batch_size=6, return_utilities=True)
+    np.testing.assert_array_equal(by_encode[0], by_flag[0])
+    np.testing.assert_allclose(by_encode[1], by_flag[1])
+    fitted = _EncodedLabels().fit(X[:25], Y[:25])
+    proba, h = multilabel_proba_and_embedding(fitted, X)
+    np.testing.assert_allclose(h, fitted.encode(X))
+    np.testing.assert_allclose(proba, fitted.predict_proba(X))

@@ -14,7 +14,7 @@ from .._optional import import_optional
 from ._classifier import predict_flags
 from ._mlp import hidden_activation, is_mlp
 from ._nets import _is_linear, hooked_forward
-from ._outputs import check_outputs, n_samples
+from ._outputs import check_outputs, method_of, n_samples
 from ._private_api import inner_estimator, is_skorch_net, net_module
 
 
@@ -94,11 +94,14 @@ def multilabel_proba_and_embedding(
 ):
     """Per-label probabilities and the input of the last linear layer.
 
-    Three model families:
+    Four model families, asked in this order:
 
     - ``clf_embedding_flag_name`` given: ``clf.predict_proba(X, **flags)``
       must return ``(proba, embedding)``, as in scikit-activeml; ``proba``
       has one column per label.
+    - a model with ``encode(X) -> (n_samples, D)`` (the design's model
+      protocol, bare or in a scikit-activeml wrapper):
+      ``clf.predict_proba(X)``, one column per label, and ``encode(X)``.
     - otherwise a scikit-learn ``MLPClassifier`` fitted on a multi-label
       indicator matrix (logistic outputs, one per label), bare or in a
       scikit-activeml wrapper: its ``predict_proba`` and its last hidden
@@ -138,8 +141,8 @@ def multilabel_proba_and_embedding(
     Raises
     ------
     TypeError
-        If the model is neither an ``MLPClassifier`` nor a skorch net, and
-        no flag is given.
+        If the model is neither an ``MLPClassifier``, a skorch net nor a
+        model with ``encode``, and no flag is given.
     ValueError
         If an ``MLPClassifier`` was not fitted on multi-label targets, or
         the outputs have the wrong shapes or are not finite.
@@ -154,6 +157,8 @@ def multilabel_proba_and_embedding(
                 "(proba, embedding)."
             )
         proba, h = out
+    elif method_of(inner_estimator(clf)) == "encode":
+        proba, h = clf.predict_proba(X), inner_estimator(clf).encode(X)
     elif is_mlp(inner_estimator(clf)):
         mlp = inner_estimator(clf)
         if mlp.out_activation_ != "logistic" or mlp.n_outputs_ < 2:
@@ -175,8 +180,8 @@ def multilabel_proba_and_embedding(
     else:
         raise TypeError(
             "Multi-label embeddings need a scikit-learn MLPClassifier, a "
-            "skorch net or `clf_embedding_flag_name` naming the flag with "
-            "which "
+            "skorch net, a model with `encode(X)` or "
+            "`clf_embedding_flag_name` naming the flag with which "
             "`clf.predict_proba` returns (proba, embedding); got "
             f"{type(clf).__name__}."
         )

@@ -118,6 +118,9 @@ class MultilabelBadge(EmbeddingPoolStrategy):
       targets, and the probabilities are the sigmoid of that layer's
       output (skorch's own ``predict_proba`` gives an array of shape
       ``(n, 2, L)`` for this loss);
+    - a model with ``fit(X, Y)``, ``predict_proba(X)`` of shape
+      ``(n, L)`` and ``encode(X)``, the input of its last linear layer
+      (the design's model protocol, as for :class:`Badge`);
     - any model with ``fit(X, Y)`` and ``predict_proba(X, **flags)``
       returning ``(proba, embedding)`` (``clf_embedding_flag_name``).
 
@@ -202,13 +205,14 @@ class MultilabelBadge(EmbeddingPoolStrategy):
                 f"{type(clf).__name__}."
             )
         if not predict_flags(self.clf_embedding_flag_name) and (
-            model_kind(clf) not in ("mlp", "torch")
+            model_kind(clf) not in ("mlp", "torch", "encoder")
         ):
             raise TypeError(
                 "Multi-label embeddings need a scikit-learn MLPClassifier, "
-                "a skorch net or `clf_embedding_flag_name` naming the flag "
-                "with which `clf.predict_proba` returns (proba, embedding); "
-                f"got {type(clf).__name__}."
+                "a skorch net, a model with `encode(X)` or "
+                "`clf_embedding_flag_name` naming the flag with which "
+                "`clf.predict_proba` returns (proba, embedding); got "
+                f"{type(clf).__name__}."
             )
 
     def _check_partly_labeled(self, pool):
