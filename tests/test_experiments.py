@@ -589,6 +589,34 @@ def test_worker_processes_give_the_rows_of_one_process(tmp_path):
     assert len(rows(one)) == 3 * 2 * 3
 
 
+def test_a_failed_run_is_recorded_and_warned_about_when_it_fails(
+    tmp_path, monkeypatch
+):
+    from skactiveml_badge.experiments import RunnerWarning, StrategySpec
+
+    class SecondQueryFails:
+        calls = 0
+
+        def query(self, X, y, batch_size=1):
+            SecondQueryFails.calls += 1
+            if SecondQueryFails.calls == 2:
+                raise ArithmeticError("the second query breaks")
+            return np.flatnonzero(np.isnan(y))[:batch_size]
+
+    spec = StrategySpec(make=lambda seed: SecondQueryFails(),
+                        description="", takes_clf=False)  # fmt: skip
+    monkeypatch.setitem(STRATEGIES, "breaks", spec)
+    config = ExperimentConfig(**{**TINY, "strategies": ["breaks"]})
+    match = r"breaks/3/0 failed \(ArithmeticError: the second query"
+    with pytest.warns(RunnerWarning, match=match):
+        with pytest.raises(ArithmeticError, match="the second query"):
+            run_experiment(config, tmp_path, progress=False)
+    log = (tmp_path / "failures.log").read_text()
+    assert "iris/logreg/breaks/3/0\nTraceback" in log
+    assert "ArithmeticError: the second query breaks" in log
+    assert len(_csv(tmp_path / "results.csv")) == 2  # rounds 0 and 1 kept
+
+
 def test_config_file_and_study_page(tmp_path, capsys):
     import json
 

@@ -32,6 +32,8 @@ RESULTS_FILE = "results.csv"
 CONFIG_FILE = "config.json"
 #: Held (locked, with the pid) by the run writing a folder.
 LOCK_FILE = ".lock"
+#: Runs that failed, one block each, appended when the failure happens.
+FAILURES_FILE = "failures.log"
 #: What the command line writes next to the results (a folder that holds
 #: any of them but no config.json is not the runner's).
 REPORT_FILES = ("summary.md", "learning_curves.png", "penalty_matrix.png")

@@ -2,18 +2,23 @@
 
 import contextlib
 import csv
+import datetime
+import functools
 import importlib.util
 import os
 import sys
+import warnings
 
 import numpy as np
 
 from .._optional import import_optional
 from .._validation import check_bool
 from ._config import (
+    FAILURES_FILE,
     LOCK_FILE,
     RESULTS_FILE,
     OutputFolderError,
+    RunnerWarning,
     _check_code,
     _check_config,
     _name,
@@ -140,7 +145,8 @@ def _run_locked(config, out_dir, data, extend, log, progress, after_row):
         else contextlib.nullcontext() as bar,
     ):
         writer = csv.writer(fh)
-        for row in _all_rows(todo, data, config, bar):
+        failed = functools.partial(_record_failure, out_dir)
+        for row in _all_rows(todo, data, config, bar, failed):
             writer.writerow(row)
             fh.flush()
             if bar is not None:
@@ -176,7 +182,24 @@ def _load_data(config):
     return data
 
 
-def _all_rows(todo, data, config, bar):
+def _record_failure(out_dir, run, error):
+    """Append the failure of ``run`` to the folder's failures file and
+    warn at once: the other runs go on, and the error is raised when
+    they are done."""
+    stamp = datetime.datetime.now().isoformat(timespec="seconds")
+    path = os.path.join(out_dir, FAILURES_FILE)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(f"{stamp} {_name(run)}\n{error.rstrip()}\n\n")
+    last = error.strip().splitlines()[-1] if error.strip() else ""
+    warnings.warn(
+        f"{_name(run)} failed ({last}); its rows so far are kept and the "
+        f"other runs go on. Traceback in {path!r}.",
+        RunnerWarning,
+        stacklevel=2,
+    )
+
+
+def _all_rows(todo, data, config, bar, failed=None):
     """The rows of every unfinished run: round by round in this process,
     or run by run from ``config.workers`` processes (a run's rows are
     written when the run is done, so an interruption loses at most the
@@ -186,7 +209,12 @@ def _all_rows(todo, data, config, bar):
             for run, rows in todo:
                 if bar is not None:
                     bar.set_description(_name(run))
-                yield from _csv_rows(run, rows, data[run.dataset], config)
+                try:
+                    yield from _csv_rows(run, rows, data[run.dataset], config)
+                except Exception:
+                    if failed is not None:
+                        failed(run, _traceback())
+                    raise
         return
     import concurrent.futures as cf
     import multiprocessing
@@ -201,20 +229,22 @@ def _all_rows(todo, data, config, bar):
         futures = [
             pool.submit(_worker_run, run, rows, config) for run, rows in todo
         ]
-        failed = []
+        failures = []
         try:
             for fut in cf.as_completed(futures):
                 run, rows, error = fut.result()
                 yield from rows
                 if error:
-                    failed.append(f"{_name(run)}: {error}")
+                    failures.append(f"{_name(run)}: {error}")
+                    if failed is not None:
+                        failed(run, error)
         finally:
             for fut in futures:
                 fut.cancel()
-    if failed:
+    if failures:
         # The other runs went on; their rows are written.
         raise RuntimeError(
-            f"{len(failed)} run(s) failed:\n" + "\n".join(failed)
+            f"{len(failures)} run(s) failed:\n" + "\n".join(failures)
         )
 
 
@@ -261,15 +291,20 @@ def _init_worker(data):
 def _worker_run(run, rows, config):
     """``(run, rows, error)``: the rows made, and the error that ended the
     run early (an empty string if none)."""
-    import traceback
-
     out = []
     try:
         for row in _csv_rows(run, rows, _WORKER_DATA[run.dataset], config):
             out.append(row)
-    except Exception:  # reported by the parent, after the other runs
-        return run, out, traceback.format_exc(limit=4)
+    except Exception:  # reported by the parent
+        return run, out, _traceback()
     return run, out, ""
+
+
+def _traceback():
+    """The last frames of the exception being handled."""
+    import traceback
+
+    return traceback.format_exc(limit=4)
 
 
 def _csv_rows(run, rows, data, config):
