@@ -349,6 +349,44 @@ def test_skactiveml_badge_repeats_are_replaced_by_distinct_unlabeled():
         assert short.n_replaced_ == 0
 
 
+def test_clue_repeats_a_float32_overflow_in_float64():
+    from skactiveml.pool import Clue
+
+    from skactiveml_badge.experiments import STRATEGIES
+
+    from .conftest import LookupClassifier
+
+    n = 60
+    proba = np.zeros((n, 2), dtype=np.float32)
+    proba[:, 0] = 1.0  # certain of most samples: zero entropies ...
+    proba[10:40, 1] = np.float32(1e-44)  # ... or subnormal ones
+    proba[40:] = [0.7, 0.3]
+    rng = np.random.RandomState(0)
+    X = np.column_stack([np.arange(n), 1e3 * rng.randn(n)])
+    y = np.full(n, np.nan)
+    y[:10] = np.arange(10) % 2
+    clf = LookupClassifier(proba=proba).fit(X, y)
+
+    def upstream(X, batch_size):
+        qs = Clue(random_state=0, cluster_algo_dict={"random_state": 0})
+        return qs.query(X, y, clf, fit_estimator=False, batch_size=batch_size)
+
+    X32 = X.astype(np.float32)
+    with pytest.raises(ValueError, match="infinity"):
+        upstream(X32, 40)
+    qs = STRATEGIES["clue"].make(0)
+    picks = qs.query(X32, y, clf, fit_clf=False, batch_size=40)
+    assert qs.n_retried_ == 1
+    assert len(set(picks.tolist())) == 40 and np.isnan(y[picks]).all()
+    np.testing.assert_array_equal(picks, upstream(X32.astype(float), 40))
+    qs = STRATEGIES["clue"].make(0)  # no overflow: Clue's own query
+    np.testing.assert_array_equal(
+        qs.query(X32, y, clf, fit_clf=False, batch_size=20),
+        upstream(X32, 20),
+    )
+    assert qs.n_retried_ == 0
+
+
 def test_records_with_other_settings():
     from skactiveml_badge.experiments import MODELS, STRATEGIES
 

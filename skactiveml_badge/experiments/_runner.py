@@ -190,10 +190,9 @@ def _record_failure(out_dir, run, error):
     path = os.path.join(out_dir, FAILURES_FILE)
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(f"{stamp} {_name(run)}\n{error.rstrip()}\n\n")
-    last = error.strip().splitlines()[-1] if error.strip() else ""
     warnings.warn(
-        f"{_name(run)} failed ({last}); its rows so far are kept and the "
-        f"other runs go on. Traceback in {path!r}.",
+        f"{_name(run)} failed ({_last_line(error)}); its rows so far are "
+        f"kept and the other runs go on. Traceback in {path!r}.",
         RunnerWarning,
         stacklevel=2,
     )
@@ -235,7 +234,7 @@ def _all_rows(todo, data, config, bar, failed=None):
                 run, rows, error = fut.result()
                 yield from rows
                 if error:
-                    failures.append(f"{_name(run)}: {error}")
+                    failures.append(f"{_name(run)}: {_last_line(error)}")
                     if failed is not None:
                         failed(run, error)
         finally:
@@ -244,7 +243,8 @@ def _all_rows(todo, data, config, bar, failed=None):
     if failures:
         # The other runs went on; their rows are written.
         raise RuntimeError(
-            f"{len(failures)} run(s) failed:\n" + "\n".join(failures)
+            f"{len(failures)} run(s) failed (tracebacks in {FAILURES_FILE} "
+            "of the output folder):\n" + "\n".join(failures)
         )
 
 
@@ -301,10 +301,16 @@ def _worker_run(run, rows, config):
 
 
 def _traceback():
-    """The last frames of the exception being handled."""
+    """The traceback of the exception being handled."""
     import traceback
 
-    return traceback.format_exc(limit=4)
+    return traceback.format_exc()
+
+
+def _last_line(error):
+    """The last line of a traceback: the exception and its message."""
+    lines = error.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def _csv_rows(run, rows, data, config):

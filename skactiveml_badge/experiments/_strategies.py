@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+import sklearn.base
 
 from ..pool import Badge
 from ._datasets import is_multilabel
@@ -33,13 +34,36 @@ def _skactiveml(cls_name, **params):
 
 class EstimatorQuery:
     """A scikit-activeml strategy whose ``query`` calls the model
-    ``estimator`` (``Clue``), queried as the others are."""
+    ``estimator`` (``Clue``), queried as the others are.
+
+    scikit-activeml 1.0.1's ``Clue`` runs its entropy-weighted k-means in
+    the dtype of ``X``; on ``float32`` inputs of a net that is certain of
+    most of the pool (zero and subnormal entropies), a cluster's weighted
+    centre overflows and scikit-learn refuses it ("Input contains
+    infinity"). That query is repeated once, by a fresh ``Clue`` of the
+    same settings and seed, on ``X`` as ``float64``; every other query is
+    Clue's own.
+    """
 
     def __init__(self, qs):
         self.qs = qs
+        self.n_retried_ = 0
 
     def query(self, X, y, clf, fit_clf=True, batch_size=1):
-        return self.qs.query(
+        try:
+            return self._query(X, y, clf, fit_clf, batch_size)
+        except ValueError as exc:
+            X = np.asarray(X)
+            if "contains infinity" not in str(exc) or X.dtype != np.float32:
+                raise
+        self.n_retried_ += 1
+        fresh = sklearn.base.clone(self.qs)  # the seed's first draws again
+        return self._query(
+            X.astype(np.float64), y, clf, fit_clf, batch_size, fresh
+        )
+
+    def _query(self, X, y, clf, fit_clf, batch_size, qs=None):
+        return (qs or self.qs).query(
             X, y, clf, fit_estimator=fit_clf, batch_size=batch_size
         )
 
@@ -376,7 +400,8 @@ STRATEGIES = {
     ),
     "clue": StrategySpec(
         make=functools.partial(_make_clustering, "Clue"),
-        description="CLUE (Prabhu et al., ICCV 2021)",
+        description="CLUE (Prabhu et al., ICCV 2021; a query whose "
+        "float32 weighted k-means overflows is repeated in float64)",
     ),
     "skactiveml-badge": StrategySpec(
         make=functools.partial(_make_distinct, "Badge"),
