@@ -307,6 +307,16 @@ class Real:
         return value
 
 
+class Share:
+    """A finite real in ``(0, 1]``."""
+
+    def __call__(self, value, name):
+        value = check_positive_real(value, name)
+        if value > 1:
+            raise ValueError(f"`{name}` must be in (0, 1], got {value}.")
+        return value
+
+
 class Bool:
     """A bool (``"auto"`` if allowed)."""
 

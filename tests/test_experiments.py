@@ -1034,14 +1034,20 @@ def test_mc_dropout_committee_for_nets_with_dropout():
     assert not applies("badge-mcdropout", "mlp")
 
 
-@pytest.mark.parametrize("stop_after", [2, 4])
-def test_stateful_strategy_resumes_by_replaying(tmp_path, stop_after):
-    """ALBL learns between queries: an interrupted run is resumed by
-    rerunning its recorded rounds, and gives the uninterrupted rows."""
+@pytest.mark.parametrize(
+    "strategy,stop_after",
+    [("albl", 2), ("albl", 4), ("maxherding-then-uherding-stable", 3)],
+)
+def test_stateful_strategy_resumes_by_replaying(
+    tmp_path, strategy, stop_after
+):
+    """ALBL learns between queries, the stable switch remembers the last
+    predictions: an interrupted run is resumed by rerunning its recorded
+    rounds, and gives the uninterrupted rows."""
     config = ExperimentConfig(
         datasets=["wine"],
         models=["logreg"],
-        strategies=["albl"],
+        strategies=[strategy],
         batch_sizes=[4],
         seeds=1,
         rounds=4,

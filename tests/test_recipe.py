@@ -472,6 +472,62 @@ class SwitchContract(QueryStrategyContract):
             with pytest.raises(exc, match="warm_start_per_class"):
                 self.make(warm_start_per_class=bad).query(X, y, clf)
 
+    def test_param_warm_start_until(self):
+        X, y, _, clf = make_pool()
+        for bad in ("count", None):
+            with pytest.raises(ValueError, match="warm_start_until"):
+                self.make(warm_start_until=bad).query(X, y, clf)
+        # Past the count's switch, "stable" still warm-starts first ...
+        Xm, ym, _, clfm = make_pool(n=90, n_labeled=75)
+        qs = self.make(warm_start_until="stable", random_state=0)
+        qs.query(Xm, ym, clfm, batch_size=2)
+        assert qs.picked_by_ == qs.warm_start_rule and qs.agreement_ is None
+        # ... then the same labels give the same model: agreement 1
+        qs.query(Xm, ym, clfm, batch_size=2)
+        assert qs.agreement_ == 1.0 and qs.switched_
+        assert qs.picked_by_ == qs._after_switch
+        # and stays past it; a pool of another size starts over
+        qs.query(Xm, ym, clfm, batch_size=2)
+        assert qs.picked_by_ == qs._after_switch
+        qs.query(X, y, clf, batch_size=2)
+        assert qs.picked_by_ == qs.warm_start_rule and not qs.switched_
+        # one labeled class: never stable (the model predicts one class)
+        one = np.where(np.arange(len(ym)) < 5, 0.0, np.nan)
+        qs = self.make(warm_start_until="stable")
+        for _ in range(3):
+            qs.query(Xm, one, clfm, batch_size=2)
+            assert qs.picked_by_ == qs.warm_start_rule
+        assert qs.agreement_ == 1.0 and not qs.switched_
+        # select_batch is refused before the model is fitted
+        from sklearn.linear_model import LogisticRegression
+
+        with pytest.raises(ValueError, match="warm_start_until='stable'"):
+            self.make(warm_start_until="stable").select_batch(
+                LogisticRegression(), X[10:], X[:10], y[:10]
+            )
+
+    def test_param_stable_share(self):
+        X, y_part, y_true, clf = make_pool(n=90, n_labeled=30)
+        for bad, exc in ((0, ValueError), (1.5, ValueError), ("x", TypeError)):
+            with pytest.raises(exc, match="stable_share"):
+                self.make(stable_share=bad).query(X, y_part, clf)
+        y_more = y_true.astype(float)
+        y_more[60:] = np.nan  # more labels: another model
+        qs = self.make(warm_start_until="stable", random_state=0)
+        qs.query(X, y_part, clf)
+        qs.query(X, y_more, clf)
+        agreement = qs.agreement_
+        assert 0 < agreement <= 1
+        for share, switched in ((agreement, True), (agreement + 1e-9, False)):
+            if share > 1:
+                continue
+            qs = self.make(
+                warm_start_until="stable", stable_share=share, random_state=0
+            )
+            qs.query(X, y_part, clf)
+            qs.query(X, y_more, clf)
+            assert qs.switched_ is switched
+
 
 class TestRecipeContract(SwitchContract):
     strategy_class = TypiClustThenBadge

@@ -362,6 +362,13 @@ STRATEGIES = {
         description="MaxHerding (on X) while labels are few (the recipe's "
         "switch), then GradientUHerding",
     ),
+    "maxherding-then-uherding-stable": StrategySpec(
+        make=_ours("MaxHerdingThenUHerding", warm_start_until="stable"),
+        description="MaxHerding (on X) until the model's predicted labels "
+        "of the unlabeled samples agree with the previous round's on 95% "
+        "of them, then GradientUHerding",
+        stateful=True,
+    ),
     "bait": StrategySpec(
         make=_ours("Bait"), description="this package's Bait"
     ),

@@ -45,6 +45,21 @@ class MaxHerdingThenUHerding(WarmStartSwitch, GradientUHerding):
     warm_start_labels : int, default=0
         Labels from which GradientUHerding takes over, if more than
         ``warm_start_per_class`` times the classes.
+    warm_start_until : {"labels", "stable"}, default="labels"
+        What ends the warm start. ``"labels"``: the count above
+        (``warm_start_per_class``, ``warm_start_labels``). ``"stable"``: a
+        signal of the loop instead of a count; the warm start picks until
+        the labels the model predicts for the unlabeled samples of ``X``
+        agree with those the previous query's model predicted on at least
+        ``stable_share`` of them (and two classes are labeled), then
+        GradientUHerding picks for good. The first query on a pool is the warm
+        start's (nothing to compare yet). It keeps state between queries
+        (use one instance through the loop, on the same ``X``) and needs
+        ``query`` on a pool in memory.
+    stable_share : float in (0, 1], default=0.95
+        The agreement that ends the warm start with
+        ``warm_start_until="stable"`` (fixed before any study run, not
+        tuned).
     temperature, n_reference
         As in :class:`~skactiveml_badge.GradientUHerding`.
     embedding_layer, include_bias, dl_batch_size, backend, leaf_dim, \
@@ -56,6 +71,11 @@ embedding_source, tree_embedding, mc_dropout
     picked_by_ : str
         The rule of the last batch: the warm-start rule or
         ``"uherding"``.
+    predictions_, agreement_, switched_
+        ``warm_start_until="stable"``: the model's predicted labels on
+        ``X`` at the last query, their agreement with the query before on
+        the unlabeled samples (None at a pool's first query), and whether
+        the warm start is over.
 
     Notes
     -----

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from .._frames import concat_rows, frame_features
-from .._validation import Choice, Int
+from .._validation import Choice, Int, Share
 from ..embeddings import model_kind
 from ..selection import farthest_first
 from ._badge import classes_of
@@ -34,11 +34,19 @@ from ._warm_start import (
 PER_CLASS = {"trees": 5, "nets": 5, "other": 20}
 
 
+#: What ends the warm start: enough labels, or stable predictions.
+WARM_START_UNTIL = ("labels", "stable")
+
+
 def switch_params(rule):
     """The switch's parameters and their defaults (``rule``: the default
     warm-start rule), for ``stored_init``."""
     return dict(
-        warm_start_rule=rule, warm_start_per_class="auto", warm_start_labels=0
+        warm_start_rule=rule,
+        warm_start_per_class="auto",
+        warm_start_labels=0,
+        warm_start_until="labels",
+        stable_share=0.95,
     )
 
 
@@ -56,12 +64,24 @@ class WarmStartSwitch:
         "warm_start_rule": Choice(*WARM_START_RULES),
         "warm_start_per_class": Int(low=0, auto=True),
         "warm_start_labels": Int(low=0),
+        "warm_start_until": Choice(*WARM_START_UNTIL),
+        "stable_share": Share(),
     }
 
     def _check_before_fit(self, clf, pool, n_picks, params):
         super()._check_before_fit(clf, pool, n_picks, params)
         rule = self.warm_start_rule
-        if self._warm_start_rule(pool.y_lab, clf) is None:
+        if self.warm_start_until == "stable":
+            if pool.offset is not None or pool.chunked:
+                raise ValueError(
+                    "warm_start_until='stable' compares the model's "
+                    "predictions on the same X from one query to the next: "
+                    "use query with the pool in memory (not select_batch, "
+                    "nor a pool on disk or on Dask)."
+                )
+            if self._stable_before(pool):
+                return
+        elif self._warm_start_rule(pool.y_lab, clf) is None:
             return
         if pool.chunked and rule in IN_MEMORY_RULES:
             raise ValueError(
@@ -74,7 +94,10 @@ class WarmStartSwitch:
             check_maxherding_memory(pool.n_cand, pool.y_lab.size)
 
     def _pick(self, clf, pool, n_picks, return_util, params):
-        rule = self._warm_start_rule(pool.y_lab, clf)
+        if self.warm_start_until == "stable":
+            rule = self._stability_rule(clf, pool)
+        else:
+            rule = self._warm_start_rule(pool.y_lab, clf)
         self.picked_by_ = rule or self._after_switch
         if rule is None:
             return super()._pick(clf, pool, n_picks, return_util, params)
@@ -98,6 +121,45 @@ class WarmStartSwitch:
                 clf, first, False, self.tree_embedding,
                 **self._mc_options(seed=0),
             )  # fmt: skip
+
+    def _stable_before(self, pool):
+        """Whether an earlier query on this pool found the predictions
+        stable (the switch is past for good)."""
+        prev = getattr(self, "predictions_", None)
+        return (
+            bool(getattr(self, "switched_", False))
+            and prev is not None
+            and len(prev) == pool.n_samples
+        )
+
+    def _stability_rule(self, clf, pool):
+        """``warm_start_until="stable"``: ``warm_start_rule`` until the
+        labels the model predicts for the unlabeled samples of ``X`` agree
+        with those of the previous query's model on ``stable_share`` of
+        them (at least two classes labeled), None from then on.
+
+        The state lives on the object: ``predictions_`` (the last
+        predictions on ``X``), ``agreement_`` (None at the first query of
+        a pool) and ``switched_``. A pool of another size starts over.
+        """
+        pred = np.asarray(clf.predict(pool.X))
+        prev = getattr(self, "predictions_", None)
+        switched = self._stable_before(pool)
+        self.agreement_ = None
+        if prev is not None and len(prev) == len(pred):
+            unlabeled = np.ones(len(pred), dtype=bool)
+            unlabeled[pool.labeled] = False
+            if unlabeled.any():
+                self.agreement_ = float(
+                    np.mean(prev[unlabeled] == pred[unlabeled])
+                )
+        self.switched_ = switched or (
+            self.agreement_ is not None
+            and self.agreement_ >= self.stable_share
+            and np.unique(pool.y_lab).size >= 2
+        )
+        self.predictions_ = pred
+        return None if self.switched_ else self.warm_start_rule
 
     def _warm_start_rule(self, y_lab, clf):
         """``warm_start_rule`` while too few labels are known (``y_lab``:
