@@ -46,20 +46,11 @@ class MaxHerdingThenUHerding(WarmStartSwitch, GradientUHerding):
         Labels from which GradientUHerding takes over, if more than
         ``warm_start_per_class`` times the classes.
     warm_start_until : {"labels", "stable"}, default="labels"
-        What ends the warm start. ``"labels"``: the count above
-        (``warm_start_per_class``, ``warm_start_labels``). ``"stable"``: a
-        signal of the loop instead of a count; the warm start picks until
-        the labels the model predicts for the unlabeled samples of ``X``
-        agree with those the previous query's model predicted on at least
-        ``stable_share`` of them (and two classes are labeled), then
-        GradientUHerding picks for good. The first query on a pool is the warm
-        start's (nothing to compare yet). It keeps state between queries
-        (use one instance through the loop, on the same ``X``) and needs
-        ``query`` on a pool in memory.
+        What ends the warm start: the count above, or (``"stable"``) the
+        model's predictions, as in
+        :class:`~skactiveml_badge.TypiClustThenBadge`.
     stable_share : float in (0, 1], default=0.95
-        The agreement that ends the warm start with
-        ``warm_start_until="stable"`` (fixed before any study run, not
-        tuned).
+        As in :class:`~skactiveml_badge.TypiClustThenBadge`.
     temperature, n_reference
         As in :class:`~skactiveml_badge.GradientUHerding`.
     embedding_layer, include_bias, dl_batch_size, backend, leaf_dim, \
