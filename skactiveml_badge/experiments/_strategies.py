@@ -9,6 +9,7 @@ import numpy as np
 import sklearn.base
 
 from ..pool import Badge
+from ..pool._warm_start import replace_repeats
 from ._datasets import is_multilabel
 from ._models import MODELS, Committee, _with_params
 
@@ -50,22 +51,16 @@ class EstimatorQuery:
         self.n_retried_ = 0
 
     def query(self, X, y, clf, fit_clf=True, batch_size=1):
+        kw = dict(fit_estimator=fit_clf, batch_size=batch_size)
         try:
-            return self._query(X, y, clf, fit_clf, batch_size)
+            return self.qs.query(X, y, clf, **kw)
         except ValueError as exc:
             X = np.asarray(X)
             if "contains infinity" not in str(exc) or X.dtype != np.float32:
                 raise
         self.n_retried_ += 1
         fresh = sklearn.base.clone(self.qs)  # the seed's first draws again
-        return self._query(
-            X.astype(np.float64), y, clf, fit_clf, batch_size, fresh
-        )
-
-    def _query(self, X, y, clf, fit_clf, batch_size, qs=None):
-        return (qs or self.qs).query(
-            X, y, clf, fit_estimator=fit_clf, batch_size=batch_size
-        )
+        return fresh.query(X.astype(np.float64), y, clf, **kw)
 
 
 def _make_clustering(cls_name, seed, **params):
@@ -95,20 +90,12 @@ class DistinctPicks:
         self.n_replaced_ = 0
 
     def query(self, X, y, clf, fit_clf=True, batch_size=1):
-        picks = np.asarray(
-            self.qs.query(X, y, clf, fit_clf=fit_clf, batch_size=batch_size),
-            dtype=int,
+        picks = self.qs.query(
+            X, y, clf, fit_clf=fit_clf, batch_size=batch_size
         )
-        _, first = np.unique(picks, return_index=True)
-        repeats = np.setdiff1d(np.arange(len(picks)), first)
-        if repeats.size:
-            free = np.isnan(np.asarray(y, dtype=float))
-            free[picks] = False
-            rng = np.random.default_rng(self.seed)
-            picks[repeats] = rng.choice(
-                np.flatnonzero(free), repeats.size, replace=False
-            )
-            self.n_replaced_ = int(repeats.size)
+        free = np.isnan(np.asarray(y, dtype=float))
+        rng = np.random.default_rng(self.seed)
+        picks, self.n_replaced_ = replace_repeats(picks, free, rng)
         return picks
 
 

@@ -7,9 +7,10 @@ from skactiveml.utils import MISSING_LABEL, is_labeled
 from sklearn.base import BaseEstimator, clone
 
 from .._params import POOL_PARAMS, stored_init
-from .._validation import check_positive_real
+from .._validation import Share
 from ..exceptions import RepeatedPickWarning, warn
 from ._base import PoolStrategy
+from ._warm_start import replace_repeats
 
 
 def default_arms(missing_label=MISSING_LABEL):
@@ -139,11 +140,7 @@ class ActiveLearningByLearning(PoolStrategy):
     __init__ = stored_init(POOL_PARAMS, strategies=None, exploration=0.1)
 
     def _check_params(self):
-        gamma = check_positive_real(self.exploration, "exploration")
-        if gamma > 1:
-            raise ValueError(
-                f"`exploration` must be in (0, 1], got {self.exploration}."
-            )
+        gamma = Share()(self.exploration, "exploration")
         if self.strategies is None:
             return default_arms(self.missing_label), gamma
         arms = list(self.strategies) if _is_list(self.strategies) else None
@@ -212,24 +209,18 @@ class ActiveLearningByLearning(PoolStrategy):
         """``batch`` (positions among the candidates) with each repeated
         pick replaced by a uniform draw among the candidates not in it,
         with a warning naming the arm."""
-        _, first = np.unique(batch, return_index=True)
-        if first.size == batch.size:
-            return batch
-        repeats = np.setdiff1d(np.arange(batch.size), first)
-        warn(
-            f"The arm {name!r} ({type(arm).__name__}) picked "
-            f"{repeats.size} candidate(s) twice in one batch; each repeat "
-            "is replaced by a uniform draw among the candidates not in "
-            "its batch.",
-            RepeatedPickWarning,
+        mended, n_repeats = replace_repeats(
+            batch, np.ones(n_cand, dtype=bool), self.random_state_
         )
-        free = np.ones(n_cand, dtype=bool)
-        free[batch] = False
-        batch = batch.copy()
-        batch[repeats] = self.random_state_.choice(
-            np.flatnonzero(free), repeats.size, replace=False
-        )
-        return batch
+        if n_repeats:
+            warn(
+                f"The arm {name!r} ({type(arm).__name__}) picked "
+                f"{n_repeats} candidate(s) twice in one batch; each repeat "
+                "is replaced by a uniform draw among the candidates not in "
+                "its batch.",
+                RepeatedPickWarning,
+            )
+        return mended
 
     def arm_probabilities(self, gamma=None):
         """EXP3's current probabilities of the arms.

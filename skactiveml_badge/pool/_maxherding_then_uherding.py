@@ -63,10 +63,8 @@ embedding_source, tree_embedding, mc_dropout
         The rule of the last batch: the warm-start rule or
         ``"uherding"``.
     predictions_, agreement_, switched_
-        ``warm_start_until="stable"``: the model's predicted labels on
-        ``X`` at the last query, their agreement with the query before on
-        the unlabeled samples (None at a pool's first query), and whether
-        the warm start is over.
+        ``warm_start_until="stable"``: as in
+        :class:`~skactiveml_badge.TypiClustThenBadge`.
 
     Notes
     -----

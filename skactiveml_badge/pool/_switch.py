@@ -138,13 +138,15 @@ class WarmStartSwitch:
         with those of the previous query's model on ``stable_share`` of
         them (at least two classes labeled), None from then on.
 
-        The state lives on the object: ``predictions_`` (the last
-        predictions on ``X``), ``agreement_`` (None at the first query of
-        a pool) and ``switched_``. A pool of another size starts over.
+        The state lives on the object: ``predictions_`` (the predictions
+        on ``X`` of the last query before the switch), ``agreement_``
+        (None at the first query of a pool) and ``switched_``. A pool of
+        another size starts over. Past the switch nothing is predicted.
         """
+        if self._stable_before(pool):
+            return None
         pred = np.asarray(clf.predict(pool.X))
         prev = getattr(self, "predictions_", None)
-        switched = self._stable_before(pool)
         self.agreement_ = None
         if prev is not None and len(prev) == len(pred):
             unlabeled = np.ones(len(pred), dtype=bool)
@@ -153,7 +155,7 @@ class WarmStartSwitch:
                 self.agreement_ = float(
                     np.mean(prev[unlabeled] == pred[unlabeled])
                 )
-        self.switched_ = switched or (
+        self.switched_ = bool(
             self.agreement_ is not None
             and self.agreement_ >= self.stable_share
             and np.unique(pool.y_lab).size >= 2

@@ -91,9 +91,9 @@ default="proximity+X"
         The rule of the last batch: the warm-start rule or ``"badge"``.
     predictions_, agreement_, switched_
         ``warm_start_until="stable"``: the model's predicted labels on
-        ``X`` at the last query, their agreement with the query before on
-        the unlabeled samples (None at a pool's first query), and whether
-        the warm start is over.
+        ``X`` at the last query before the switch, their agreement with
+        the query before on the unlabeled samples (None at a pool's first
+        query), and whether the warm start is over.
 
     Notes
     -----

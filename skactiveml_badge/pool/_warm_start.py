@@ -201,6 +201,23 @@ def _first_repeat(idx):
     return len(idx)
 
 
+def replace_repeats(picks, free, random_state):
+    """``picks`` (a copy) with every repeat of an earlier pick replaced by
+    a uniform draw (``random_state.choice``) among the positions that are
+    ``free`` (a boolean mask) and not picked, and how many were replaced.
+    No number is drawn when nothing repeats."""
+    picks = np.array(picks, dtype=np.intp)
+    _, first = np.unique(picks, return_index=True)
+    repeats = np.setdiff1d(np.arange(picks.size), first)
+    if repeats.size:
+        free = np.array(free, dtype=bool)
+        free[picks] = False
+        picks[repeats] = random_state.choice(
+            np.flatnonzero(free), repeats.size, replace=False
+        )
+    return picks, int(repeats.size)
+
+
 def _uniform_rest(idx, rows, n_cand, n_picks, random_state):
     """``idx`` completed to ``n_picks`` picks drawn uniformly among the
     candidates not picked yet; their rows are ones (NaN at the earlier
